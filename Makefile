@@ -1,0 +1,34 @@
+# pyisp: everything runs from .venv, made on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CASE ?= facts/teacher-counselling-disclosure.yaml
+
+.PHONY: install run test bench clean
+
+# Set-up: a virtual environment with pyisp installed (not editable: tests see the installed package).
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q hatchling
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(BIN)/pip install -q --no-build-isolation --force-reinstall --no-deps .
+	$(BIN)/pip install -q ".[dev]"
+
+# The main job: answer an example case.
+run: install
+	$(BIN)/pyisp query $(CASE)
+
+# The whole test suite, against the installed package.
+test: install
+	cd tests && ../$(BIN)/pytest
+
+# Speed: medians and p95 of pyisp.query on facts/, and a batch of generated cases.
+bench: install
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,48 @@
+"""pyisp: the information-sharing chapter of the London Child Protection Procedures as
+executable, explainable rules.
+
+A case (the facts a professional knows) goes in; for each proposed disclosure a verdict
+(must_share, may_share, must_not_share or undetermined) comes out, with the findings,
+obligations and paragraphs behind it, and the unknown facts it depends on.
+
+>>> import pyisp
+>>> result = pyisp.query("facts/teacher-counselling-disclosure.yaml")  # doctest: +SKIP
+>>> [(d.id, d.verdict) for d in result.disclosures]                     # doctest: +SKIP
+[('to-social-care', 'must_share')]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from .case import Case
+from .errors import CaseError, ContradictionError, PolicyError, PyispError
+from .result import Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Result
+from .schema import json_schema
+
+__all__ = [
+    "query", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
+    "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
+]
+__version__ = "0.1.0"
+
+
+def load_policy(directory: str | Path | None = None) -> "Any":
+    """The engine for a policy directory (default: the shipped policy), parsed once and cached."""
+    from .service import engine_for
+
+    return engine_for(directory)
+
+
+def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
+          depends_on: bool = True) -> Result:
+    """Answer a case: a Case, a dict in the case format, or the path of a YAML/JSON file.
+
+    Raises CaseError (with the field path) for a malformed or contradictory case and
+    PolicyError for a broken rule file. `depends_on=False` skips the search for the
+    unknowns that would decide an undetermined answer.
+    """
+    from .service import answer_case
+
+    return answer_case(case, policy=policy, depends_on=depends_on)

@@ -1,0 +1,164 @@
+"""Turn a validated case into the policy's input atoms: facts for what it states, and an
+`Unknown` for every input it leaves out, so that nothing unstated is taken as false.
+
+Driven entirely by the ``x-atom`` annotations of pyisp/schema.py; no policy here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from clingo import Function, Number, String, Symbol
+
+from .schema import CASE
+
+Literal = tuple[Symbol, bool]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An input the case leaves out: its field path and, for each value it could take,
+    the input atoms (with their truth) that value stands for."""
+
+    path: str
+    options: tuple[tuple[Any, tuple[Literal, ...]], ...]
+    description: str = ""
+
+    @property
+    def atoms(self) -> tuple[Symbol, ...]:
+        seen: dict[Symbol, None] = {}
+        for _, lits in self.options:
+            for sym, _truth in lits:
+                seen[sym] = None
+        return tuple(seen)
+
+    @property
+    def exactly_one(self) -> bool:
+        """True when exactly one of the atoms holds in every option (an enumerated value)."""
+        return all(sum(1 for _, truth in lits if truth) == 1 for _, lits in self.options)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The atoms of one case: known facts and unknown inputs."""
+
+    facts: tuple[Symbol, ...]
+    unknowns: tuple[Unknown, ...]
+
+
+def _term(token: Any, ctx: dict[str, Any], value: Any, spec: dict[str, Any]) -> Symbol:
+    if token == "$id":
+        return String(ctx["id"])
+    if token == "$child":
+        return String(ctx["child"])
+    if token in ("$value", "$item"):
+        if isinstance(value, bool):
+            raise TypeError("boolean values use $yesno")
+        if isinstance(value, int):
+            return Number(value)
+        return String(value) if "x-ref" in spec else Function(value)
+    if token == "$yesno":
+        return Function("yes" if value else "no")
+    return Function(token)
+
+
+def _atom(template: list[str], ctx: dict[str, Any], value: Any = None, spec: dict[str, Any] | None = None) -> Symbol:
+    name, *args = template
+    return Function(name, [_term(a, ctx, value, spec or {}) for a in args])
+
+
+class _Collector:
+    def __init__(self, child_id: str, ids: dict[str, list[str]]) -> None:
+        self.facts: list[Symbol] = []
+        self.unknowns: list[Unknown] = []
+        self.child = child_id
+        self.ids = ids
+
+    def walk(self, value: dict[str, Any], spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
+        if spec.get("x-entity"):
+            ctx = {**ctx, "id": value["id"]}
+        if "x-atom" in spec and spec.get("type") == "object":
+            self.facts.append(_atom(spec["x-atom"], ctx))
+        if "x-marker" in spec:
+            self.facts.append(_atom(spec["x-marker"], ctx))
+        for key, sub in spec["properties"].items():
+            here = f"{path}.{key}" if path else key
+            item = value.get(key)
+            instead = sub.get("x-instead")
+            if instead is not None and item is None:
+                continue  # an alternative form the case did not use
+            if any(other.get("x-instead") == key and value.get(name) is not None
+                   for name, other in spec["properties"].items()):
+                continue  # replaced by its alternative form
+            kind = sub.get("type")
+            if kind == "object":
+                self.walk(item or {}, sub, here, ctx)
+            elif kind == "array" and sub["items"].get("type") == "object":
+                for i, entry in enumerate(item or []):
+                    self.walk(entry, sub["items"], f"{here}[{i}]", ctx)
+            elif "x-atom" in sub:
+                self.leaf(item, sub, here, ctx)
+
+    def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
+        template = spec["x-atom"]
+        kind = spec.get("type")
+        description = spec.get("description", "")
+        if kind == "array":
+            items = spec["items"]
+            if value is not None:
+                self.facts.extend(_atom(template, ctx, v, items) for v in value)
+                return
+            for option in items.get("enum") or self._refs(items):
+                sym = _atom(template, ctx, option, items)
+                self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
+                                            description))
+            return
+        if kind == "boolean" and "$yesno" not in template:
+            sym = _atom(template, ctx)
+            if value is None:
+                self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description))
+            elif value:
+                self.facts.append(sym)
+            return
+        if value is not None:
+            self.facts.append(_atom(template, ctx, value, spec))
+            return
+        if kind == "boolean":
+            values: list[Any] = [True, False]
+        elif kind == "integer":
+            values = list(range(spec["minimum"], spec["maximum"] + 1))
+        elif "enum" in spec:
+            values = list(spec["enum"])
+        else:
+            values = self._refs(spec)
+        atoms = {v: _atom(template, ctx, v, spec) for v in values}
+        options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
+        if spec.get("x-optional-ref"):
+            options.append((None, tuple((atoms[w], False) for w in values)))
+        self.unknowns.append(Unknown(path, tuple(options), description))
+
+    def _refs(self, spec: dict[str, Any]) -> list[str]:
+        return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
+
+
+def case_inputs(case: dict[str, Any]) -> Inputs:
+    """The input atoms of a validated case."""
+    ids = {"child": [case["child"]["id"]]}
+    for coll in ("people", "information", "consents", "disclosures"):
+        ids[coll] = [item["id"] for item in case.get(coll) or []]
+    collector = _Collector(case["child"]["id"], ids)
+    collector.walk(case, CASE, "", {"child": case["child"]["id"], "id": None})
+    return Inputs(tuple(collector.facts), tuple(collector.unknowns))
+
+
+def iter_input_predicates(spec: dict[str, Any] = CASE) -> Iterator[tuple[str, int]]:
+    """Every (predicate, arity) a case can state, for checking against policy/defined.lp."""
+    if "x-atom" in spec:
+        yield spec["x-atom"][0], len(spec["x-atom"]) - 1
+    if "x-marker" in spec:
+        yield spec["x-marker"][0], len(spec["x-marker"]) - 1
+    for sub in spec.get("properties", {}).values():
+        yield from iter_input_predicates(sub)
+    if isinstance(spec.get("items"), dict):
+        yield from iter_input_predicates(spec["items"])

@@ -1,0 +1,54 @@
+"""The `pyisp` command: a thin layer over the library. Each command is one call into
+pyisp and an exit code; errors are turned into a message and exit code 2 in one place."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from . import query as _query
+from .case import dumps_json
+from .errors import PyispError
+from .render import result_text
+from .schema import json_schema
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Information sharing in child protection (London CPP chapter 3) as executable rules.")
+
+PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory instead of the shipped ones.")
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except PyispError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command()
+def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
+          json_output: bool = typer.Option(False, "--json", help="Print the full result as stable JSON."),
+          no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """Answer a case: for each proposed disclosure, the verdict and why."""
+    result = _run(lambda: _query(case, policy=policy, depends_on=not no_depends))
+    typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
+
+
+@app.command()
+def schema() -> None:
+    """Print the case format as a JSON Schema."""
+    typer.echo(dumps_json(json_schema()))
+
+
+def main() -> None:
+    """Entry point of the `pyisp` script."""
+    app(prog_name="pyisp")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

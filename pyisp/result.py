@@ -1,0 +1,206 @@
+"""Results: what the engine's answer means for each proposed disclosure, as frozen
+dataclasses with `to_dict()`.
+
+The verdict is read off the two three-valued answers of the rules, `permitted` and
+`required`: must_share when required is yes; must_not_share when permitted is no;
+may_share when permitted is yes (and required is not yes); otherwise undetermined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import clingo
+
+from .engine import Answer, DecidingSet
+from .policy import Policy, paragraph_key
+
+YES, NO, DEPENDS = "yes", "no", "depends"
+VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
+
+
+def _text(symbol: clingo.Symbol) -> str:
+    if symbol.type == clingo.SymbolType.String:
+        return symbol.string
+    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
+        return f"{symbol.name}({', '.join(_text(a) for a in symbol.arguments)})"
+    return str(symbol)
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A finding or an obligation: its code, arguments, whether it holds (`yes`) or
+    depends on unknowns (`depends`), and the paragraphs it comes from."""
+
+    code: str
+    args: tuple[str, ...]
+    status: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}({', '.join(self.args)})" if self.args else self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "args": list(self.args), "status": self.status,
+                "paragraphs": list(self.paragraphs)}
+
+
+Finding = Conclusion
+Obligation = Conclusion
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An unknown fact or judgement of the case, and the values of it that would do."""
+
+    path: str
+    values: tuple[Any, ...]
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "values": list(self.values)}
+
+    @property
+    def text(self) -> str:
+        shown = " or ".join("unstated" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                            for v in self.values)
+        return f"{self.path} = {shown}"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A smallest set of unknowns that settles `conclusion` (`permitted` or `required`,
+    or a finding) to `value`, with the verdict it would then give where known."""
+
+    conclusion: str
+    value: str
+    conditions: tuple[Condition, ...]
+    verdict: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"conclusion": self.conclusion, "value": self.value,
+                                "conditions": [c.to_dict() for c in self.conditions]}
+        if self.verdict:
+            data["verdict"] = self.verdict
+        return data
+
+    @property
+    def text(self) -> str:
+        effect = f"{self.conclusion}: {self.value}" + (f" (verdict {self.verdict})" if self.verdict else "")
+        return f"if {' and '.join(c.text for c in self.conditions)} then {effect}"
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The answer for one proposed disclosure."""
+
+    id: str
+    verdict: str
+    permitted: str
+    required: str
+    paragraphs: tuple[str, ...]
+    findings: tuple[Conclusion, ...]
+    obligations: tuple[Conclusion, ...]
+    depends_on: tuple[Dependency, ...]
+
+    def finding(self, code: str) -> list[Conclusion]:
+        """The findings with this code (any arguments)."""
+        return [f for f in self.findings if f.code == code]
+
+    def obligation(self, code: str) -> list[Conclusion]:
+        """The obligations with this code (any arguments)."""
+        return [o for o in self.obligations if o.code == code]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "verdict": self.verdict, "permitted": self.permitted, "required": self.required,
+                "paragraphs": list(self.paragraphs), "findings": [f.to_dict() for f in self.findings],
+                "obligations": [o.to_dict() for o in self.obligations],
+                "depends_on": [d.to_dict() for d in self.depends_on]}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer for a whole case."""
+
+    case_id: str
+    title: str
+    disclosures: tuple[Disclosure, ...]
+    unknowns: tuple[str, ...] = field(default=())
+
+    def disclosure(self, disclosure_id: str) -> Disclosure:
+        for item in self.disclosures:
+            if item.id == disclosure_id:
+                return item
+        raise KeyError(disclosure_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "title": self.title,
+                "disclosures": [d.to_dict() for d in self.disclosures], "unknowns": list(self.unknowns)}
+
+
+def verdict_of(permitted: str, required: str) -> str:
+    if required == YES:
+        return "must_share"
+    if permitted == NO:
+        return "must_not_share"
+    if permitted == YES:
+        return "may_share"
+    return "undetermined"
+
+
+def _status(symbol: clingo.Symbol, answer: Answer) -> str:
+    if symbol in answer.certain:
+        return YES
+    return DEPENDS if symbol in answer.possible else NO
+
+
+def _conclusions(name: str, ident: clingo.Symbol, answer: Answer, policy: Policy) -> tuple[Conclusion, ...]:
+    items = []
+    for symbol in answer.possible:
+        if symbol.name == name and len(symbol.arguments) == 2 and symbol.arguments[0] == ident:
+            term = symbol.arguments[1]
+            args = tuple(_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
+            code = term.name if term.type == clingo.SymbolType.Function else _text(term)
+            items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(symbol)))
+    return tuple(sorted(items, key=lambda c: (c.code, c.args)))
+
+
+def _dependencies(conclusion: str, sets: tuple[DecidingSet, ...], other: str) -> tuple[Dependency, ...]:
+    deps = []
+    for deciding in sets:
+        value = YES if deciding.value else NO
+        if conclusion == "permitted":
+            verdict = "must_not_share" if value == NO else ("may_share" if other == NO else None)
+        else:
+            verdict = "must_share" if value == YES else (verdict_of(other, NO) if other != DEPENDS else None)
+        conditions = tuple(Condition(u.path, values, u.description) for u, values in deciding.conditions)
+        deps.append(Dependency(conclusion, value, conditions, verdict))
+    return tuple(deps)
+
+
+def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy) -> Result:
+    """Read the engine's answer into a Result."""
+    disclosures = []
+    for ident in disclosure_ids:
+        key = clingo.String(ident)
+        permitted_atom = clingo.Function("permitted", [key])
+        required_atom = clingo.Function("required", [key])
+        permitted = _status(permitted_atom, answer)
+        required = _status(required_atom, answer)
+        findings = _conclusions("finding", key, answer, policy)
+        obligations = _conclusions("obligation", key, answer, policy)
+        verdict = verdict_of(permitted, required)
+        route = "required_by" if verdict == "must_share" else "permitted_by"
+        cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
+                 for p in f.paragraphs}
+        if verdict == "must_not_share":
+            cited = {p for rule in policy.rules_concluding(("permitted_by", [None, None])) for p in rule.paragraphs}
+        depends = _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required) + _dependencies(
+            "required", answer.deciding.get(required_atom, ()), permitted)
+        disclosures.append(Disclosure(ident, verdict, permitted, required,
+                                      tuple(sorted(cited | {"3.5.1"}, key=paragraph_key)),
+                                      findings, obligations, depends))
+    unknowns = tuple(u.path for u in answer.unknowns)
+    return Result(case_id, title, tuple(disclosures), unknowns)

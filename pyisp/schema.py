@@ -1,0 +1,369 @@
+"""The case format: one declarative spec that validates cases, becomes the JSON Schema,
+and says which policy input atom each field states (``x-atom``).
+
+A case states facts, never conclusions. A field left out is *unknown*. The spec is a
+JSON Schema with three extension keywords read by pyisp/atoms.py:
+
+``x-atom``      the input atom the field states: a predicate name then arguments, where
+                ``$id`` is the enclosing entity's id, ``$child`` the child's id,
+                ``$value`` the field's value, ``$item`` each item of a list and
+                ``$yesno`` ``yes``/``no`` for a boolean judgement;
+``x-entity``    an object whose ``id`` names it (``$id`` inside it);
+``x-ref``       the collection whose ids a reference must name (``people``, ...);
+``x-instead``   a field that, when present, replaces another one (criteria instead
+                of the overall judgement of understanding).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+from .errors import CaseError
+
+AGENCIES = [
+    "childrens_social_care", "police", "school", "local_education_authority", "gp_practice",
+    "hospital", "community_health", "mental_health_service", "youth_justice",
+    "voluntary_sector", "housing", "probation", "court", "other",
+]
+ROLES = [
+    "teacher", "school_staff", "school_nurse", "education_officer", "doctor", "gp", "nurse",
+    "health_visitor", "midwife", "other_health_professional", "social_worker",
+    "police_officer", "counsellor", "youth_worker", "other",
+]
+PURPOSES = [
+    "child_protection", "child_in_need_assessment", "promote_welfare", "prevent_harm_to_adult",
+    "prevent_or_detect_crime", "identify_causes_of_harm", "preventative_intervention",
+    "service_referral", "court_proceedings", "statutory_requirement", "other",
+]
+CRITERIA = {
+    "understands_question": "can the child understand the question being asked",
+    "understands_what_shared": "does the child understand what information might be shared",
+    "understands_reasons": "does the child understand the main reasons for sharing",
+    "understands_implications": "does the child understand the implications of sharing and not sharing",
+    "appreciates_alternatives": "can the child appreciate and consider the alternatives",
+    "weighs_up": "can the child weigh one aspect of the situation against another",
+    "expresses_own_view": "can the child express a clear personal view, not someone else's",
+    "consistent_view": "is the child reasonably consistent in that view",
+}
+SEEKING_HARMS = {
+    "increase_risk_to_child": "seeking consent would place a child at increased risk of significant harm",
+    "put_adult_at_risk": "seeking consent would place an adult at risk of serious harm",
+    "prejudice_crime_inquiry": "seeking consent would prejudice the prevention or detection of a serious crime",
+    "cause_unjustified_delay": "seeking consent would lead to unjustified delay in enquiries about significant harm",
+}
+TOLD = {
+    "why": "why the information needs to be shared",
+    "who": "who will see the information",
+    "purpose": "the purpose it will be put to",
+    "implications": "the implications of sharing it",
+}
+
+
+def _bool(description: str, *atom: str) -> dict[str, Any]:
+    return {"type": "boolean", "description": description, "x-atom": list(atom)}
+
+
+def _enum(values: list[str], description: str, *atom: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": "string", "enum": values, "description": description}
+    if atom:
+        spec["x-atom"] = list(atom)
+    return spec
+
+
+def _id(description: str) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "pattern": r"^[A-Za-z0-9_.\-]+$", "description": description}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, description: str = "",
+         **extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        spec["required"] = required
+    if description:
+        spec["description"] = description
+    spec.update(extra)
+    return spec
+
+
+_PARTY = {"x-ref": ["child", "people"]}
+
+CHILD = _obj({
+    "id": _id("Identifier of the child, used to refer to them elsewhere in the case."),
+    "name": {"type": "string", "description": "Name used in explanations (not used by the rules)."},
+    "age": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Age in whole years (3.3.15-3.3.16).",
+            "x-atom": ["age", "$child", "$value"]},
+    "understanding": _bool("The professional's overall judgement: does the child have sufficient understanding "
+                           "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$child", "$yesno"),
+    "understanding_criteria": _obj(
+        {key: _bool(text + " (3.3.17)?", "criterion_met", "$child", key) for key, text in CRITERIA.items()},
+        description="The answers to the criteria of 3.3.17, instead of an overall judgement.",
+        **{"x-instead": "understanding", "x-marker": ["understanding_assessed_by_criteria", "$child"]}),
+}, required=["id"], description="The child the information is about or concerns.",
+    **{"x-entity": True, "x-atom": ["child", "$id"]})
+
+PERSON = _obj({
+    "id": _id("Identifier of the person."),
+    "name": {"type": "string", "description": "Name used in explanations."},
+    "role": _enum(["parent", "carer", "relative", "other_adult"], "How the adult relates to the child.",
+                  "person_role", "$id", "$value"),
+    "parental_responsibility": _bool("Has parental responsibility for the child (3.3.18).",
+                                     "parental_responsibility", "$id"),
+    "resident_parent": _bool("The child lives with this adult (3.3.19).", "resident_parent", "$id"),
+    "at_risk_of_serious_harm": _bool("This adult is at risk of serious harm (3.2.3, 3.4.2).", "adult_at_risk", "$id"),
+}, required=["id"], description="An adult in the case.", **{"x-entity": True, "x-atom": ["person", "$id"]})
+
+INFORMATION = _obj({
+    "id": _id("Identifier of this piece of information."),
+    "description": {"type": "string", "description": "What the information is (not used by the rules)."},
+    "about": {"type": "array", "items": {"type": "string", **_PARTY}, "minItems": 1, "uniqueItems": True,
+              "description": "The people the information is about (ids of the child or of people).",
+              "x-atom": ["about", "$id", "$item"]},
+    "provided_by": {"type": "string", **_PARTY, "description": "Who gave the information to the professional, if "
+                    "it was the child or an adult of the case (3.3.15).", "x-atom": ["provided_by", "$id", "$value"],
+                    "x-optional-ref": True},
+    "identifiable": _bool("The information enables a person to be identified; false when anonymised (3.5.5).",
+                          "identifiable", "$id"),
+    "sensitive": _bool("The information is of some sensitivity (3.3.2).", "sensitive", "$id"),
+    "in_public_domain": _bool("Already lawfully public or readily available from another public source (3.3.2).",
+                              "in_public_domain", "$id"),
+    "widely_known": _bool("The information is widely known (3.3.3).", "widely_known", "$id"),
+    "given_expecting_sharing": _bool("Whoever gave it understood it would be shared with others (3.3.2-3.3.4).",
+                                     "given_expecting_sharing", "$id"),
+    "relationship": _enum(["formal", "informal_asked", "assumed", "public_body", "none"],
+                          "The relationship in which it was given (3.5.6-3.5.7): formal (doctor-patient, "
+                          "counsellor-client), informal_asked (informal, but asked to keep it confidential), "
+                          "assumed (the person assumed confidentiality), public_body (records a public body holds "
+                          "for its functions), or none.", "relationship", "$id", "$value"),
+    "obtained_under_limiting_power": _bool("Obtained under a statutory power or duty that limits its use (3.5.4).",
+                                           "obtained_under_limiting_power", "$id"),
+}, required=["id", "about"], description="A piece of information that a disclosure may carry.",
+    **{"x-entity": True, "x-atom": ["information", "$id"]})
+
+CONCERN = _obj({
+    "significant_harm_evidence": _bool("There is evidence that the child is suffering, or at risk of suffering, "
+                                       "significant harm (3.3.8).", "significant_harm_evidence"),
+    "reasonable_cause_to_believe": _bool("Reasonable cause to believe the child may be suffering, or at risk of, "
+                                         "significant harm (3.3.8).", "cause_to_believe_significant_harm"),
+    "reasonable_cause_to_suspect": _bool("Reasonable cause to suspect the child may be suffering, or at risk of, "
+                                         "significant harm (3.4.1).", "cause_to_suspect_significant_harm"),
+    "risk_of_serious_harm_to_adult": _bool("An adult is at risk of serious harm (3.3.7-3.3.8, 3.4.6).",
+                                           "risk_of_serious_harm_to_adult"),
+    "serious_crime": _bool("The concern is about a serious crime: one causing or likely to cause significant harm "
+                           "to a child or serious harm to an adult (3.3.8).", "serious_crime"),
+    "unsure": _bool("The professional has a concern but is unsure whether it is reasonable cause (3.4.3).",
+                    "unsure_about_concern"),
+}, description="What the professional is concerned about.")
+
+CONSENT = _obj({
+    "id": _id("Identifier of this consent record (defaults to consent-N)."),
+    "person": {"type": "string", **_PARTY, "description": "Whose consent was (or was not) asked for.",
+               "x-atom": ["consent_by", "$id", "$value"]},
+    "answer": _enum(["given", "refused", "withdrawn", "not_sought"], "The answer (3.3.22: consent may be withdrawn).",
+                    "consent_answer", "$id", "$value"),
+    "form": _enum(["written", "oral", "implied"], "Explicit (written or oral) or implied (3.3.12-3.3.13).",
+                  "consent_form", "$id", "$value"),
+    "implied_by": _enum(["intrinsic_to_activity", "agreed_to_referral", "behaviour_only"],
+                        "For implied consent, what signalled it (3.3.13).", "implied_by", "$id", "$value"),
+    "told": _obj({key: _bool(f"The person was told {text} (3.3.11).", "consent_told", "$id", key)
+                  for key, text in TOLD.items()}, description="What the person was told before consenting (3.3.11)."),
+    "freely_given": _bool("The consent was freely given (3.3.11).", "freely_given", "$id"),
+    "purposes": {"type": "array", "items": {"type": "string", "enum": PURPOSES}, "uniqueItems": True,
+                 "description": "The purposes the consent (or refusal) covers.", "x-atom": ["consent_purpose", "$id", "$item"]},
+    "recipients": {"type": "array", "items": {"type": "string", "enum": AGENCIES}, "uniqueItems": True,
+                   "description": "The agencies the consent (or refusal) covers.",
+                   "x-atom": ["consent_recipient", "$id", "$item"]},
+    "significant_change_since": _bool("A significant change since, in the use of the information or the "
+                                      "relationship (3.3.22).", "significant_change_since", "$id"),
+}, required=["person"], description="Asking someone for consent, and their answer.",
+    **{"x-entity": True, "x-atom": ["consent", "$id"]})
+
+PARTY_ENDPOINT = {
+    "agency": _enum(AGENCIES, "The agency.", ),
+    "role": _enum(ROLES, "The professional's role."),
+}
+
+DISCLOSURE = _obj({
+    "id": _id("Identifier of the proposed disclosure."),
+    "description": {"type": "string", "description": "What is proposed (not used by the rules)."},
+    "from": _obj({"agency": {**PARTY_ENDPOINT["agency"], "x-atom": ["sender_agency", "$id", "$value"]},
+                  "role": {**PARTY_ENDPOINT["role"], "x-atom": ["sender_role", "$id", "$value"]}},
+                 required=["agency"], description="Who would share."),
+    "to": _obj({"agency": {**PARTY_ENDPOINT["agency"], "x-atom": ["recipient_agency", "$id", "$value"]},
+                "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]}},
+               required=["agency"], description="Who would receive it."),
+    "information": {"type": "array", "items": {"type": "string", "x-ref": ["information"]}, "minItems": 1,
+                    "uniqueItems": True, "description": "Which information it would carry.",
+                    "x-atom": ["discloses", "$id", "$item"]},
+    "purpose": _enum(PURPOSES, "What it is for (3.5.2).", "purpose", "$id", "$value"),
+    "within_agency_functions": _bool("It is within the functions or powers of the sending agency (3.5.3, 3.3.14).",
+                                     "within_agency_functions", "$id"),
+    "statutory_duty": _bool("A statutory duty requires it (3.5.9).", "statutory_duty", "$id"),
+    "court_order": _bool("A court order requires it (3.5.9).", "court_order", "$id"),
+    "statutory_power": _bool("A statutory power allows it without consent (3.3.23).", "statutory_power", "$id"),
+    "judgements": _obj({
+        "proportionate": _bool("The professional judges it a proportionate response (3.3.6-3.3.7).",
+                               "proportionate", "$id"),
+        "public_interest_sufficient": _bool("The professional judges the public interest sufficient to justify "
+                                            "sharing without consent (3.3.5, 3.5.16).",
+                                            "public_interest_sufficient", "$id"),
+        "best_interests_require_sharing": _bool("The professional judges that the child's best interests require "
+                                                "it, despite a refusal (3.3.20).",
+                                                "best_interests_require_sharing", "$id"),
+    }, description="The professional's judgements about this disclosure."),
+}, required=["id", "from", "to", "information"], description="A proposed disclosure of information.",
+    **{"x-entity": True, "x-atom": ["disclosure", "$id"]})
+
+CASE = _obj({
+    "id": _id("Identifier of the case."),
+    "title": {"type": "string", "description": "A sentence saying what the case is."},
+    "paragraphs": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs the case illustrates."},
+    "child": CHILD,
+    "people": {"type": "array", "items": PERSON, "description": "The adults in the case."},
+    "family": _obj({
+        "parents_separated": _bool("The child's parents are separated (3.3.19).", "parents_separated"),
+        "in_conflict": _bool("Family members are in conflict about the sharing (3.3.19).", "family_in_conflict"),
+    }, description="Facts about the family."),
+    "information": {"type": "array", "items": INFORMATION, "description": "The information in question."},
+    "concern": CONCERN,
+    "consents": {"type": "array", "items": CONSENT, "description": "Consent asked for, given, refused or not sought."},
+    "seeking_consent_would": _obj({key: _bool(text + " (3.4.2).", "seeking_consent_would", key)
+                                   for key, text in SEEKING_HARMS.items()},
+                                  description="Harm that seeking consent would do (3.4.2)."),
+    "disclosures": {"type": "array", "items": DISCLOSURE, "minItems": 1, "description": "The proposed disclosures."},
+}, required=["child", "disclosures"], description="A case: the facts a professional knows, never conclusions.")
+CASE["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+CASE["title"] = "pyisp case"
+
+
+def json_schema() -> dict[str, Any]:
+    """The case format as a plain JSON Schema (the ``x-`` keywords kept: they document the atoms)."""
+    return copy.deepcopy(CASE)
+
+
+# ------------------------------------------------------------------ validation
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check(value: Any, spec: dict[str, Any], path: str) -> None:
+    kind = spec.get("type")
+    where = path or "(case)"
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CaseError(f"expected a whole number, got {value!r}", where=where)
+        if value < spec.get("minimum", value) or value > spec.get("maximum", value):
+            raise CaseError(f"{value} is outside {spec['minimum']}..{spec['maximum']}", where=where)
+        return
+    if kind in _TYPES and not isinstance(value, _TYPES[kind]):
+        raise CaseError(f"expected {'an' if kind in ('object', 'array') else 'a'} {kind}, got {value!r}", where=where)
+    if kind == "string":
+        if "enum" in spec and value not in spec["enum"]:
+            raise CaseError(f"'{value}' is not one of {', '.join(spec['enum'])}{_suggest(value, spec['enum'])}",
+                            where=where)
+        if spec.get("minLength") and len(value) < spec["minLength"]:
+            raise CaseError("must not be empty", where=where)
+        if "pattern" in spec:
+            import re
+            if not re.match(spec["pattern"], value):
+                raise CaseError(f"'{value}' may contain only letters, digits, '_', '.' and '-'", where=where)
+    elif kind == "array":
+        if len(value) < spec.get("minItems", 0):
+            raise CaseError(f"needs at least {spec['minItems']} item(s)", where=where)
+        if spec.get("uniqueItems") and len({repr(v) for v in value}) != len(value):
+            raise CaseError("lists an item twice", where=where)
+        for i, item in enumerate(value):
+            _check(item, spec["items"], _path(path, i))
+    elif kind == "object":
+        props = spec["properties"]
+        for key in value:
+            if key not in props:
+                raise CaseError(f"unknown field '{key}'{_suggest(str(key), list(props))}", where=_path(path, key))
+        for key in spec.get("required", []):
+            if key not in value or value[key] is None:
+                raise CaseError("is required", where=_path(path, key))
+        for key, item in value.items():
+            if item is None:
+                continue  # null is the same as leaving the field out: unknown
+            _check(item, props[key], _path(path, key))
+            instead = props[key].get("x-instead")
+            if instead and value.get(instead) is not None:
+                raise CaseError(f"give either '{instead}' or '{key}', not both", where=_path(path, key))
+
+
+def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Map each collection name to {id: path}, checking that ids are unique across the case."""
+    seen: dict[str, str] = {}
+    ids: dict[str, dict[str, str]] = {"child": {}, "people": {}, "information": {}, "consents": {}, "disclosures": {}}
+    entries: list[tuple[str, dict[str, Any], str]] = [("child", case["child"], "child")]
+    for coll in ("people", "information", "consents", "disclosures"):
+        entries += [(coll, item, f"{coll}[{i}]") for i, item in enumerate(case.get(coll) or [])]
+    for coll, item, path in entries:
+        ident = item["id"]
+        if ident in seen:
+            raise CaseError(f"id '{ident}' is already used at {seen[ident]}", where=f"{path}.id")
+        seen[ident] = path
+        ids[coll][ident] = path
+    return ids
+
+
+def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict[str, str]]) -> None:
+    if value is None:
+        return
+    if "x-ref" in spec:
+        targets = [name for coll in spec["x-ref"] for name in ids[coll]]
+        if value not in targets:
+            raise CaseError(f"'{value}' is not the id of any of: {', '.join(spec['x-ref'])}"
+                            f"{_suggest(value, targets)}", where=path)
+    elif spec.get("type") == "array":
+        for i, item in enumerate(value):
+            _check_refs(item, spec["items"], _path(path, i), ids)
+    elif spec.get("type") == "object":
+        for key, item in value.items():
+            _check_refs(item, spec["properties"][key], _path(path, key), ids)
+
+
+def validate(data: Any) -> dict[str, Any]:
+    """Check a case document against the format; return a normalised copy (ids filled in).
+
+    Raises CaseError naming the field path of the first problem.
+    """
+    if not isinstance(data, dict):
+        raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
+    case = copy.deepcopy(data)
+    for i, consent in enumerate(case.get("consents") or []):
+        if isinstance(consent, dict) and "id" not in consent:
+            consent["id"] = f"consent-{i + 1}"
+    _check(case, CASE, "")
+    ids = _collect_ids(case)
+    _check_refs(case, CASE, "", ids)
+    _check_consistency(case)
+    return case
+
+
+def _check_consistency(case: dict[str, Any]) -> None:
+    """Contradictions visible in the shape of the case; contradictions of meaning are found by the rules."""
+    seen: dict[tuple[Any, ...], tuple[str, str]] = {}
+    for i, consent in enumerate(case.get("consents") or []):
+        answer = consent.get("answer")
+        if answer not in ("given", "refused"):
+            continue
+        key = (consent["person"], tuple(sorted(consent.get("purposes") or [])),
+               tuple(sorted(consent.get("recipients") or [])))
+        if key in seen and seen[key][1] != answer:
+            raise CaseError(f"'{consent['person']}' both gave and refused consent for the same purposes and "
+                            f"recipients (see {seen[key][0]}); a later change of mind is answer 'withdrawn'",
+                            where=f"consents[{i}].answer")
+        seen.setdefault(key, (f"consents[{i}]", answer))
