@@ -1,0 +1,61 @@
+"""The instrumented policy records which rules fire, read from the rules themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import clingo
+import pytest
+
+from pyisp.atoms import case_inputs
+from pyisp.case import Case
+from pyisp.instrument import fired_rules, trace
+from pyisp.policy import Policy
+
+FACTS = Path(__file__).resolve().parent.parent / "facts"
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return Policy()
+
+
+def _inputs(name: str):
+    return case_inputs(dict(Case.load(FACTS / name).data))
+
+
+def test_refusal_by_a_competent_child_fires_the_refusal_rule_not_the_consent_route(policy):
+    fired = [policy.rules[i] for i in fired_rules(policy, _inputs("teacher-counselling-disclosure.yaml"))]
+    heads = {r.head_name for r in fired}
+    assert "consent_refused" in heads and "confidential" in heads
+    assert "consent_obtained" not in heads
+    # the consent route of 3.3.4 never fires: Amy refused
+    assert not any(r.head_name == "permitted_by" and "consent_obtained" in r.text for r in fired)
+
+
+def test_a_route_that_depends_on_an_unknown_judgement_fires_in_some_completions_only(policy):
+    inputs = _inputs("teacher-counselling-disclosure.yaml")
+    some = fired_rules(policy, inputs)
+    every = fired_rules(policy, inputs, every_completion=True)
+    public_interest = next(i for i, r in enumerate(policy.rules)
+                           if r.head_name == "permitted_by" and "public_interest_test_met" in r.text)
+    assert public_interest in some and public_interest not in every
+    assert every < some
+
+
+def test_each_firing_keeps_negative_conditions_apart_with_their_arguments(policy):
+    found = trace(policy, _inputs("teacher-counselling-disclosure.yaml"))
+    drug = clingo.String("drug-misuse")
+    confidential = found.by_head[clingo.Function("confidential", [drug])]
+    assert len(confidential) == 1 and confidential[0].certain
+    negative = {a.name for a in confidential[0].negative}
+    assert negative == {"in_public_domain", "widely_known", "given_expecting_sharing"}
+    assert {a.name for a in confidential[0].positive} == {"information", "sensitive", "confidential_relationship"}
+    assert policy.rules[confidential[0].rule].paragraphs == ("3.3.2", "3.3.3")
+
+
+def test_comparisons_are_recorded_with_their_values(policy):
+    found = trace(policy, _inputs("teacher-counselling-disclosure.yaml"))
+    amy = clingo.String("amy")
+    firing = found.by_head[clingo.Function("can_decide_for_self", [amy, clingo.Function("sufficient_understanding")])][0]
+    assert [str(c) for c in firing.comparisons] == ['cmp(14,"<",16)']
