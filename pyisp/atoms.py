@@ -122,7 +122,8 @@ class _Collector:
                 self.facts.append(sym)
             return
         if value is not None:
-            self.facts.append(_atom(template, ctx, value, spec))
+            if value not in spec.get("x-ref-extra", ()):
+                self.facts.append(_atom(template, ctx, value, spec))
             return
         if kind == "boolean":
             values: list[Any] = [True, False]
@@ -134,8 +135,8 @@ class _Collector:
             values = self._refs(spec)
         atoms = {v: _atom(template, ctx, v, spec) for v in values}
         options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
-        if spec.get("x-optional-ref"):
-            options.append((None, tuple((atoms[w], False) for w in values)))
+        for extra in spec.get("x-ref-extra", ()):
+            options.append((extra, tuple((atoms[w], False) for w in values)))
         self.unknowns.append(Unknown(path, tuple(options), description))
 
     def _refs(self, spec: dict[str, Any]) -> list[str]:

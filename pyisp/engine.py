@@ -47,25 +47,23 @@ class _Run:
 
     def __init__(self, policy: Policy, inputs: Inputs) -> None:
         self.ctl = clingo.Control(["--warn=none"])
+        self.unknowns = inputs.unknowns
         with ast.ProgramBuilder(self.ctl) as builder:
             for statement in policy.statements:
                 builder.add(statement)
-        self.unknowns = inputs.unknowns
-        self.options: list[list[tuple[Any, list[int]]]] = []
-        with self.ctl.backend() as backend:
+            # Inputs go through the grounder as rules, not through the backend: atoms
+            # added with the backend before grounding were seen to be missed by rules
+            # that compare their arguments (age(C, A), A >= 16 matched 16 but not 17).
             for fact in inputs.facts:
-                backend.add_rule([backend.add_atom(fact)])
+                builder.add(_rule(_head(fact)))
             for unknown in inputs.unknowns:
-                lits = {sym: backend.add_atom(sym) for sym in unknown.atoms}
-                atoms = list(lits.values())
-                backend.add_rule(atoms, choice=True)
-                if len(atoms) > 1:
-                    backend.add_weight_rule([], 2, [(a, 1) for a in atoms])  # at most one
-                    if unknown.exactly_one:
-                        backend.add_rule([], [-a for a in atoms])  # at least one
-                self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
-                                     for value, option in unknown.options])
+                builder.add(_choice(unknown))
         self.ctl.ground([("base", [])])
+        self.options: list[list[tuple[Any, list[int]]]] = []
+        for unknown in inputs.unknowns:
+            lits = {sym: self.ctl.symbolic_atoms[sym].literal for sym in unknown.atoms}
+            self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
+                                 for value, option in unknown.options])
         inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
         self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
 
@@ -136,6 +134,29 @@ class Engine:
                     deciding[symbol] = tuple(_deciding_sets(run, lit, True, max_sets)) + tuple(
                         _deciding_sets(run, lit, False, max_sets))
         return Answer(certain, possible, deciding, inputs.unknowns)
+
+
+_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
+
+
+def _head(symbol: clingo.Symbol) -> Any:
+    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
+
+
+def _rule(head: Any, body: Sequence[Any] = ()) -> Any:
+    return ast.Rule(_LOC, head, list(body))
+
+
+def _choice(unknown: Unknown) -> Any:
+    """`{ a1; ...; an }` for an unknown, bounded to exactly one (an enumerated value) or
+    at most one (a reference that may name nobody of the case) when it has several atoms."""
+    elements = [ast.ConditionalLiteral(_LOC, _head(sym), []) for sym in unknown.atoms]
+    several = len(elements) > 1
+    lower = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several and unknown.exactly_one else None
+    upper = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several else None
+    return _rule(ast.Aggregate(_LOC, lower, elements, upper))
 
 
 def _contradiction(run: _Run) -> ContradictionError:

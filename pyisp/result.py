@@ -64,8 +64,7 @@ class Condition:
 
     @property
     def text(self) -> str:
-        shown = " or ".join("unstated" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-                            for v in self.values)
+        shown = " or ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in self.values)
         return f"{self.path} = {shown}"
 
 

@@ -9,7 +9,8 @@ JSON Schema with three extension keywords read by pyisp/atoms.py:
                 ``$value`` the field's value, ``$item`` each item of a list and
                 ``$yesno`` ``yes``/``no`` for a boolean judgement;
 ``x-entity``    an object whose ``id`` names it (``$id`` inside it);
-``x-ref``       the collection whose ids a reference must name (``people``, ...);
+``x-ref``       the collections whose ids a reference must name (``people``, ...);
+``x-ref-extra`` values a reference may take besides ids, which state no atom;
 ``x-instead``   a field that, when present, replaces another one (criteria instead
                 of the overall judgement of understanding).
 """
@@ -88,6 +89,7 @@ def _obj(properties: dict[str, Any], required: list[str] | None = None, descript
 
 
 _PARTY = {"x-ref": ["child", "people"]}
+OUTSIDE_CASE = "outside_case"  # a reference to nobody of the case: no atom is stated
 
 CHILD = _obj({
     "id": _id("Identifier of the child, used to refer to them elsewhere in the case."),
@@ -120,9 +122,10 @@ INFORMATION = _obj({
     "about": {"type": "array", "items": {"type": "string", **_PARTY}, "minItems": 1, "uniqueItems": True,
               "description": "The people the information is about (ids of the child or of people).",
               "x-atom": ["about", "$id", "$item"]},
-    "provided_by": {"type": "string", **_PARTY, "description": "Who gave the information to the professional, if "
-                    "it was the child or an adult of the case (3.3.15).", "x-atom": ["provided_by", "$id", "$value"],
-                    "x-optional-ref": True},
+    "provided_by": {"type": "string", **_PARTY, "x-ref-extra": [OUTSIDE_CASE],
+                    "description": "Who gave the information to the professional: the id of the child or an adult "
+                    f"of the case, or '{OUTSIDE_CASE}' (another professional, a record) (3.3.15).",
+                    "x-atom": ["provided_by", "$id", "$value"]},
     "identifiable": _bool("The information enables a person to be identified; false when anonymised (3.5.5).",
                           "identifiable", "$id"),
     "sensitive": _bool("The information is of some sensitivity (3.3.2).", "sensitive", "$id"),
@@ -323,7 +326,7 @@ def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict
     if value is None:
         return
     if "x-ref" in spec:
-        targets = [name for coll in spec["x-ref"] for name in ids[coll]]
+        targets = [name for coll in spec["x-ref"] for name in ids[coll]] + spec.get("x-ref-extra", [])
         if value not in targets:
             raise CaseError(f"'{value}' is not the id of any of: {', '.join(spec['x-ref'])}"
                             f"{_suggest(value, targets)}", where=path)
