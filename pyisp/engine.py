@@ -167,8 +167,10 @@ def _contradiction(run: _Run) -> ContradictionError:
     symbol = contradictions[0]
     path = symbol.arguments[0].string
     reason = symbol.arguments[1]
-    detail = f"contradicts {reason.arguments[0].string}" if reason.name == "implied_by" else str(reason)
-    return ContradictionError(f"{detail}: a case cannot state one without the other", where=path)
+    if reason.name == "implied_by":
+        return ContradictionError(f"is stated false, but {reason.arguments[0].string} is true and implies it",
+                                  where=path)
+    return ContradictionError(f"contradicts the other facts of the case ({reason})", where=path)
 
 
 def _forces(run: _Run, chosen: dict[int, Any], lit: int, value: bool) -> bool:

@@ -139,6 +139,8 @@ class Policy:
         self._headers: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
         self._lines: dict[str, list[str]] = {}
         self.docs: dict[tuple[str, int], str] = {}
+        for filename in dict.fromkeys(s.location.begin.filename for s in self.statements):
+            self._file(filename)
         self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
         self._cache: dict[Symbol, tuple[str, ...]] = {}
 

@@ -294,9 +294,6 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
         for key in value:
             if key not in props:
                 raise CaseError(f"unknown field '{key}'{_suggest(str(key), list(props))}", where=_path(path, key))
-        for key in spec.get("required", []):
-            if key not in value or value[key] is None:
-                raise CaseError("is required", where=_path(path, key))
         for key, item in value.items():
             if item is None:
                 continue  # null is the same as leaving the field out: unknown
@@ -304,6 +301,9 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
             instead = props[key].get("x-instead")
             if instead and value.get(instead) is not None:
                 raise CaseError(f"give either '{instead}' or '{key}', not both", where=_path(path, key))
+        for key in spec.get("required", []):
+            if key not in value or value[key] is None:
+                raise CaseError("is required", where=_path(path, key))
 
 
 def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:

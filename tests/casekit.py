@@ -10,7 +10,19 @@ from typing import Any
 import pyisp
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
-GUIDANCE = Path(__file__).resolve().parents[2] / "shared" / "guidance" / "london-cpp-chapter-3-information-sharing.txt"
+_GUIDANCE_NAME = "london-cpp-chapter-3-information-sharing.txt"
+
+
+def guidance_file() -> Path | None:
+    """The user's copy of the guidance, if this machine has one (../shared/guidance beside
+    the checkout, or $PYISP_GUIDANCE); tests that read it check more when it is there."""
+    import os
+    root = Path(__file__).resolve().parent.parent
+    for candidate in (os.environ.get("PYISP_GUIDANCE"), root.parent / "shared" / "guidance" / _GUIDANCE_NAME,
+                      Path("/work/shared/guidance") / _GUIDANCE_NAME):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
 
 NO_CONCERN = {"significant_harm_evidence": False, "reasonable_cause_to_believe": False,
               "reasonable_cause_to_suspect": False, "risk_of_serious_harm_to_adult": False,

@@ -1,0 +1,45 @@
+"""The `pyisp` command: query as text and stable JSON, the schema."""
+
+from __future__ import annotations
+
+import json
+
+from casekit import FACTS
+from typer.testing import CliRunner
+
+from pyisp.cli import app
+
+runner = CliRunner()
+CASE = str(FACTS / "teacher-counselling-disclosure.yaml")
+
+
+def test_success_query_prints_verdict_findings_obligations_and_what_it_depends_on():
+    outcome = runner.invoke(app, ["query", CASE])
+    assert outcome.exit_code == 0
+    assert "to-social-care: UNDETERMINED" in outcome.output
+    assert "confidential(drug-misuse)" in outcome.output and "3.3.2, 3.3.3" in outcome.output
+    assert "if disclosures[0].judgements.public_interest_sufficient = true then permitted: yes" in outcome.output
+
+
+def test_success_query_json_is_stable_and_complete():
+    first = runner.invoke(app, ["query", "--json", CASE])
+    second = runner.invoke(app, ["query", "--json", CASE])
+    assert first.exit_code == 0 and first.output == second.output
+    data = json.loads(first.output)
+    disclosure = data["disclosures"][0]
+    assert disclosure["verdict"] == "undetermined"
+    assert {"permitted", "required", "findings", "obligations", "depends_on", "paragraphs"} <= set(disclosure)
+    assert all(item["paragraphs"] for item in disclosure["findings"] + disclosure["obligations"])
+
+
+def test_success_query_exits_0_whatever_the_verdict():
+    for path in sorted(FACTS.glob("*.yaml")):
+        assert runner.invoke(app, ["query", str(path)]).exit_code == 0, path.name
+
+
+def test_success_schema_is_a_json_schema_of_the_case_format():
+    outcome = runner.invoke(app, ["schema"])
+    schema = json.loads(outcome.output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert "disclosures" in schema["required"]
+    assert schema["properties"]["child"]["properties"]["age"]["maximum"] == 17

@@ -1,0 +1,76 @@
+"""The rules themselves: declared inputs, citations, exactly one answer when all is known."""
+
+from __future__ import annotations
+
+import re
+
+import clingo
+from clingo import ast
+from casekit import FACTS, guidance_file
+
+import pyisp
+from pyisp.atoms import case_inputs, iter_input_predicates
+from pyisp.engine import _head, _rule
+from pyisp.policy import Policy, default_policy_dir
+from pyisp.schema import validate
+
+
+def test_success_policy_loads_without_undefined_atoms():
+    warnings: list[str] = []
+    ctl = clingo.Control(["--warn=atom-undefined"], logger=lambda code, msg: warnings.append(msg))
+    ctl.load(str(default_policy_dir() / "main.lp"))
+    ctl.ground([("base", [])])
+    assert warnings == []
+
+
+def test_success_every_input_of_the_case_format_is_declared_and_documented():
+    policy = Policy()
+    text = "\n".join(p.read_text() for p in default_policy_dir().glob("*.lp"))
+    declared = {(m.group(1), int(m.group(2))) for m in re.finditer(r"#defined\s+(\w+)/(\d+)", text)}
+    stated = set(iter_input_predicates())
+    assert stated <= declared
+    assert declared <= stated, "declared inputs no case can state"
+    assert stated <= set(policy.docs)
+
+
+def test_success_every_rule_cites_paragraphs_of_the_chapter():
+    source = guidance_file()
+    text = source.read_text(encoding="utf-8") if source else ""
+    numbers = set(re.findall(r"^\s*(3\.\d+\.\d+)(?:\s|$)", text, re.M))
+    policy = Policy()
+    for rule in policy.cited_rules:
+        assert rule.paragraphs, f"{rule.where} cites nothing"
+        for number in rule.paragraphs:
+            assert re.fullmatch(r"3\.[1-8]\.\d+", number), f"{rule.where} cites {number}"
+            assert not numbers or number in numbers, f"{rule.where} cites {number}, not in the chapter"
+
+
+def test_success_every_input_known_gives_exactly_one_answer():
+    policy = Policy()
+    for path in sorted(FACTS.glob("*.yaml")):
+        inputs = case_inputs(validate(pyisp.Case.load(path).data))
+        for pick in (0, -1):  # fill every unknown with its first option, then its last
+            facts = list(inputs.facts) + [sym for u in inputs.unknowns for sym, truth in u.options[pick][1] if truth]
+            ctl = clingo.Control(["--models=0", "--warn=none"])
+            with ast.ProgramBuilder(ctl) as builder:
+                for statement in policy.statements:
+                    builder.add(statement)
+                for fact in facts:
+                    builder.add(_rule(_head(fact)))
+            ctl.ground([("base", [])])
+            models = []
+            ctl.solve(on_model=lambda m: models.append(m.symbols(shown=True)))
+            assert len(models) == 1, path.name
+
+
+def test_success_results_are_the_same_bytes_every_time():
+    from pyisp.case import dumps_json
+    path = FACTS / "teacher-counselling-disclosure.yaml"
+    first = dumps_json(pyisp.query(path).to_dict())
+    assert all(dumps_json(pyisp.query(path).to_dict()) == first for _ in range(3))
+
+
+def test_success_installed_package_carries_its_policy():
+    directory = default_policy_dir()
+    assert (directory / "main.lp").is_file() and (directory / "defined.lp").is_file()
+    assert directory.parent.name == "pyisp", "the policy must be shipped inside the package"
