@@ -205,6 +205,8 @@ DISCLOSURE = _obj({
     "statutory_duty": _bool("A statutory duty requires it (3.5.9).", "statutory_duty", "$id"),
     "court_order": _bool("A court order requires it (3.5.9).", "court_order", "$id"),
     "statutory_power": _bool("A statutory power allows it without consent (3.3.23).", "statutory_power", "$id"),
+    "within_statutory_limits": _bool("Where information was obtained under a power that limits its use, that power "
+                                     "allows this disclosure (3.5.4).", "within_statutory_limits", "$id"),
     "judgements": _obj({
         "proportionate": _bool("The professional judges it a proportionate response (3.3.6-3.3.7).",
                                "proportionate", "$id"),

@@ -54,6 +54,7 @@ def base_case() -> dict[str, Any]:
                          "to": {"agency": "community_health", "role": "nurse"}, "information": ["health"],
                          "purpose": "service_referral", "within_agency_functions": True,
                          "statutory_duty": False, "court_order": False, "statutory_power": False,
+                         "within_statutory_limits": False,
                          "judgements": {"proportionate": True, "public_interest_sufficient": False,
                                         "best_interests_require_sharing": False}}],
     })

@@ -176,10 +176,23 @@ def test_an_unknown_court_order_leaves_may_share_with_required_depending():
     assert required[0].verdict == "must_share"
 
 
-def test_information_under_a_limiting_statutory_power_is_not_shared_on_consent():
+def test_information_under_a_limiting_statutory_power_is_not_shared_beyond_its_limits():
     d = disclosure(changed(base_case(), **{"information[0].obtained_under_limiting_power": True}))
     assert d.verdict == "must_not_share"
     assert "use_limited_by_statute(health)" in labels(d.findings)
+    allowed = changed(base_case(), **{"information[0].obtained_under_limiting_power": True,
+                                      "disclosures[0].within_statutory_limits": True})
+    assert disclosure(allowed).verdict == "may_share"
+    unknown = changed(base_case(), **{"information[0].obtained_under_limiting_power": True,
+                                      "disclosures[0].within_statutory_limits": ...})
+    assert disclosure(unknown).verdict == "undetermined"
+
+
+def test_a_court_order_needs_no_consent_to_be_sought():
+    d = disclosure(changed(base_case(), **{"consents": [], "disclosures[0].court_order": True}))
+    assert d.verdict == "must_share"
+    assert not d.obligation("seek_consent")
+    assert "inform_individual" in labels(d.obligations)
 
 
 def test_every_deciding_set_really_decides():
