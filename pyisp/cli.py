@@ -45,6 +45,20 @@ def schema() -> None:
     typer.echo(dumps_json(json_schema()))
 
 
+@app.command("test")
+def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+                   junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write a JUnit XML report."),
+                   policy: Optional[Path] = typer.Option(
+                       None, "--policy", help="The rules to test (default: ./policy if there is one, else the "
+                       "shipped rules).")) -> None:
+    """Run regression scenarios: a line per scenario, expected against got for each failure."""
+    from .testreport import run_command
+
+    code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
+                                    echo=typer.echo))
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point of the `pyisp` script."""
     app(prog_name="pyisp")

@@ -24,3 +24,7 @@ class ContradictionError(CaseError):
 
 class PolicyError(PyispError):
     """A rule file cannot be loaded; `where` is ``file:line``."""
+
+
+class ScenarioError(PyispError):
+    """A scenario file is malformed; `where` is ``file:line: field`` (pyisp/scenarios.py)."""

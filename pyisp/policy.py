@@ -184,10 +184,29 @@ class Policy:
     def cited_rules(self) -> list[Rule]:
         return [r for r in self.rules if r.file != OUTPUT_FILE]
 
+    @cached_property
+    def _heads(self) -> dict[str, list[tuple[Rule, Any]]]:
+        """Cited rules by head predicate name, with their head atom (AST access is slow)."""
+        index: dict[str, list[tuple[Rule, Any]]] = {}
+        for rule in self.cited_rules:
+            head = _head_atom(rule.node)
+            if head is None:
+                continue
+            if head.ast_type == ast.ASTType.Function:
+                name = head.name
+            elif head.ast_type == ast.ASTType.SymbolicTerm:
+                name = head.symbol.name
+            else:
+                name = ""  # a head the index cannot name: tried for every pattern
+            index.setdefault(name, []).append((rule, head))
+        return index
+
     def rules_concluding(self, pattern: Any) -> list[Rule]:
         """The rules whose head can match a ground atom or a partly bound pattern."""
-        return [r for r in self.cited_rules
-                if (head := _head_atom(r.node)) is not None and _match(head, pattern, {})]
+        name = pattern.name if isinstance(pattern, Symbol) else pattern[0]
+        candidates = self._heads.get(name, []) + self._heads.get("", [])
+        return [r for r, head in sorted(candidates, key=lambda c: (c[0].file, c[0].line))
+                if _match(head, pattern, {})]
 
     def paragraphs_for(self, atom: Symbol) -> tuple[str, ...]:
         """The paragraphs behind an output atom: those cited by the rules that draw the

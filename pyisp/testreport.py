@@ -1,0 +1,98 @@
+"""Reports of a scenario run: the terminal text of `pyisp test` and JUnit XML for CI."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .render import result_text
+from .scenarios import Outcome, load, run
+from .service import engine_for
+
+
+def explanation(outcome: Outcome) -> str:
+    """What was got, explained: the result's verdicts, findings and obligations."""
+    return result_text(outcome.result)
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """One line per scenario: PASS or FAIL, where, title, time."""
+    mark = "PASS" if outcome.passed else "FAIL"
+    return f"{mark}  {outcome.scenario.where}  {outcome.scenario.title}  ({outcome.seconds * 1000:.0f} ms)"
+
+
+def failure_text(outcome: Outcome) -> str:
+    """Expected against got for each broken expectation, then the explanation of what was got."""
+    lines = [f"{outcome.scenario.where}: {outcome.scenario.title}"]
+    for check in outcome.failures:
+        lines.append(f"  {check.disclosure}: {check.key}")
+        lines.append(f"    expected: {check.expected}")
+        lines.append(f"    got:      {check.got}")
+    lines.append("  what was got:")
+    lines += ["    " + line if line else "" for line in explanation(outcome).splitlines()]
+    return "\n".join(lines)
+
+
+def summary_line(outcomes: Sequence[Outcome], seconds: float) -> str:
+    passed = sum(o.passed for o in outcomes)
+    return f"{passed} passed, {len(outcomes) - passed} failed ({seconds:.2f} s)"
+
+
+def write_junit_xml(outcomes: Sequence[Outcome], path: str | Path, seconds: float) -> None:
+    """Write a JUnit XML report: a test suite per scenario file, a test case per scenario."""
+    root = ET.Element("testsuites", name="pyisp scenarios", tests=str(len(outcomes)),
+                      failures=str(sum(not o.passed for o in outcomes)), time=f"{seconds:.3f}")
+    suites: dict[str, ET.Element] = {}
+    for outcome in outcomes:
+        source = outcome.scenario.source
+        if source not in suites:
+            suites[source] = ET.SubElement(root, "testsuite", name=source, tests="0", failures="0")
+        suite = suites[source]
+        suite.set("tests", str(int(suite.get("tests", "0")) + 1))
+        case = ET.SubElement(suite, "testcase", classname=source, name=outcome.scenario.title,
+                             file=source, line=str(outcome.scenario.line), time=f"{outcome.seconds:.3f}")
+        if not outcome.passed:
+            suite.set("failures", str(int(suite.get("failures", "0")) + 1))
+            first = outcome.failures[0]
+            failure = ET.SubElement(case, "failure", message=f"{first.disclosure} {first.key}: expected "
+                                    f"{first.expected}, got {first.got}")
+            failure.text = failure_text(outcome)
+    ET.indent(root)
+    ET.ElementTree(root).write(str(path), encoding="utf-8", xml_declaration=True)
+
+
+def default_policy(policy: str | Path | None) -> Path | None:
+    """The rules `pyisp test` checks: the given directory, else ./policy when the current
+    directory is a policy checkout, else the shipped rules (None)."""
+    if policy is not None:
+        return Path(policy)
+    here = Path("policy")
+    return here if (here / "main.lp").is_file() else None
+
+
+def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
+                junit_xml: str | Path | None = None, echo: Callable[[str], None] = print) -> int:
+    """`pyisp test`: load and run the scenarios, print a line each and the failures; the
+    exit code is 0 when all pass, 1 otherwise (ScenarioError, exit 2, for a bad scenario)."""
+    policy_dir = default_policy(policy)
+    start = time.perf_counter()
+    scenarios = load(paths, engine_for(policy_dir).policy)
+    outcomes = run(scenarios, policy_dir)
+    seconds = time.perf_counter() - start
+    for outcome in outcomes:
+        echo(outcome_line(outcome))
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        echo("")
+        echo("FAILURES")
+        for outcome in failed:
+            echo("")
+            echo(failure_text(outcome))
+    echo("")
+    echo(f"rules: {policy_dir or 'shipped policy'}")
+    echo(summary_line(outcomes, seconds))
+    if junit_xml:
+        write_junit_xml(outcomes, junit_xml, seconds)
+    return 1 if failed else 0
