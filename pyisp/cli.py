@@ -48,6 +48,10 @@ def schema() -> None:
 @app.command("test")
 def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
                    junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write a JUnit XML report."),
+                   coverage: bool = typer.Option(False, "--coverage", help="Report rules that fired or never "
+                                                 "did (file:line) and paragraphs exercised."),
+                   fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
+                                                              help="Exit 1 when rule coverage is below PCT."),
                    policy: Optional[Path] = typer.Option(
                        None, "--policy", help="The rules to test (default: ./policy if there is one, else the "
                        "shipped rules).")) -> None:
@@ -55,7 +59,7 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
     from .testreport import run_command
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
-                                    echo=typer.echo))
+                                    coverage=coverage, fail_under=fail_under, echo=typer.echo))
     raise typer.Exit(code)
 
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .coverage import coverage_text, measure
 from .render import result_text
 from .scenarios import Outcome, load, run
 from .service import engine_for
@@ -73,12 +74,15 @@ def default_policy(policy: str | Path | None) -> Path | None:
 
 
 def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
-                junit_xml: str | Path | None = None, echo: Callable[[str], None] = print) -> int:
-    """`pyisp test`: load and run the scenarios, print a line each and the failures; the
-    exit code is 0 when all pass, 1 otherwise (ScenarioError, exit 2, for a bad scenario)."""
+                junit_xml: str | Path | None = None, coverage: bool = False, fail_under: float | None = None,
+                echo: Callable[[str], None] = print) -> int:
+    """`pyisp test`: load and run the scenarios, print a line each and the failures (and
+    coverage when asked); the exit code is 0 when all pass (and rule coverage is at least
+    `fail_under`), 1 otherwise. A bad scenario raises ScenarioError (exit 2)."""
     policy_dir = default_policy(policy)
     start = time.perf_counter()
-    scenarios = load(paths, engine_for(policy_dir).policy)
+    rules = engine_for(policy_dir).policy
+    scenarios = load(paths, rules)
     outcomes = run(scenarios, policy_dir)
     seconds = time.perf_counter() - start
     for outcome in outcomes:
@@ -95,4 +99,11 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
     echo(summary_line(outcomes, seconds))
     if junit_xml:
         write_junit_xml(outcomes, junit_xml, seconds)
-    return 1 if failed else 0
+    below = False
+    if coverage or fail_under is not None:
+        measured = measure(outcomes, rules)
+        echo(coverage_text(measured))
+        if fail_under is not None and measured.rule_percent < fail_under:
+            echo(f"rule coverage {measured.rule_percent:.1f}% is below --fail-under {fail_under:g}%")
+            below = True
+    return 1 if failed or below else 0
