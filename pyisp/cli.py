@@ -52,6 +52,9 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                                                  "did (file:line) and paragraphs exercised."),
                    fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
                                                               help="Exit 1 when rule coverage is below PCT."),
+                   compare: Optional[str] = typer.Option(
+                       None, "--compare", metavar="OLD_POLICY_DIR_OR_GIT_REV",
+                       help="List every case (scenarios and facts/) answered differently by these older rules."),
                    policy: Optional[Path] = typer.Option(
                        None, "--policy", help="The rules to test (default: ./policy if there is one, else the "
                        "shipped rules).")) -> None:
@@ -59,7 +62,8 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
     from .testreport import run_command
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
-                                    coverage=coverage, fail_under=fail_under, echo=typer.echo))
+                                    coverage=coverage, fail_under=fail_under, compare=compare,
+                                    echo=typer.echo))
     raise typer.Exit(code)
 
 

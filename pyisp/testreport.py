@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .coverage import coverage_text, measure
+from .impact import compare_command
 from .render import result_text
 from .scenarios import Outcome, load, run
 from .service import engine_for
@@ -75,7 +76,7 @@ def default_policy(policy: str | Path | None) -> Path | None:
 
 def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
                 junit_xml: str | Path | None = None, coverage: bool = False, fail_under: float | None = None,
-                echo: Callable[[str], None] = print) -> int:
+                compare: str | None = None, echo: Callable[[str], None] = print) -> int:
     """`pyisp test`: load and run the scenarios, print a line each and the failures (and
     coverage when asked); the exit code is 0 when all pass (and rule coverage is at least
     `fail_under`), 1 otherwise. A bad scenario raises ScenarioError (exit 2)."""
@@ -83,6 +84,9 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
     start = time.perf_counter()
     rules = engine_for(policy_dir).policy
     scenarios = load(paths, rules)
+    if compare is not None:
+        facts = Path("facts") if Path("facts").is_dir() else None
+        return compare_command(compare, [(s.where, s.case) for s in scenarios], policy_dir, facts, echo)
     outcomes = run(scenarios, policy_dir)
     seconds = time.perf_counter() - start
     for outcome in outcomes:
