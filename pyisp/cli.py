@@ -67,6 +67,41 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
     raise typer.Exit(code)
 
 
+@app.command()
+def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Check only this property (repeatable)."),
+           people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size: up to N people "
+                                                      "(repeatable; default 1 and 3)."),
+           json_output: bool = typer.Option(False, "--json", help="Print the outcomes as JSON."),
+           samples: int = typer.Option(40, "--samples", help="Generated cases for sound_unknowns."),
+           policy: Optional[Path] = PolicyOption) -> None:
+    """Check the properties of policy/properties.lp for every case of a bounded domain."""
+    from .verify import DEFAULT_PEOPLE, verify as _verify
+    from .verify_report import outcomes_text
+
+    outcomes = _run(lambda: _verify(policy, prop, people or DEFAULT_PEOPLE, samples))
+    typer.echo(dumps_json([o.to_dict() for o in outcomes]) if json_output else outcomes_text(outcomes))
+    raise typer.Exit(0 if all(o.holds for o in outcomes) else 1)
+
+
+@app.command()
+def diff(old: str = typer.Argument(..., help="The old rules: a policy directory or a git revision."),
+         new: str = typer.Argument(..., help="The new rules: a policy directory or a git revision."),
+         people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size (repeatable; default 1 "
+                                                    "then 3)."),
+         json_output: bool = typer.Option(False, "--json", help="Print the differences as JSON.")) -> None:
+    """Find cases on which two versions of the rules disagree: one per differing output."""
+    from .diff import diff as _diff
+    from .verify_report import diff_text
+
+    reports = _run(lambda: _diff(old, new, people or (1, 3)))
+    if json_output:
+        typer.echo(dumps_json([{"domain": r.bounds.to_dict(), "inputs": r.inputs, "seconds": round(r.seconds, 3),
+                                "differences": [d.to_dict() for d in r.differences]} for r in reports]))
+    else:
+        typer.echo(diff_text(reports))
+    raise typer.Exit(1 if any(r.differences for r in reports) else 0)
+
+
 def main() -> None:
     """Entry point of the `pyisp` script."""
     app(prog_name="pyisp")

@@ -1,0 +1,52 @@
+"""Plain-text rendering of `pyisp verify`, `pyisp diff` and `pyisp mutate` results."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import yaml
+
+from .diff import DiffReport, side_by_side
+from .verify import Outcome
+
+
+def case_yaml(doc: dict[str, Any]) -> str:
+    """A case document as YAML, ready for `pyisp query`."""
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def outcomes_text(outcomes: Sequence[Outcome]) -> str:
+    """One line per property and domain; then each counterexample with its answer."""
+    lines = [o.line for o in outcomes]
+    for o in outcomes:
+        if o.holds:
+            continue
+        lines += ["", f"--- {o.prop.name} ({', '.join(o.prop.paragraphs)}): {o.prop.statement}"]
+        if o.detail:
+            lines.append(o.detail)
+        if o.violations:
+            lines.append("violated: " + ", ".join(o.violations))
+        if o.counterexample:
+            lines += ["counterexample (save as a .yaml file and run `pyisp query` on it):", "",
+                      case_yaml(o.counterexample).rstrip()]
+        if o.result_text:
+            lines += ["", "its answer:", o.result_text.rstrip()]
+    failed = sum(1 for o in outcomes if not o.holds)
+    lines += ["", f"{len(outcomes) - failed} of {len(outcomes)} checks hold" + (f", {failed} fail" if failed else "")]
+    return "\n".join(lines)
+
+
+def diff_text(reports: Sequence[DiffReport]) -> str:
+    """Each differing output with its case and both answers side by side, or the all-clear."""
+    lines: list[str] = []
+    for report in reports:
+        if not report.differences:
+            lines.append(f"no case with {report.bounds.text} tells them apart "
+                         f"({report.inputs} inputs, {report.seconds:.2f} s)")
+            continue
+        lines.append(f"{len(report.differences)} output(s) differ on cases with {report.bounds.text} "
+                     f"({report.inputs} inputs, {report.seconds:.2f} s):")
+        for d in report.differences:
+            lines += ["", f"=== {d.output}: " + "; ".join(d.atoms), "", case_yaml(d.case).rstrip(), "",
+                      side_by_side(d.old_text, d.new_text)]
+    return "\n".join(lines)

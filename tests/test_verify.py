@@ -1,0 +1,111 @@
+"""pyisp verify and pyisp diff: properties over every case of a bounded domain, and the
+semantic difference of two versions of the rules, tested on real (deliberately broken or
+edited) copies of the shipped policy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import pyisp
+from pyisp.cli import app
+from pyisp.diff import diff
+from pyisp.domain import Bounds
+from pyisp.policy import default_policy_dir
+from pyisp.verify import Verifier, verify
+
+
+def edited_policy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped policy with one textual edit (which must apply)."""
+    target = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), target)
+    text = (target / file).read_text(encoding="utf-8")
+    assert old in text, f"the edit does not apply to {file}"
+    (target / file).write_text(text.replace(old, new), encoding="utf-8")
+    return target
+
+
+def test_every_property_holds_on_the_shipped_policy_at_both_default_sizes():
+    outcomes = verify(samples=8)
+    assert outcomes, "no property was checked"
+    failed = [o.line for o in outcomes if not o.holds]
+    assert failed == []
+    names = {o.prop.name for o in outcomes}
+    assert {"required_is_permitted", "harm_overrides_consent", "competent_refusal_stands",
+            "consent_needs_every_element", "every_decision_recorded", "one_answer", "sound_unknowns"} <= names
+    assert {o.bounds.people for o in outcomes} == {1, 3}
+
+
+def test_each_property_cites_paragraphs_of_the_chapter_and_has_a_statement():
+    for prop in Verifier().properties:
+        assert prop.statement and prop.paragraphs, prop.name
+        assert all(p.startswith("3.") for p in prop.paragraphs), prop.name
+
+
+def test_a_deliberately_broken_rule_is_caught_with_a_runnable_counterexample(tmp_path):
+    # 3.5.9-3.5.10: a required disclosure must be permitted; drop the rule that says so.
+    broken = edited_policy(tmp_path, "decision.lp", "permitted_by(D, required) :- required_by(D, _).", "")
+    outcome = Verifier(broken).check(Bounds.for_people(1), ["required_is_permitted"])[0]
+    assert not outcome.holds
+    case = pyisp.Case.from_dict(outcome.counterexample)          # valid against the format
+    result = pyisp.query(case, policy=broken, depends_on=False)  # and runnable
+    assert any(d.required == "yes" and d.permitted == "no" for d in result.disclosures)
+    assert pyisp.query(case, depends_on=False).disclosures[0].permitted == "yes"  # the shipped rules are fine
+
+
+def test_withdrawn_consent_no_longer_authorises_sharing(tmp_path):
+    # The bug the properties found (3.3.22): a consent given and later withdrawn by the same
+    # competent young person still authorised the disclosure. Restore the old rule: caught.
+    old = edited_policy(tmp_path, "consent.lp", ",\n                          not refused_for(D, P).", ".")
+    outcome = Verifier(old).check(Bounds.for_people(1), ["competent_refusal_stands"])[0]
+    assert not outcome.holds
+    answers = {c.get("answer") for c in outcome.counterexample["consents"]}
+    assert "given" in answers and answers & {"refused", "withdrawn"}
+
+
+def test_verify_cli_prints_one_line_per_property_and_exits_1_when_one_fails(tmp_path):
+    broken = edited_policy(tmp_path, "decision.lp", "record_decision(D) :- disclosure(D).", "")
+    runner = CliRunner()
+    failing = runner.invoke(app, ["verify", "--policy", str(broken), "--people", "1",
+                                  "--property", "every_decision_recorded"])
+    assert failing.exit_code == 1
+    assert failing.output.startswith("every_decision_recorded: fails for a case with up to 1 people")
+    assert "disclosures:" in failing.output  # the counterexample case
+    passing = runner.invoke(app, ["verify", "--people", "1", "--property", "every_decision_recorded"])
+    assert passing.exit_code == 0
+    assert passing.output.startswith("every_decision_recorded: holds for all cases with up to 1 people")
+    unknown = runner.invoke(app, ["verify", "--property", "no_such_thing"])
+    assert unknown.exit_code == 2 and "no property named no_such_thing" in unknown.output
+
+
+def test_diff_of_a_policy_with_itself_finds_no_case():
+    reports = diff(default_policy_dir(), default_policy_dir(), people=(1,), explain=False)
+    assert reports[0].differences == []
+
+
+def test_diff_finds_a_changed_age_threshold_with_a_15_year_old(tmp_path):
+    # 3.3.15: 16 or 17 decide for themselves; a version saying 15 must be told apart.
+    edited = edited_policy(tmp_path, "whose_consent.lp", "age(C, A), A >= 16.", "age(C, A), A >= 15.")
+    reports = diff(default_policy_dir(), edited, people=(1,))
+    outputs = {d.output: d for d in reports[0].differences}
+    assert "finding can_decide_for_self" in outputs
+    case = outputs["finding can_decide_for_self"].case
+    assert case["child"]["age"] == 15
+    assert "permitted" in outputs  # the verdict changes too
+    keys = [d.output for d in reports[0].differences]
+    assert len(keys) == len(set(keys))  # one case per differing output
+
+
+def test_diff_finds_a_dropped_consent_element(tmp_path):
+    # 3.3.11: consent is informed only when the person was told the implications too.
+    edited = edited_policy(tmp_path, "consent.lp", "element(why; who; purpose; implications).",
+                           "element(why; who; purpose).")
+    reports = diff(default_policy_dir(), edited, people=(1,))
+    outputs = {d.output: d for d in reports[0].differences}
+    assert "finding valid_consent" in outputs
+    consent = outputs["finding valid_consent"].case["consents"][0]
+    assert consent["told"]["implications"] is False and consent["answer"] == "given"
+    assert "new only" in " ".join(outputs["finding valid_consent"].atoms)
