@@ -26,8 +26,9 @@ run: install
 test: install
 	cd tests && ../$(BIN)/pytest
 
-# Speed: medians and p95 of pyisp.query on facts/, and a batch of generated cases.
+# Speed: the scenario corpus (pyisp test); medians and p95 of pyisp.query on facts/, and a batch of generated cases.
 bench: install
+	$(BIN)/python bench/corpus.py
 	$(BIN)/python bench/bench.py
 
 clean:
