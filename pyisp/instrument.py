@@ -179,6 +179,11 @@ class _Companion:
         return _fun(loc, "agg", [_string(loc, str(literal))])
 
 
+def companion(index: int, rule: Any) -> Any:
+    """The recording rule of the policy's rule number `index` (an AST rule)."""
+    return _Companion(index, rule).build()
+
+
 def instrumented(policy: Policy) -> list[Any]:
     """The policy's statements with a recording companion after each rule, without its
     #show statements (every atom is shown, so all truths can be read)."""
@@ -189,7 +194,7 @@ def instrumented(policy: Policy) -> list[Any]:
             continue
         out.append(statement)
         if statement.ast_type == ast.ASTType.Rule:
-            out.append(_Companion(index, statement).build())
+            out.append(companion(index, statement))
             index += 1
     return out
 

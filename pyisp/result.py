@@ -127,12 +127,21 @@ class Result:
     title: str
     disclosures: tuple[Disclosure, ...]
     unknowns: tuple[str, ...] = field(default=())
+    case: Any = field(default=None, repr=False, compare=False)    # the Case, kept for explain()
+    policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
 
     def disclosure(self, disclosure_id: str) -> Disclosure:
         for item in self.disclosures:
             if item.id == disclosure_id:
                 return item
         raise KeyError(disclosure_id)
+
+    def explain(self, disclosure_id: str, conclusion: str | None = None, why_not: str | None = None) -> Any:
+        """Why the verdict (or `conclusion`) holds, or why `why_not` does not, as a tree with
+        `to_dict()`, `to_text()`, `to_markdown()`, `to_html()`. Computed only when asked."""
+        from .explain import explain_result
+
+        return explain_result(self, disclosure_id, conclusion, why_not)[0]
 
     def to_dict(self) -> dict[str, Any]:
         return {"case": self.case_id, "title": self.title,

@@ -3,6 +3,7 @@ engine, read the result. Engines are cached per policy directory."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,4 +36,5 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     ids = [d["id"] for d in the_case.data["disclosures"]]
     decide = [clingo.Function(name, [clingo.String(i)]) for i in ids for name in ("permitted", "required")]
     answer = engine.answer(inputs, decide if depends_on else None)
-    return build_result(the_case.id, the_case.title, ids, answer, engine.policy)
+    result = build_result(the_case.id, the_case.title, ids, answer, engine.policy)
+    return replace(result, case=the_case, policy=engine.policy)  # kept for Result.explain
