@@ -102,6 +102,27 @@ def diff(old: str = typer.Argument(..., help="The old rules: a policy directory 
     raise typer.Exit(1 if any(r.differences for r in reports) else 0)
 
 
+@app.command()
+def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
+            disclosure: Optional[str] = typer.Option(None, "--disclosure", help="Only this disclosure (its id)."),
+            why: Optional[str] = typer.Option(None, "--why", metavar="X",
+                                              help="Why X holds: a verdict, a conclusion or a finding code."),
+            why_not: Optional[str] = typer.Option(None, "--why-not", metavar="X", help="Why X does not hold."),
+            fmt: str = typer.Option("text", "--format", help="text, markdown, html or json."),
+            source: Optional[Path] = typer.Option(None, "--source", help="Your copy of the guidance text: the "
+                                                  "HTML appendix quotes each cited paragraph from it."),
+            policy: Optional[Path] = PolicyOption) -> None:
+    """Explain a case: why each verdict, why not the others, and what would change it."""
+    from .explain import explain_result
+    from .explain_render import render
+
+    def action() -> str:
+        result = _query(case, policy=policy)
+        return render(explain_result(result, disclosure, why, why_not), fmt, source)
+
+    typer.echo(_run(action), nl=False)
+
+
 def main() -> None:
     """Entry point of the `pyisp` script."""
     app(prog_name="pyisp")

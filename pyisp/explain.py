@@ -32,7 +32,7 @@ from clingo.symbol import Symbol, SymbolType
 
 from .atoms import Inputs, case_inputs, iter_input_predicates
 from .errors import CaseError
-from .instrument import FIRED, Trace, companion, trace as run_trace
+from .instrument import Trace, companions, trace as run_trace
 from .policy import OUTPUT_FILE, Policy, paragraph_key
 from .wording import VAR, Wording, case_names, is_var, load_templates
 
@@ -109,14 +109,21 @@ class Step:
     the same rule left out of a why-not."""
 
     rule: str
+    conclusion: str
     paragraphs: tuple[str, ...]
     summary: str
     status: str
     checks: tuple[Check, ...]
     more: int = 0
 
+    @property
+    def predicate(self) -> str:
+        """The name of the predicate the rule concludes (``permitted_by``)."""
+        return self.conclusion.split("(", 1)[0]
+
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"rule": self.rule, "paragraphs": list(self.paragraphs), "summary": self.summary,
+        data: dict[str, Any] = {"rule": self.rule, "conclusion": self.conclusion,
+                                "paragraphs": list(self.paragraphs), "summary": self.summary,
                                 "status": self.status, "conditions": [c.to_dict() for c in self.checks]}
         if self.more:
             data["more_instances"] = self.more
@@ -291,17 +298,14 @@ class _Shape:
 
 @lru_cache(maxsize=8)
 def _shapes(policy: Policy) -> tuple[_Shape, ...]:
-    """Every rule (pools unfolded) as patterns: the same records the instrumented
-    program writes, with the variables left open."""
+    """Every rule (pools unfolded) as patterns: the records its companion rule writes,
+    with the variables left open."""
     shapes = []
-    for index, rule in enumerate(policy.rules):
-        for variant in rule.node.unpool():
-            companion_rule = companion(index, variant)
-            head = companion_rule.head.atom.symbol
-            if head.ast_type != ast.ASTType.Function or head.name != FIRED:
-                continue
-            term = _term(head)
-            shapes.append(_Shape(index, term.arguments[1], tuple(term.arguments[2].arguments)))
+    for statement in companions(policy):
+        for variant in statement.unpool():
+            term = _term(variant.head.atom.symbol)
+            index, head, conditions = term.arguments
+            shapes.append(_Shape(index.number, head, tuple(conditions.arguments)))
     return tuple(shapes)
 
 
@@ -327,6 +331,10 @@ class Explainer:
         self.unknown_of: dict[Symbol, str] = {atom: u.path for u in inputs.unknowns for atom in u.atoms}
         self.shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file != OUTPUT_FILE]
         self.output_shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file == OUTPUT_FILE]
+        self.by_head: dict[tuple[str, int], list[_Shape]] = {}
+        for shape in self.shapes:
+            if shape.head.type == SymbolType.Function:
+                self.by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
         self.seen: set[Symbol] = set()
 
     # -- truth of atoms and patterns --------------------------------------------------
@@ -392,8 +400,24 @@ class Explainer:
 
     def step_of_firing(self, firing: Any, depth: int) -> Step:
         rule = self.policy.rules[firing.rule]
-        checks = tuple(self.check(c, {}, depth, 0, why=True) for c in firing.conditions)
-        return Step(rule.where, rule.paragraphs, rule.summary, "applies" if firing.certain else "may apply", checks)
+        shape = self.projection(firing) if depth <= OTHERS_DEPTH else None
+        if shape is not None:  # `p(D) :- q(D, _)`: near the top, show every way q could hold
+            binding: dict[str, Symbol] = {}
+            _unify(shape.head, firing.head, binding)
+            checks = (self.check(shape.conditions[0], binding, depth, 0, why=True),)
+        else:
+            checks = tuple(self.check(c, {}, depth, 0, why=True) for c in firing.conditions)
+        return Step(rule.where, str(firing.head), rule.paragraphs, rule.summary,
+                    "applies" if firing.certain else "may apply", checks)
+
+    def projection(self, firing: Any) -> _Shape | None:
+        """The rule's shape when it only projects one condition (`p(D) :- q(D, _)`)."""
+        if firing.certain or not firing.conditions:
+            return None
+        shapes = [s for s in _shapes(self.policy) if s.rule == firing.rule]
+        if len(shapes) == 1 and len(shapes[0].conditions) == 1 and shapes[0].conditions[0].name == "pos":
+            return shapes[0]
+        return None
 
     def check(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
         kind = record.name
@@ -405,12 +429,10 @@ class Explainer:
             truth = self.truth(atom)
             negated = kind == "neg"
             holds = truth if not negated else {YES: NO, NO: YES, UNKNOWN: UNKNOWN}[truth]
-            # expand what a reviewer needs: in a why, what the rule stood on; in a why-not,
-            # what failed or is unknown
-            if why:
-                expand = (not negated and truth != NO) or truth == UNKNOWN
-            else:
-                expand = holds != YES
+            # expand what a reviewer needs: in a why, every condition the rule stood on
+            # (a negative one by why its atom does not hold); in a why-not, what failed
+            # or is unknown
+            expand = why or holds != YES
             statement = self.statement(atom, depth + 1, why_not, expand)
             return Check(negated, holds, statement)
         if kind == "cmp":
@@ -423,18 +445,18 @@ class Explainer:
             words = f"{self.wording.argument(left)} {_COMPARE_WORDS.get(op, op)} {self.wording.argument(right)}"
             return Check(False, holds, Statement(f"{left}{op}{right}", words, holds, "comparison"))
         if kind == "cond":
-            return self.conditional(record, binding, depth, why_not)
+            return self.conditional(record, binding, depth, why_not, why)
         text = record.arguments[0].string if record.arguments and record.arguments[0].type == SymbolType.String \
             else str(record)
         return Check(False, YES if why else UNCHECKED, Statement(text, text, YES if why else UNCHECKED, "aggregate"))
 
-    def conditional(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int) -> Check:
+    def conditional(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
         literal, conditions = record.arguments[0], tuple(record.arguments[1].arguments)
         cases = []
         for extended, _missing in self.join(conditions, binding):
             if any(self.truth(_subst(c.arguments[0], extended)) == NO for c in conditions if c.name == "pos"):
                 continue
-            cases.append(self.check(literal, extended, depth, why_not, why=False))
+            cases.append(self.check(literal, extended, depth, why_not, why))
         holds = YES if all(c.holds == YES for c in cases) else NO if any(c.holds == NO for c in cases) else UNKNOWN
         inner = _subst(literal.arguments[0], binding)
         where = " and ".join(self.wording.sentence(_subst(c.arguments[0], binding)) for c in conditions
@@ -471,8 +493,9 @@ class Explainer:
     def candidates(self, target: Symbol, depth: int, why_not: int) -> tuple[Step, ...]:
         """The rules that could derive `target`, each with its closest instances."""
         steps: list[Step] = []
-        by_rule: dict[int, list[tuple[int, int, tuple[Check, ...]]]] = {}
-        for shape in self.shapes:
+        by_rule: dict[int, list[tuple[int, int, str, tuple[Check, ...]]]] = {}
+        key = (target.name, len(target.arguments)) if target.type == SymbolType.Function else ("", 0)
+        for shape in self.by_head.get(key, ()):
             binding: dict[str, Symbol] = {}
             if not _unify(shape.head, target, binding):
                 continue
@@ -486,17 +509,17 @@ class Explainer:
                     continue  # holds, so not a reason why not (a different head instance)
                 failed = sum(c.holds == NO for c in checks)
                 unknown = sum(c.holds in (UNKNOWN, UNCHECKED) for c in checks)
-                by_rule.setdefault(shape.rule, []).append((failed, unknown, checks))
+                by_rule.setdefault(shape.rule, []).append((failed, unknown, str(head), checks))
         for index, instances in by_rule.items():
             instances.sort(key=lambda item: (item[0], item[1]))
             rule = self.policy.rules[index]
-            unique: dict[tuple[str, ...], tuple[Check, ...]] = {}
-            for _f, _u, checks in instances:
-                unique.setdefault(tuple(c.statement.atom + c.holds for c in checks), checks)
+            unique: dict[tuple[str, ...], tuple[str, tuple[Check, ...]]] = {}
+            for _f, _u, head, checks in instances:
+                unique.setdefault(tuple(c.statement.atom + c.holds for c in checks), (head, checks))
             kept = list(unique.values())
-            for checks in kept[:MAX_INSTANCES]:
-                steps.append(Step(rule.where, rule.paragraphs, rule.summary, "does not apply", checks,
-                                  max(0, len(kept) - MAX_INSTANCES) if checks is kept[0] else 0))
+            for position, (head, checks) in enumerate(kept[:MAX_INSTANCES]):
+                steps.append(Step(rule.where, head, rule.paragraphs, rule.summary, "does not apply", checks,
+                                  max(0, len(kept) - MAX_INSTANCES) if position == 0 else 0))
         return tuple(steps)
 
     # -- questions ------------------------------------------------------------------------
@@ -506,7 +529,8 @@ class Explainer:
         d = clingo.String(disclosure)
         text = text.strip()
         if text in VERDICTS:
-            return [clingo.Function("required", [d]), clingo.Function("permitted", [d])]
+            atoms = [clingo.Function("permitted", [d]), clingo.Function("required", [d])]
+            return atoms[::-1] if text == "must_share" else atoms
         name, args = _parse(text)
         arities = {(s.head.name, len(s.head.arguments)) for s in self.shapes if s.head.type == SymbolType.Function}
         arities |= self.inputs_sigs
@@ -608,8 +632,9 @@ class Explainer:
             answer = ""
         statements = tuple(self.statement(a) for a in atoms)
         if question != "verdict":
-            answer = _answer(question, statements)
-        changes = self.changes(disclosure) if question == "verdict" else ()
+            answer = _verdict_question(target, disclosure.verdict) if target in VERDICTS else \
+                _answer(question, statements)
+        changes = self.changes(disclosure) if question == "verdict" or target in VERDICTS else ()
         if question == "verdict" and disclosure.verdict == "undetermined" and not disclosure.depends_on:
             notes.append("The smallest sets of facts that would settle this were not computed "
                          "(query with depends_on=True).")
@@ -645,6 +670,20 @@ def _verdict_answer(verdict: str) -> str:
         "undetermined": "The facts stated do not settle it: whether the disclosure is allowed depends on "
                         "facts or judgements the case leaves unknown.",
     }[verdict]
+
+
+_VERDICT_MEANS = {
+    "must_share": "must share means the disclosure is required",
+    "may_share": "may share means it is permitted and not required",
+    "must_not_share": "must not share means it is not permitted",
+    "undetermined": "undetermined means whether it is permitted or required depends on unknown facts",
+}
+
+
+def _verdict_question(target: str, verdict: str) -> str:
+    reached = "it is" if target == verdict else "it is not"
+    return (f"The verdict is {verdict.replace('_', ' ')}, so {reached} {target.replace('_', ' ')}: "
+            f"{_VERDICT_MEANS[target]}. Both questions are explained below.")
 
 
 def _answer(question: str, statements: tuple[Statement, ...]) -> str:

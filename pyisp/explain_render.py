@@ -283,3 +283,24 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
 
 
 
+
+
+FORMATS = ("text", "markdown", "html", "json")
+
+
+def render(explanations: Sequence[Explanation], fmt: str = "text", source: str | Path | None = None) -> str:
+    """Several explanations (one per disclosure) in one of FORMATS."""
+    if fmt == "html":
+        return html(explanations, source)
+    if fmt == "json":
+        from .case import dumps_json
+
+        case = explanations[0].case_id if explanations else ""
+        return dumps_json({"case": case, "explanations": [e.to_dict() for e in explanations]}) + "\n"
+    if fmt == "markdown":
+        first = explanations[0] if explanations else None
+        head = [f"# Case {first.case_id}", ""] if first else []
+        return "\n".join(head) + "\n".join(markdown(e) for e in explanations)
+    if fmt == "text":
+        return ("\n" + "-" * 72 + "\n\n").join(text(e) for e in explanations)
+    raise CaseError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")

@@ -265,21 +265,34 @@ def _consequences(ctl: clingo.Control, mode: str, assumptions: list[int]) -> fro
     return frozenset(last[-1]) if result.satisfiable and last else None
 
 
+_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
+
+
+def _fact(symbol: Symbol) -> Any:
+    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
+
+
+def _choice(unknown: Any) -> Any:
+    """The engine's encoding of an unknown input: a choice over its atoms, exactly one
+    (an enumerated value) or at most one (a reference that may name nobody)."""
+    elements = [ast.ConditionalLiteral(_LOC, _fact(sym), []) for sym in unknown.atoms]
+    several = len(elements) > 1
+    one = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1)))
+    return ast.Rule(_LOC, ast.Aggregate(_LOC, one if several and unknown.exactly_one else None, elements,
+                                        one if several else None), [])
+
+
 def _control(policy: Policy, inputs: Inputs) -> tuple[clingo.Control, list[int]]:
     ctl = clingo.Control(["--warn=none"])
     with ast.ProgramBuilder(ctl) as builder:
         for statement in _statements(policy):
             builder.add(statement)
-    with ctl.backend() as backend:
+        # inputs go through the grounder, as in the engine (rules comparing arguments
+        # missed atoms added through the backend)
         for fact in inputs.facts:
-            backend.add_rule([backend.add_atom(fact)])
-        for unknown in inputs.unknowns:  # the engine's encoding of an unknown input
-            atoms = [backend.add_atom(sym) for sym in unknown.atoms]
-            backend.add_rule(atoms, choice=True)
-            if len(atoms) > 1:
-                backend.add_weight_rule([], 2, [(a, 1) for a in atoms])
-                if unknown.exactly_one:
-                    backend.add_rule([], [-a for a in atoms])
+            builder.add(ast.Rule(_LOC, _fact(fact), []))
+        for unknown in inputs.unknowns:
+            builder.add(_choice(unknown))
     ctl.ground([("base", [])])
     inconsistent = ctl.symbolic_atoms[INCONSISTENT]
     return ctl, ([-inconsistent.literal] if inconsistent is not None else [])
@@ -294,6 +307,13 @@ def _statements(policy: Policy) -> list[Any]:
         cached = (policy, instrumented(policy))
         _CACHE[id(policy)] = cached
     return cached[1]
+
+
+def companions(policy: Policy) -> list[Any]:
+    """The recording rules alone (AST), in the order of ``policy.rules``."""
+    return [s for s in _statements(policy) if s.ast_type == ast.ASTType.Rule
+            and s.head.ast_type == ast.ASTType.Literal and s.head.atom.ast_type == ast.ASTType.SymbolicAtom
+            and s.head.atom.symbol.ast_type == ast.ASTType.Function and s.head.atom.symbol.name == FIRED]
 
 
 def trace(policy: Policy, inputs: Inputs) -> Trace:

@@ -1,0 +1,223 @@
+"""Explanation trees of the chapter's worked examples (facts/): the rules and paragraphs
+on the path, negative conditions kept apart from unknown ones, and the why-not of the
+verdicts not reached. Trees come from the rules, so these tests name predicates and
+paragraphs, never line numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from casekit import FACTS
+
+import pyisp
+from pyisp.explain import NO, UNKNOWN, YES, Explanation, Statement, Step
+from pyisp.explain_render import phrase
+
+
+def _explain(name: str, disclosure: str | None = None, **question: str) -> Explanation:
+    result = pyisp.query(FACTS / f"{name}.yaml")
+    return result.explain(disclosure or result.disclosures[0].id, **question)
+
+
+def _statements(ex: Explanation) -> list[Statement]:
+    return [s for top in ex.statements for s in top.walk()]
+
+
+def _steps(ex: Explanation, predicate: str, *args: str) -> list[Step]:
+    """Steps concluding `predicate`, whose conclusion mentions every one of `args`."""
+    return [step for top in ex.statements for step in top.all_steps()
+            if step.predicate == predicate and all(a in step.conclusion for a in args)]
+
+
+def _checks(step: Step, predicate: str):
+    return [c for c in step.checks if c.statement.atom.startswith(predicate + "(") or c.statement.atom == predicate]
+
+
+# ---------------------------------------------------------------- 3.3.3: counselling session
+@pytest.fixture(scope="module")
+def counselling() -> Explanation:
+    return _explain("teacher-counselling-disclosure")
+
+
+def test_success_undetermined_verdict_rests_on_the_public_interest_route_that_may_apply(counselling):
+    assert counselling.verdict == "undetermined"
+    permitted = counselling.statements[0]
+    assert permitted.atom == 'permitted("to-social-care")' and permitted.truth == UNKNOWN
+    route = _steps(counselling, "permitted_by", "public_interest")
+    assert route and route[0].status == "may apply" and {"3.3.5", "3.5.16"} <= set(route[0].paragraphs)
+    test_met = _steps(counselling, "public_interest_test_met")[0]
+    assert test_met.status == "may apply"
+    judgement = _checks(test_met, "public_interest_sufficient")[0]
+    assert judgement.holds == UNKNOWN
+    assert judgement.statement.field == "disclosures[0].judgements.public_interest_sufficient"
+    assert phrase(judgement.statement).startswith("It is unknown whether the professional judges")
+
+
+def test_success_the_path_reaches_amys_refusal_and_her_understanding(counselling):
+    refusal = _steps(counselling, "consent_refused", '"amy"')
+    assert refusal and refusal[0].status == "applies" and {"3.3.5", "3.3.22"} <= set(refusal[0].paragraphs)
+    understanding = _steps(counselling, "sufficient_understanding", '"amy"')
+    assert understanding and "3.3.17" in understanding[0].paragraphs
+    judged = _checks(understanding[0], "understanding_judged")[0]
+    assert judged.holds == YES and judged.statement.kind == "input" and judged.statement.field is None
+    assert "Amy (14)" in judged.statement.sentence
+
+
+def test_success_negative_conditions_read_as_not_stated_not_as_unknown(counselling):
+    confidential = _steps(counselling, "confidential", "drug-misuse")[0]
+    assert set(confidential.paragraphs) == {"3.3.2", "3.3.3"}
+    negative = [c for c in confidential.checks if c.negated]
+    assert {c.statement.atom.split("(")[0] for c in negative} == {
+        "in_public_domain", "widely_known", "given_expecting_sharing"}
+    for check in negative:
+        assert check.holds == YES and check.statement.truth == NO
+        assert phrase(check.statement, negated=True).startswith("The case does not state that")
+
+
+def test_success_why_not_shows_the_consent_route_failing_on_consent_not_obtained(counselling):
+    consent = _steps(counselling, "permitted_by", "consent")
+    assert consent and consent[0].status == "does not apply"
+    failed = _checks(consent[0], "consent_obtained")
+    assert failed and failed[0].holds == NO
+    # explained once (later mentions say "explained above"): no consent authorises it
+    explained = [s for s in _statements(counselling) if s.atom == failed[0].statement.atom and not s.repeated]
+    assert len(explained) == 1 and explained[0].steps
+    assert all(step.status == "does not apply" for step in explained[0].steps)
+
+
+def test_success_why_not_must_share_lists_every_rule_that_could_require_it(counselling):
+    required = counselling.statements[1]
+    assert required.atom == 'required("to-social-care")' and required.truth == NO
+    requiring = {s.conclusion.split(",")[-1].rstrip(")") for s in _steps(counselling, "required_by")}
+    assert {"statutory_duty", "court_order", "reasonable_cause_to_suspect_significant_harm"} <= requiring
+    assert all(s.status == "does not apply" for s in _steps(counselling, "required_by"))
+    assert any("3.4.1" in s.paragraphs for s in _steps(counselling, "required_by"))
+
+
+def test_success_what_would_settle_it_names_the_public_interest_judgement_each_way(counselling):
+    verdicts = {c.verdict for c in counselling.changes}
+    assert verdicts == {"may_share", "must_not_share"}
+    for change in counselling.changes:
+        assert change.fields == ("disclosures[0].judgements.public_interest_sufficient",)
+        assert "public interest" in change.conditions[0]
+    assert "What would settle it" in counselling.to_text()
+
+
+# ---------------------------------------------------------------- 3.3.19: separated parents
+def test_success_must_not_share_explains_why_not_for_every_route_of_the_policy():
+    ex = _explain("separated-parents")
+    assert ex.verdict == "must_not_share" and ex.statements[0].truth == NO
+    policy = pyisp.load_policy().policy
+    routes = {r.where for r in policy.rules if r.head_name == "permitted_by"}
+    shown = {s.rule for s in _steps(ex, "permitted_by")}
+    assert shown == routes
+    assert all(s.status == "does not apply" for s in _steps(ex, "permitted_by"))
+    # the consent that counts is the resident mother's; the father's agreement does not authorise
+    authorised = _steps(ex, "authorised_by")
+    assert authorised and {"3.3.4", "3.3.19"} <= set(authorised[0].paragraphs)
+    deciders = [c for s in authorised for c in _checks(s, "decides_for") if c.holds == YES]
+    assert any('"mother"' in c.statement.atom for c in deciders)
+    assert not any('"father"' in c.statement.atom for c in deciders)
+
+
+# ---------------------------------------------------------------- 3.4.1: failure to thrive
+def test_success_must_share_rests_on_reasonable_cause_to_suspect_significant_harm():
+    ex = _explain("failure-to-thrive-parents-refuse", "to-social-care")
+    assert ex.verdict == "must_share" and ex.statements[0].atom == 'required("to-social-care")'
+    duty = _steps(ex, "required_by", "reasonable_cause_to_suspect_significant_harm")
+    assert duty and duty[0].status == "applies" and "3.4.1" in duty[0].paragraphs
+    threshold = _steps(ex, "significant_harm_threshold_met")[0]
+    assert _checks(threshold, "cause_to_suspect_significant_harm")[0].statement.truth == YES
+
+
+def test_success_why_not_may_share_of_a_must_share_verdict_says_it_is_required():
+    ex = _explain("failure-to-thrive-parents-refuse", "to-social-care", why_not="may_share")
+    assert "so it is not may share" in ex.answer
+    assert ex.statements[0].atom == 'permitted("to-social-care")' and ex.statements[1].truth == YES
+
+
+# ---------------------------------------------------------------- 3.3.3: widely known
+def test_success_information_widely_known_is_shared_without_a_confidence():
+    ex = _explain("drug-misuse-widely-known")
+    assert ex.verdict == "may_share"
+    route = _steps(ex, "permitted_by", "not_confidential")
+    assert route and route[0].status == "applies" and "3.3.2" in route[0].paragraphs
+    carries = _checks(route[0], "carries_confidential_information")[0]
+    assert carries.negated and carries.holds == YES and carries.statement.truth == NO
+    confidential = _steps(ex, "confidential", "drug-misuse")
+    assert confidential and confidential[0].status == "does not apply"
+    known = _checks(confidential[0], "widely_known")[0]
+    assert known.negated and known.holds == NO and known.statement.truth == YES
+
+
+# ---------------------------------------------------------------- 3.3.13: GP referral
+def test_success_implied_consent_by_agreeing_to_a_referral_authorises_the_letter():
+    ex = _explain("gp-referral-implied-consent")
+    assert ex.verdict == "may_share"
+    assert _steps(ex, "permitted_by", "consent")[0].status == "applies"
+    form = [s for s in _steps(ex, "acceptable_form") if _checks(s, "implied_by")]
+    assert form and "3.3.13" in form[0].paragraphs
+    assert _checks(form[0], "implied_by")[0].statement.atom.endswith("agreed_to_referral)")
+
+
+# ---------------------------------------------------------------- 3.3.19-3.3.20: competent child
+def test_success_a_competent_childs_refusal_is_overridden_only_in_her_best_interests():
+    ex = _explain("competent-child-refuses-parent-agrees")
+    route = _steps(ex, "permitted_by", "best_interests")
+    assert route and route[0].status == "applies" and "3.3.20" in route[0].paragraphs
+    conflict = _steps(ex, "wishes_conflict")
+    assert conflict and {"3.3.19", "3.3.20"} <= set(conflict[0].paragraphs)
+    answers = {c.statement.atom for c in _checks(conflict[0], "consent_answer")}
+    assert any("refused" in a for a in answers) and any("given" in a for a in answers)
+    # why not simply with consent: Mia, who decides for herself, refused
+    why_not = _explain("competent-child-refuses-parent-agrees", why_not="permitted_by(consent)")
+    assert why_not.statements[0].truth == NO and why_not.answer == "It does not hold."
+    consent = _steps(why_not, "permitted_by", "consent")
+    assert consent and consent[0].status == "does not apply"
+    assert _checks(consent[0], "consent_obtained")[0].holds == NO
+
+
+# ---------------------------------------------------------------- the API
+def test_success_explain_a_named_conclusion_with_or_without_its_disclosure():
+    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    ex = result.explain("to-social-care", "confidential(drug-misuse)")
+    assert ex.statements[0].atom == 'confidential("drug-misuse")' and ex.statements[0].truth == YES
+    assert ex.answer == "It holds."
+    ex = result.explain("to-social-care", why_not="consent_obtained")
+    assert ex.statements[0].atom == 'consent_obtained("to-social-care")' and ex.answer == "It does not hold."
+    # an obligation's code leads to the conclusion it reports
+    ex = result.explain("to-social-care", why_not="consult_information_lead_and_child_protection_adviser")
+    assert ex.statements[0].atom == 'consult_on_whose_consent("to-social-care")'
+
+
+def test_fail_an_unknown_conclusion_or_disclosure_is_a_case_error_with_a_hint():
+    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    with pytest.raises(pyisp.CaseError, match="did you mean consent_obtained"):
+        result.explain("to-social-care", why_not="consent_obtaned")
+    with pytest.raises(pyisp.CaseError, match="to-social-care"):
+        result.explain("to-police")
+    with pytest.raises(pyisp.CaseError, match="either why or why not"):
+        result.explain("to-social-care", "permitted", "required")
+
+
+def test_success_to_dict_is_plain_json_with_rules_and_paragraphs(counselling):
+    data = json.loads(json.dumps(counselling.to_dict()))
+    assert data["verdict"] == "undetermined" and data["statements"][0]["truth"] == "unknown"
+    assert "3.3.5" in data["paragraphs"] and data["changes"]
+    assert data["statements"][0]["steps"][0]["rule"].startswith("decision.lp:")
+
+
+def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch):
+    import pyisp.explain
+    import pyisp.instrument
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("query must not trace")
+
+    monkeypatch.setattr(pyisp.instrument, "trace", refuse)
+    monkeypatch.setattr(pyisp.explain, "run_trace", refuse)
+    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    assert result.disclosures[0].verdict == "undetermined"
+    with pytest.raises(AssertionError, match="must not trace"):
+        result.explain("to-social-care")

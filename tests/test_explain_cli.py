@@ -1,0 +1,88 @@
+"""`pyisp explain`: formats, questions, errors, and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from casekit import FACTS, guidance_file
+from typer.testing import CliRunner
+
+from pyisp.cli import app
+from pyisp.explain_render import source_paragraphs
+
+runner = CliRunner()
+COUNSELLING = str(FACTS / "teacher-counselling-disclosure.yaml")
+TWO_DISCLOSURES = str(FACTS / "failure-to-thrive-parents-refuse.yaml")
+
+
+def test_success_explain_prints_verdict_then_the_tree_then_what_would_settle_it():
+    outcome = runner.invoke(app, ["explain", COUNSELLING])
+    assert outcome.exit_code == 0, outcome.output
+    text = outcome.output
+    assert text.index("Verdict: UNDETERMINED") < text.index("[?] It is unknown whether") < text.index(
+        "What would settle it:")
+    assert "because 3.3.5, 3.5.16:" in text
+
+
+def test_success_why_not_and_json_formats():
+    outcome = runner.invoke(app, ["explain", COUNSELLING, "--why-not", "consent_obtained", "--format", "json"])
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads(outcome.output)
+    only = data["explanations"][0]
+    assert only["question"] == "why_not" and only["statements"][0]["truth"] == "no"
+    markdown = runner.invoke(app, ["explain", COUNSELLING, "--why", "confidential(drug-misuse)", "--format", "markdown"])
+    assert markdown.exit_code == 0 and markdown.output.startswith("# Case teacher-counselling-disclosure")
+
+
+def test_fail_a_misspelt_conclusion_exits_2_with_a_hint():
+    outcome = runner.invoke(app, ["explain", COUNSELLING, "--why", "permited"])
+    assert outcome.exit_code == 2
+    assert "no conclusion named 'permited'" in outcome.output and "did you mean permitted" in outcome.output
+
+
+def test_fail_an_unknown_disclosure_or_format_exits_2():
+    outcome = runner.invoke(app, ["explain", COUNSELLING, "--disclosure", "to-police"])
+    assert outcome.exit_code == 2 and "to-social-care" in outcome.output
+    outcome = runner.invoke(app, ["explain", COUNSELLING, "--format", "pdf"])
+    assert outcome.exit_code == 2 and "text, markdown, html, json" in outcome.output
+
+
+def _html(*args: str) -> str:
+    outcome = runner.invoke(app, ["explain", *args, "--format", "html"])
+    assert outcome.exit_code == 0, outcome.output
+    return outcome.output
+
+
+def test_success_html_has_a_section_per_disclosure_verdict_first_and_every_paragraph_linked():
+    page = _html(TWO_DISCLOSURES)
+    sections = re.findall(r'<section id="disclosure-([^"]+)">(.*?)</section>', page, re.S)
+    assert [s[0] for s in sections] == ["to-paediatrician", "to-social-care"]
+    for _ident, body in sections:
+        assert body.index('class="verdict') < body.index("<details")
+    targets = set(re.findall(r'href="#(para-[\d-]+)"', page))
+    anchors = set(re.findall(r'id="(para-[\d-]+)"', page))
+    assert targets and targets <= anchors
+    assert "<script" not in page and "http" not in page  # self-contained, works offline
+    assert "Give the guidance with --source FILE" in page
+
+
+def test_success_html_appendix_quotes_each_cited_paragraph_from_the_users_source(tmp_path):
+    source = tmp_path / "guidance.txt"
+    source.write_text("3.3\nHeading\n\n3.3.5\nOur stand-in text for five.\n\n3.3.22 Stand-in for twenty-two.\n")
+    assert source_paragraphs(source) == {"3.3.5": "Our stand-in text for five.",
+                                         "3.3.22": "Stand-in for twenty-two."}
+    page = _html(COUNSELLING, "--source", str(source))
+    assert 'id="para-3-3-5">3.3.5</dt>\n<dd><blockquote>Our stand-in text for five.</blockquote>' in page
+    assert "not found in the source file" in page  # cited but absent from this stand-in
+    real = guidance_file()
+    if real is not None:  # the user's own copy: every cited paragraph is found in it
+        page = _html(COUNSELLING, "--source", str(real))
+        quoted = source_paragraphs(real)
+        assert "not found in the source file" not in page
+        assert quoted["3.3.5"][:40] in page
+
+
+def test_fail_an_unreadable_source_exits_2_naming_it(tmp_path):
+    outcome = runner.invoke(app, ["explain", COUNSELLING, "--format", "html", "--source", str(tmp_path / "none.txt")])
+    assert outcome.exit_code == 2 and "none.txt" in outcome.output

@@ -1,0 +1,75 @@
+"""Every predicate an explanation can show has a sentence in policy/templates.yaml."""
+
+from __future__ import annotations
+
+import clingo
+import pytest
+from clingo import ast
+
+from pyisp.atoms import iter_input_predicates
+from pyisp.errors import PolicyError
+from pyisp.explain import _shapes, _templates
+from pyisp.policy import OUTPUT_FILE, Policy
+from pyisp.wording import Wording, case_names, load_templates
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return Policy()
+
+
+def _atoms(record: clingo.Symbol):
+    """The atoms inside a recorded condition (pos, neg, cond)."""
+    if record.name in ("pos", "neg") and record.arguments[0].name:
+        yield record.arguments[0]
+    elif record.name == "cond":
+        yield from _atoms(record.arguments[0])
+        for inner in record.arguments[1].arguments:
+            yield from _atoms(inner)
+
+
+def _predicates(policy: Policy) -> set[tuple[str, int]]:
+    found = set(iter_input_predicates())
+    found |= {(s.name, s.arity) for s in policy.statements if s.ast_type == ast.ASTType.Defined}
+    for shape in _shapes(policy):
+        if policy.rules[shape.rule].file == OUTPUT_FILE:
+            continue
+        for atom in [shape.head, *(a for c in shape.conditions for a in _atoms(c))]:
+            if atom.type == clingo.SymbolType.Function:
+                found.add((atom.name, len(atom.arguments)))
+    return found
+
+
+def test_fail_when_a_predicate_of_the_policy_has_no_sentence(policy):
+    missing = sorted(f"{n}/{a}" for n, a in _predicates(policy) - set(_templates(policy)))
+    assert not missing, (f"add a sentence for {', '.join(missing)} to policy/templates.yaml "
+                         "(the key names the arguments: name(A, B))")
+
+
+def test_fail_when_a_sentence_names_no_predicate_of_the_policy(policy):
+    stale = sorted(f"{n}/{a}" for n, a in set(_templates(policy)) - _predicates(policy))
+    assert not stale, f"policy/templates.yaml has sentences for predicates no rule uses: {', '.join(stale)}"
+
+
+def test_success_sentences_name_people_from_the_case(policy):
+    case = {"child": {"id": "amy", "name": "Amy", "age": 14},
+            "people": [{"id": "mother", "name": "Ms Jones", "role": "parent"}],
+            "disclosures": [{"id": "to-social-care"}]}
+    words = Wording(_templates(policy), case_names(case))
+    amy, d = clingo.String("amy"), clingo.String("to-social-care")
+    assert words.sentence(clingo.Function("understanding_judged", [amy, clingo.Function("yes")])) == \
+        "the professional judges that Amy (14) understands enough to decide about sharing"
+    assert words.sentence(clingo.Function("consent_refused", [d, clingo.String("mother"), clingo.Function("refused")])) \
+        == 'Ms Jones (parent) has refused consent to the disclosure "to-social-care"'
+    # a key with a constant wins over the general key
+    assert words.sentence(clingo.Function("permitted_by", [d, clingo.Function("consent")])) == \
+        'the disclosure "to-social-care" is allowed with consent'
+    assert words.denial(clingo.Function("proportionate", [d])) == \
+        'the professional does not judge the disclosure "to-social-care" proportionate'
+
+
+def test_fail_a_template_with_an_unknown_placeholder_names_the_key(tmp_path):
+    (tmp_path / "templates.yaml").write_text('age(C, A): "{C} is {Years} old"\n')
+    with pytest.raises(PolicyError) as info:
+        load_templates(tmp_path)
+    assert "age(C, A)" in str(info.value) and "Years" in str(info.value)
