@@ -65,10 +65,17 @@ class Pattern:
 
     code: str
     args: tuple[str, ...] | None
+    arity: int = 0
 
     @property
     def text(self) -> str:
         return self.code if self.args is None else f"{self.code}({', '.join(self.args)})"
+
+    @property
+    def label(self) -> str:
+        """The pattern with every argument written out (``_`` for any), as explanations take it."""
+        args = self.args if self.args is not None else ("_",) * self.arity
+        return f"{self.code}({', '.join(args)})" if args else self.code
 
     def matches(self, conclusion: Conclusion) -> bool:
         if conclusion.code != self.code:
@@ -373,7 +380,7 @@ class _Reader:
         args = None if inner is None else tuple(_split_args(inner)) if inner.strip() else ()
         if args is not None and len(args) != codes[code]:
             raise self.error(f"{kind} '{code}' takes {codes[code]} argument(s), not {len(args)}", where)
-        return Pattern(code, args)
+        return Pattern(code, args, codes[code])
 
     def dependencies(self, value: Any, where: str, unknowns: list[str]) -> tuple[DependencyPattern, ...]:
         if not isinstance(value, list):
@@ -531,6 +538,8 @@ class Check:
     got: str
     passed: bool
     paragraphs: tuple[str, ...] = ()
+    why: str | None = None       # a conclusion whose presence explains a failure
+    why_not: str | None = None   # a conclusion whose absence explains a failure
 
 
 @dataclass(frozen=True)
@@ -589,18 +598,17 @@ def compare(expectation: Expectation, got: Disclosure, policy: Policy) -> list[C
                                   ("obligation", expectation.obligations, got.obligations)):
         for pattern, status in wanted:
             matching = [c for c in present if pattern.matches(c)]
+            got_text = _conclusion_text(matching) if matching else "absent"
+            why = matching[0].label if matching else None
             if status == NO:
-                ok = not matching
-                paragraphs = _paragraphs_of(pattern, kind, policy)
-                got_text = _conclusion_text(matching) if matching else "absent"
-                checks.append(Check(ident, f"absent {kind}", pattern.text, got_text, ok, paragraphs))
+                checks.append(Check(ident, f"absent {kind}", pattern.text, got_text, not matching,
+                                    _paragraphs_of(pattern, kind, policy), why=why))
             else:
                 same = [c for c in matching if c.status == status]
-                ok = bool(same)
                 paragraphs = tuple(sorted({p for c in (same or matching) for p in c.paragraphs}, key=paragraph_key))
-                got_text = _conclusion_text(matching) if matching else "absent"
-                checks.append(Check(ident, kind, f"{pattern.text} ({status})", got_text, ok,
-                                    paragraphs or _paragraphs_of(pattern, kind, policy)))
+                checks.append(Check(ident, kind, f"{pattern.text} ({status})", got_text, bool(same),
+                                    paragraphs or _paragraphs_of(pattern, kind, policy),
+                                    why=why, why_not=None if matching else pattern.label))
     if expectation.depends_on is not None:
         checks += _dependency_checks(expectation, got)
     return checks

@@ -9,14 +9,42 @@ from typing import Callable, Sequence
 
 from .coverage import coverage_text, measure
 from .impact import compare_command
+from .errors import PyispError
 from .render import result_text
 from .scenarios import Outcome, load, run
 from .service import engine_for
 
 
+MAX_EXPLANATION_LINES = 60
+
+
 def explanation(outcome: Outcome) -> str:
-    """What was got, explained: the result's verdicts, findings and obligations."""
-    return result_text(outcome.result)
+    """What was got, explained: the whole result, then (pyisp/explain.py) for each broken
+    expectation why the verdict is what it is, why an unexpected conclusion holds, or why
+    an expected one does not. Each explanation is cut at 60 lines."""
+    parts: list[str] = []
+    asked: set[tuple[str, str | None, str | None]] = set()
+    for check in outcome.failures:
+        question = (check.disclosure, check.why, check.why_not)
+        if check.why is None and check.why_not is None:
+            question = (check.disclosure, None, None)
+        if question in asked:
+            continue
+        asked.add(question)
+        parts.append(_explain(outcome, *question))
+    parts.insert(0, result_text(outcome.result))
+    return "\n".join(part.rstrip("\n") + "\n" for part in parts if part)
+
+
+def _explain(outcome: Outcome, disclosure: str, why: str | None, why_not: str | None) -> str:
+    try:
+        from .explain_render import text
+        lines = text(outcome.result.explain(disclosure, conclusion=why, why_not=why_not)).splitlines()
+    except (ImportError, PyispError):
+        return ""
+    if len(lines) > MAX_EXPLANATION_LINES:
+        lines = lines[:MAX_EXPLANATION_LINES] + [f"... ({len(lines) - MAX_EXPLANATION_LINES} more lines)"]
+    return "\n".join(lines)
 
 
 def outcome_line(outcome: Outcome) -> str:

@@ -119,7 +119,9 @@ def test_fail_wrong_expectation_prints_expected_against_got_and_what_was_got_and
     assert "expected: must_share" in outcome.output and "got:      undetermined" in outcome.output
     assert "expected: consent_refused" in outcome.output and "consent_refused(amy, refused) (yes)" in outcome.output
     assert "expected: confidential(drug-misuse)" not in outcome.output  # that expectation held
-    assert "public_interest_sufficient" in outcome.output  # the explanation of what was got
+    assert "public_interest_sufficient" in outcome.output  # the result that was got
+    assert "Why consent_refused(amy, refused)? It holds." in outcome.output  # explained from the rules
+    assert "Verdict: UNDETERMINED" in outcome.output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"
     assert "expected must_share, got undetermined" in suite.find("testcase/failure").get("message")
