@@ -229,11 +229,10 @@ def _term(node: Any) -> Symbol:
     return clingo.Function("__op", [clingo.String(str(node))])
 
 
+@lru_cache(maxsize=65536)
 def _ground(pattern: Symbol) -> bool:
-    if is_var(pattern):
-        return False
     if pattern.type == SymbolType.Function:
-        return pattern.name != "__op" and all(_ground(a) for a in pattern.arguments)
+        return pattern.name not in (VAR, "__op") and all(_ground(a) for a in pattern.arguments)
     return True
 
 
@@ -695,13 +694,18 @@ def _answer(question: str, statements: tuple[Statement, ...]) -> str:
     return "It depends on facts the case leaves unknown: it holds for some of them only."
 
 
-def explain_result(result: Any, disclosure_id: str | None = None, conclusion: str | None = None,
-                   why_not: str | None = None) -> tuple[Explanation, ...]:
-    """Explanations for one disclosure of a result, or for each of them."""
+def explainer_for(result: Any) -> Explainer:
+    """A new Explainer for the case a result answered (one instrumented run)."""
     if getattr(result, "case", None) is None or getattr(result, "policy", None) is None:
         raise CaseError("this result does not keep its case; get it from pyisp.query to explain it")
     data = dict(result.case.data)
-    explainer = Explainer(result.policy, case_inputs(data), data)
+    return Explainer(result.policy, case_inputs(data), data)
+
+
+def explain_result(result: Any, disclosure_id: str | None = None, conclusion: str | None = None,
+                   why_not: str | None = None, explainer: Explainer | None = None) -> tuple[Explanation, ...]:
+    """Explanations for one disclosure of a result, or for each of them."""
+    explainer = explainer or explainer_for(result)
     ids = [d.id for d in result.disclosures]
     if disclosure_id is not None and disclosure_id not in ids:
         raise CaseError(f"no disclosure {disclosure_id!r} in the case (it has: {', '.join(ids)})",

@@ -198,7 +198,7 @@ def _links(paragraphs: Sequence[str]) -> str:
 _CLASS = {YES: "yes", NO: "no", UNKNOWN: "unknown", UNCHECKED: "unchecked"}
 
 
-def _html_statement(statement: Statement, holds: str, negated: bool, out: list[str]) -> None:
+def _html_statement(statement: Statement, holds: str, negated: bool, out: list[str], top: bool = False) -> None:
     e = _html.escape
     label = (f'<span class="mark {_CLASS[holds]}">{e(MARK[holds])}</span> '
              f"{e(phrase(statement, negated))}<span class=\"aside\">{e(_suffix(statement))}</span>")
@@ -206,7 +206,7 @@ def _html_statement(statement: Statement, holds: str, negated: bool, out: list[s
     if not children:
         out.append(f'<li class="leaf">{label}</li>')
         return
-    is_open = " open" if holds != YES else ""
+    is_open = " open" if holds != YES or top else ""
     out.append(f"<li><details{is_open}><summary>{label}</summary><ul>")
     for check in statement.cases:
         _html_statement(check.statement, check.holds, check.negated, out)
@@ -260,7 +260,7 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
         answer = ex.answer if ex.question == "verdict" else f"{QUESTION[ex.question]} {ex.target}? {ex.answer}"
         out.append(f"<p><strong>{e(answer)}</strong></p><ul>")
         for statement in ex.statements:
-            _html_statement(statement, statement.truth, False, out)
+            _html_statement(statement, statement.truth, False, out, top=True)
         out.append("</ul>")
         if ex.changes:
             out.append(f"<h3>{e(_changes_title(ex))}</h3><ul>")

@@ -9,6 +9,7 @@ may_share when permitted is yes (and required is not yes); otherwise undetermine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import clingo
@@ -141,7 +142,14 @@ class Result:
         `to_dict()`, `to_text()`, `to_markdown()`, `to_html()`. Computed only when asked."""
         from .explain import explain_result
 
-        return explain_result(self, disclosure_id, conclusion, why_not)[0]
+        return explain_result(self, disclosure_id, conclusion, why_not, self._explainer)[0]
+
+    @cached_property
+    def _explainer(self) -> Any:
+        """One instrumented run of the case, made on the first explain() and reused."""
+        from .explain import explainer_for
+
+        return explainer_for(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"case": self.case_id, "title": self.title,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -21,6 +22,7 @@ from .errors import PolicyError
 
 TEMPLATES_FILE = "templates.yaml"
 VAR = "__var"
+OPEN = "…"  # an argument a why-not leaves open
 _KEY = re.compile(r"^\s*([a-z_]\w*)\s*(?:\((.*)\))?\s*$")
 _PLACEHOLDER = re.compile(r"\{([A-Z]\w*)\}")
 
@@ -78,7 +80,7 @@ def _plain(symbol: Symbol) -> str:
         return str(symbol.number)
     if symbol.type == SymbolType.Function:
         if symbol.name == VAR:
-            return "…"
+            return OPEN
         head = symbol.name.replace("_", " ")
         if symbol.arguments:
             inner = ", ".join(_plain(a) for a in symbol.arguments)
@@ -109,12 +111,21 @@ def case_names(case: Mapping[str, Any] | None) -> dict[str, str]:
     return names
 
 
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    """Put the arguments in; an open argument in brackets, "(…)", is left out."""
+    for name, value in values.items():
+        if value == OPEN:
+            text = re.sub(r"\s*\(\{" + name + r"\}\)", "", text)
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
 class Wording:
     """Sentences for atoms of one policy, with the names of one case."""
 
     def __init__(self, templates: dict[tuple[str, int], list[Template]], names: Mapping[str, str]) -> None:
         self.templates = templates
         self.names = dict(names)
+        self._found: dict[Symbol, tuple[Template, dict[str, str]] | None] = {}
 
     def has(self, name: str, arity: int) -> bool:
         return (name, arity) in self.templates
@@ -125,6 +136,11 @@ class Wording:
         return _plain(symbol)
 
     def _template(self, atom: Symbol) -> tuple[Template, dict[str, str]] | None:
+        if atom not in self._found:
+            self._found[atom] = self._lookup(atom)
+        return self._found[atom]
+
+    def _lookup(self, atom: Symbol) -> tuple[Template, dict[str, str]] | None:
         if atom.type != SymbolType.Function:
             return None
         for template in self.templates.get((atom.name, len(atom.arguments)), []):
@@ -145,7 +161,7 @@ class Wording:
             return _plain(atom) if atom.type != SymbolType.Function or not atom.arguments else \
                 f"{atom.name.replace('_', ' ')}({', '.join(self.argument(a) for a in atom.arguments)})"
         template, values = found
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template.yes)
+        return _fill(template.yes, values)
 
     def denial(self, atom: Symbol) -> str | None:
         """The template's own sentence saying that the atom does not hold, if it has one."""
@@ -153,11 +169,12 @@ class Wording:
         if found is None or not found[0].no:
             return None
         template, values = found
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template.no or "")
+        return _fill(template.no or "", values)
 
 
+@lru_cache(maxsize=65536)
 def is_var(symbol: Symbol) -> bool:
-    return symbol.type == SymbolType.Function and symbol.name == VAR and len(symbol.arguments) == 1
+    return symbol.type == SymbolType.Function and symbol.name == VAR
 
 
 def capital(text: str) -> str:

@@ -1,0 +1,52 @@
+"""What an explanation costs: median time of `pyisp.query` alone, and of a query followed
+by `Result.explain` for every disclosure, on each case of facts/ (warm: the policy, its
+instrumented copy and the templates are loaded once per process, outside the timings).
+
+    .venv/bin/python scripts/explain_cost.py [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pyisp
+
+FACTS = Path(__file__).resolve().parent.parent / "facts"
+
+
+def _median_ms(action, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _explained(path: Path) -> None:
+    result = pyisp.query(path)
+    for disclosure in result.disclosures:
+        result.explain(disclosure.id).to_text()
+
+
+def main(rounds: int = 20) -> None:
+    start = time.perf_counter()
+    _explained(sorted(FACTS.glob("*.yaml"))[0])
+    print(f"first explanation in this process (parse, instrument, templates): "
+          f"{(time.perf_counter() - start) * 1000:.0f} ms")
+    print(f"{'case':45} {'query':>9} {'+explain':>9} {'ratio':>6}")
+    plain_all, explained_all = [], []
+    for path in sorted(FACTS.glob("*.yaml")):
+        plain = _median_ms(lambda: pyisp.query(path), rounds)
+        explained = _median_ms(lambda: _explained(path), rounds)
+        plain_all.append(plain)
+        explained_all.append(explained)
+        print(f"{path.stem:45} {plain:8.1f}ms {explained:8.1f}ms {explained / plain:5.1f}x")
+    print(f"{'median over cases':45} {statistics.median(plain_all):8.1f}ms {statistics.median(explained_all):8.1f}ms")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
