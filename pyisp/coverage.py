@@ -12,12 +12,12 @@ that some rule of the policy cites.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from .atoms import case_inputs
+from .atoms import Inputs, case_inputs
 from .instrument import fired_rules
 from .policy import Policy, Rule, paragraph_key
-from .scenarios import Outcome
+from .scenarios import Outcome, Scenario, chosen_readings
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,24 @@ def counted_rules(policy: Policy) -> list[int]:
             if len(rule.node.body) > 0 and rule.head_name not in REJECTING]
 
 
-def measure(outcomes: Sequence[Outcome], policy: Policy) -> Coverage:
+def scenario_inputs(scenario: Scenario, policy: Policy, readings: Mapping[str, str] | None = None) -> Inputs:
+    """The input atoms of a scenario's case, with the facts choosing its readings."""
+    inputs = case_inputs(dict(scenario.case.data))
+    chosen = chosen_readings(scenario, readings)
+    if not chosen:
+        return inputs
+    from .reading import reading_facts
+
+    return Inputs(inputs.facts + reading_facts(policy, chosen), inputs.unknowns)
+
+
+def measure(outcomes: Sequence[Outcome], policy: Policy, readings: Mapping[str, str] | None = None) -> Coverage:
     """Coverage of a run: the rules that fired for the scenarios' cases and the paragraphs
     their passing checks exercise."""
     counted = counted_rules(policy)
     reached: dict[int, list[str]] = {i: [] for i in counted}
     for outcome in outcomes:
-        inputs = case_inputs(dict(outcome.scenario.case.data))
+        inputs = scenario_inputs(outcome.scenario, policy, readings)
         for index in fired_rules(policy, inputs):
             if index in reached:
                 reached[index].append(outcome.scenario.where)

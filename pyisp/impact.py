@@ -17,9 +17,9 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
-from .atoms import case_inputs
+from .atoms import Inputs, case_inputs
 from .case import Case
 from .errors import PyispError, ScenarioError
 from .instrument import fired_rules
@@ -74,18 +74,22 @@ def old_policy(reference: str | Path, workdir: Path) -> Path:
     return workdir / "policy"
 
 
-def cases_to_compare(scenario_cases: Sequence[tuple[str, Case]], facts: Path | None) -> list[tuple[str, Case]]:
-    """The scenarios' cases and every case file in facts/, each distinct case once."""
-    found: list[tuple[str, Case]] = []
+Item = tuple[str, Case, Mapping[str, str]]  # a label, a case, the readings it is answered under
+
+
+def cases_to_compare(scenario_cases: Sequence[Item], facts: Path | None) -> list[Item]:
+    """The scenarios' cases (with their readings) and every case file in facts/, each
+    distinct case and choice of readings once."""
+    found: list[Item] = []
     seen: set[str] = set()
-    extra = []
+    extra: list[Item] = []
     if facts is not None and facts.is_dir():
-        extra = [(str(p), Case.load(p)) for p in sorted(facts.glob("*.y*ml")) + sorted(facts.glob("*.json"))]
-    for label, case in [*extra, *scenario_cases]:
-        key = json.dumps(case.data, sort_keys=True, default=str)
+        extra = [(str(p), Case.load(p), {}) for p in sorted(facts.glob("*.y*ml")) + sorted(facts.glob("*.json"))]
+    for label, case, readings in [*extra, *scenario_cases]:
+        key = json.dumps([case.data, dict(readings)], sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)
-            found.append((label, case))
+            found.append((label, case, readings))
     return found
 
 
@@ -101,22 +105,31 @@ def _changes(old: dict[str, str], new: dict[str, str]) -> tuple[tuple[str, ...],
     return added, removed
 
 
-def _answer(case: Case, policy: Path) -> Result | str:
+def _answer(case: Case, policy: Path | None, readings: Mapping[str, str]) -> Result | str:
+    extra = {"readings": dict(readings)} if readings else {}
     try:
-        return answer_case(case, policy=policy, depends_on=False)
+        return answer_case(case, policy=policy, depends_on=False, **extra)
     except PyispError as exc:
         return f"error: {exc}"
 
 
-def _changed_rules(case: Case, old: Policy, new: Policy) -> tuple[str, ...]:
+def _inputs(case: Case, policy: Policy, readings: Mapping[str, str]) -> Inputs:
+    inputs = case_inputs(dict(case.data))
+    if not readings:
+        return inputs
+    from .reading import reading_facts
+
+    return Inputs(inputs.facts + reading_facts(policy, readings), inputs.unknowns)
+
+
+def _changed_rules(case: Case, old: Policy, new: Policy, readings: Mapping[str, str]) -> tuple[str, ...]:
     """The rules that fired for the case under one rule set and are not in the other."""
     old_texts = {(r.file, r.text) for r in old.rules}
     new_texts = {(r.file, r.text) for r in new.rules}
-    inputs = case_inputs(dict(case.data))
     out: list[str] = []
     for policy, other, sign in ((new, old_texts, "added or changed"), (old, new_texts, "removed or changed")):
         try:
-            fired = fired_rules(policy, inputs)
+            fired = fired_rules(policy, _inputs(case, policy, readings))
         except PyispError:
             continue
         rules: list[Rule] = [policy.rules[i] for i in sorted(fired)]
@@ -124,12 +137,12 @@ def _changed_rules(case: Case, old: Policy, new: Policy) -> tuple[str, ...]:
     return tuple(out)
 
 
-def compare_policies(cases: Sequence[tuple[str, Case]], old: Path, new: Path | None) -> list[Difference]:
+def compare_policies(cases: Sequence[Item], old: Path, new: Path | None) -> list[Difference]:
     """Every disclosure whose verdict, findings or obligations differ between the rules."""
     differences: list[Difference] = []
     old_rules, new_rules = engine_for(old).policy, engine_for(new).policy
-    for label, case in cases:
-        before, after = _answer(case, old), _answer(case, new)
+    for label, case, readings in cases:
+        before, after = _answer(case, old, readings), _answer(case, new, readings)
         if isinstance(before, str) or isinstance(after, str):
             if str(before) != str(after):
                 differences.append(Difference(label, "(case)", _verdicts(before), _verdicts(after), (), (), (), (), ()))
@@ -141,7 +154,8 @@ def compare_policies(cases: Sequence[tuple[str, Case]], old: Path, new: Path | N
             f_added, f_removed = _changes(_labels(mine.findings), _labels(theirs.findings))
             o_added, o_removed = _changes(_labels(mine.obligations), _labels(theirs.obligations))
             differences.append(Difference(label, theirs.id, mine.verdict, theirs.verdict, f_added, f_removed,
-                                          o_added, o_removed, _changed_rules(case, old_rules, new_rules)))
+                                          o_added, o_removed,
+                                          _changed_rules(case, old_rules, new_rules, readings)))
     return differences
 
 
@@ -154,7 +168,7 @@ def _same(a: Disclosure, b: Disclosure) -> bool:
         b.verdict, b.permitted, b.required, _labels(b.findings), _labels(b.obligations))
 
 
-def compare_command(reference: str, scenario_cases: Sequence[tuple[str, Case]], new: Path | None,
+def compare_command(reference: str, scenario_cases: Sequence[Item], new: Path | None,
                     facts: Path | None, echo: Callable[[str], None] = print) -> int:
     """`pyisp test --compare`: print every difference; exit code 0 (a report, not a test)."""
     with tempfile.TemporaryDirectory(prefix="pyisp-old-policy-") as tmp:

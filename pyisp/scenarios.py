@@ -47,8 +47,8 @@ from .policy import Policy, paragraph_key
 from .result import DEPENDS, NO, VERDICTS, YES, Conclusion, Disclosure, Result
 from .service import answer_case, engine_for
 
-SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "expect")
-FILE_KEYS = ("about", "case", "facts", "scenarios")
+SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "readings", "expect")
+FILE_KEYS = ("about", "case", "facts", "readings", "scenarios")
 EXPECT_KEYS = ("verdict", "permitted", "required", "paragraphs", "findings", "absent_findings",
                "obligations", "absent_obligations", "depends_on")
 STATUSES = (YES, DEPENDS, NO)
@@ -128,6 +128,7 @@ class Scenario:
     source: str
     line: int
     index: int | None = None
+    readings: tuple[tuple[str, str], ...] = ()
 
     @property
     def where(self) -> str:
@@ -222,7 +223,25 @@ class _Reader:
         if "case" in data and "facts" in data:
             raise self.error("give either a shared 'case' or 'facts', not both", "facts")
         base = self.base_case(data, "") if ("case" in data or "facts" in data) else None
-        return [self.scenario(item, f"scenarios[{i}]", base, i) for i, item in enumerate(items)]
+        shared = self.readings(data.get("readings"), "readings") if "readings" in data else {}
+        return [self.scenario(item, f"scenarios[{i}]", base, i, shared) for i, item in enumerate(items)]
+
+    def readings(self, value: Any, where: str) -> dict[str, str]:
+        """Chosen alternatives of named readings (policy/readings.lp), checked against the policy."""
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise self.error("must map reading names to alternatives (pyisp readings lists them)", where)
+        try:
+            from .reading import readings as policy_readings
+        except ImportError:
+            raise self.error("this version of pyisp has no readings", where) from None
+        known = {r.name: r.values for r in policy_readings(self.policy)}
+        for name, choice in value.items():
+            if name not in known:
+                raise self.error(f"the policy has no reading '{name}'{_suggest(name, known)}", _join(where, str(name)))
+            if choice not in known[name]:
+                raise self.error(f"'{choice}' is not an alternative of reading '{name}': {', '.join(known[name])}"
+                                 f"{_suggest(choice, known[name])}", _join(where, str(name)))
+        return {str(k): v for k, v in value.items()}
 
     def base_case(self, data: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], str]:
         if "case" in data:
@@ -257,7 +276,7 @@ class _Reader:
 
     # -- one scenario ----------------------------------------------------------------
     def scenario(self, data: Any, prefix: str, base: tuple[dict[str, Any], str] | None,
-                 index: int | None) -> Scenario:
+                 index: int | None, shared: Mapping[str, str] | None = None) -> Scenario:
         if not isinstance(data, dict):
             raise self.error("a scenario must be a mapping with title, paragraphs, a case and expect", prefix)
         for key in data:
@@ -294,9 +313,13 @@ class _Reader:
             case = Case.from_dict(case_data, source=str(self.path))
         except CaseError as exc:
             raise self.case_error(exc, prefix, data, origin) from None
+        chosen = dict(shared or {})
+        if "readings" in data:
+            chosen.update(self.readings(data["readings"], _join(prefix, "readings")))
         expectations = self.expectations(data["expect"], _join(prefix, "expect"), case)
         line = self.lines.get(prefix, 1)
-        return Scenario(title.strip(), tuple(paragraphs), case, expectations, str(self.path), line, index)
+        return Scenario(title.strip(), tuple(paragraphs), case, expectations, str(self.path), line, index,
+                        tuple(sorted(chosen.items())))
 
     def case_error(self, exc: CaseError, prefix: str, data: Mapping[str, Any], origin: str) -> ScenarioError:
         """Name the field of a bad case where the author wrote it: in the inline case, in
@@ -560,10 +583,19 @@ class Outcome:
         return tuple(c for c in self.checks if not c.passed)
 
 
-def run_scenario(scenario: Scenario, policy: str | Path | None = None) -> Outcome:
-    """Answer the scenario's case and compare each expectation."""
+def chosen_readings(scenario: Scenario, readings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The readings a scenario runs under: those given for the whole run (`pyisp test
+    --reading`), except where the scenario chooses its own."""
+    return {**(readings or {}), **dict(scenario.readings)}
+
+
+def run_scenario(scenario: Scenario, policy: str | Path | None = None,
+                 readings: Mapping[str, str] | None = None) -> Outcome:
+    """Answer the scenario's case (under its readings) and compare each expectation."""
     start = time.perf_counter()
-    result = answer_case(scenario.case, policy=policy, depends_on=scenario.needs_depends_on)
+    chosen = chosen_readings(scenario, readings)
+    extra = {"readings": chosen} if chosen else {}
+    result = answer_case(scenario.case, policy=policy, depends_on=scenario.needs_depends_on, **extra)
     engine = engine_for(policy)
     checks: list[Check] = []
     for expectation in scenario.expectations:
@@ -571,9 +603,10 @@ def run_scenario(scenario: Scenario, policy: str | Path | None = None) -> Outcom
     return Outcome(scenario, result, tuple(checks), time.perf_counter() - start)
 
 
-def run(scenarios: Sequence[Scenario], policy: str | Path | None = None) -> list[Outcome]:
+def run(scenarios: Sequence[Scenario], policy: str | Path | None = None,
+        readings: Mapping[str, str] | None = None) -> list[Outcome]:
     """Run scenarios in order."""
-    return [run_scenario(s, policy) for s in scenarios]
+    return [run_scenario(s, policy, readings) for s in scenarios]
 
 
 def _conclusion_text(items: Iterable[Conclusion]) -> str:
@@ -667,4 +700,4 @@ def _dependency_matches(pattern: DependencyPattern, dependency: Any) -> bool:
 
 
 __all__ = ["Scenario", "Expectation", "Pattern", "DependencyPattern", "Check", "Outcome", "load", "load_file",
-           "scenario_files", "run", "run_scenario", "compare", "merge", "output_codes", "PyispError"]
+           "scenario_files", "run", "run_scenario", "chosen_readings", "compare", "merge", "output_codes", "PyispError"]

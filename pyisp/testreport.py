@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .coverage import coverage_text, measure
 from .impact import compare_command
 from .errors import PyispError
 from .render import result_text
-from .scenarios import Outcome, load, run
+from .scenarios import Outcome, chosen_readings, load, run
 from .service import engine_for
 
 
@@ -104,7 +104,8 @@ def default_policy(policy: str | Path | None) -> Path | None:
 
 def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
                 junit_xml: str | Path | None = None, coverage: bool = False, fail_under: float | None = None,
-                compare: str | None = None, echo: Callable[[str], None] = print) -> int:
+                compare: str | None = None, readings: Mapping[str, str] | None = None,
+                echo: Callable[[str], None] = print) -> int:
     """`pyisp test`: load and run the scenarios, print a line each and the failures (and
     coverage when asked); the exit code is 0 when all pass (and rule coverage is at least
     `fail_under`), 1 otherwise. A bad scenario raises ScenarioError (exit 2)."""
@@ -114,8 +115,9 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
     scenarios = load(paths, rules)
     if compare is not None:
         facts = Path("facts") if Path("facts").is_dir() else None
-        return compare_command(compare, [(s.where, s.case) for s in scenarios], policy_dir, facts, echo)
-    outcomes = run(scenarios, policy_dir)
+        items = [(s.where, s.case, chosen_readings(s, readings)) for s in scenarios]
+        return compare_command(compare, items, policy_dir, facts, echo)
+    outcomes = run(scenarios, policy_dir, readings)
     seconds = time.perf_counter() - start
     for outcome in outcomes:
         echo(outcome_line(outcome))
@@ -127,13 +129,14 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
             echo("")
             echo(failure_text(outcome))
     echo("")
-    echo(f"rules: {policy_dir or 'shipped policy'}")
+    echo(f"rules: {policy_dir or 'shipped policy'}" + (
+        "; readings: " + ", ".join(f"{k}={v}" for k, v in sorted(readings.items())) if readings else ""))
     echo(summary_line(outcomes, seconds))
     if junit_xml:
         write_junit_xml(outcomes, junit_xml, seconds)
     below = False
     if coverage or fail_under is not None:
-        measured = measure(outcomes, rules)
+        measured = measure(outcomes, rules, readings)
         echo(coverage_text(measured))
         if fail_under is not None and measured.rule_percent < fail_under:
             echo(f"rule coverage {measured.rule_percent:.1f}% is below --fail-under {fail_under:g}%")

@@ -166,7 +166,7 @@ def test_compare_lists_cases_a_rule_edit_changes_with_the_rule(tmp_path):
     assert edited != text
     statutory.write_text(edited)
     loaded = scenarios.load([CORPUS / "3.4-significant-harm" / "not-seeking-consent.yaml"])
-    cases = cases_to_compare([(s.where, s.case) for s in loaded], None)
+    cases = cases_to_compare([(s.where, s.case, {}) for s in loaded], None)
     differences = compare_policies(cases, default_policy_dir(), new)
     police = [d for d in differences if d.disclosure == "to-police" and d.old_verdict == "may_share"]
     assert police and all(d.new_verdict == "must_share" for d in police)
