@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation --force-reinstall --no-deps .
-	$(BIN)/pip install -q ".[dev]"
+	$(BIN)/pip install -q ".[dev,crosscheck]"
 
 # The main job: answer an example case.
 run: install

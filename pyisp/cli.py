@@ -123,6 +123,25 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
     typer.echo(_run(action), nl=False)
 
 
+@app.command()
+def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases to generate from the case format."),
+               seed: int = typer.Option(0, "--seed", help="Seed of the generated cases and completions."),
+               facts: Path = typer.Option(Path("facts"), "--facts", help="Folder of example cases."),
+               scenarios: Path = typer.Option(Path("scenarios"), "--scenarios", help="Folder of scenarios."),
+               completions: int = typer.Option(8, "--completions", help="Random completions of a case that "
+                                               "leaves inputs unknown."),
+               policy: Optional[Path] = PolicyOption,
+               against: Optional[Path] = typer.Option(None, "--against", hidden=True,
+                                                      help="Give pyDatalog the rules in this directory instead.")) -> None:
+    """Check clingo against pyDatalog, a second engine, on every output atom (needs pyisp[crosscheck])."""
+    from .crosscheck import crosscheck as _crosscheck, render
+
+    report = _run(lambda: _crosscheck(cases, seed, policy, facts, scenarios, against, completions))
+    typer.echo(render(report))
+    if report.disagreements:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the `pyisp` script."""
     app(prog_name="pyisp")
