@@ -34,7 +34,7 @@ from .atoms import Inputs, case_inputs, iter_input_predicates
 from .errors import CaseError
 from .instrument import Trace, companions, trace as run_trace
 from .policy import OUTPUT_FILE, Policy, paragraph_key
-from .wording import VAR, Wording, case_names, is_var, load_templates
+from .wording import VAR, Wording, case_names, is_var, load_templates, load_words
 
 YES, NO, UNKNOWN, UNCHECKED = "yes", "no", "unknown", "unchecked"
 VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
@@ -138,10 +138,11 @@ class Change:
     fields: tuple[str, ...]
     effect: str
     verdict: str | None
+    paragraphs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"if": list(self.conditions), "fields": list(self.fields), "then": self.effect,
-                "verdict": self.verdict}
+                "verdict": self.verdict, "paragraphs": list(self.paragraphs)}
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class Explanation:
     @property
     def paragraphs(self) -> tuple[str, ...]:
         found = {p for s in self.statements for step in s.all_steps() for p in step.paragraphs}
+        found |= {p for change in self.changes for p in change.paragraphs}
         return tuple(sorted(found, key=paragraph_key))
 
     @property
@@ -309,6 +311,11 @@ def _shapes(policy: Policy) -> tuple[_Shape, ...]:
 
 
 @lru_cache(maxsize=8)
+def _words(policy: Policy) -> dict[str, str]:
+    return load_words(policy.directory)
+
+
+@lru_cache(maxsize=8)
 def _templates(policy: Policy) -> dict[tuple[str, int], list[Any]]:
     return load_templates(policy.directory)
 
@@ -323,7 +330,7 @@ class Explainer:
         self.inputs = inputs
         self.case = case or {}
         self.trace = found or run_trace(policy, inputs)
-        self.wording = Wording(_templates(policy), case_names(self.case))
+        self.wording = Wording(_templates(policy), case_names(self.case), _words(policy))
         self.inputs_sigs = set(iter_input_predicates()) | {
             (s.name, len(s.arguments)) for s in inputs.facts}
         self.facts = frozenset(inputs.facts)
@@ -335,6 +342,13 @@ class Explainer:
             if shape.head.type == SymbolType.Function:
                 self.by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
         self.seen: set[Symbol] = set()
+        self.paragraphs_using: dict[tuple[str, int], set[str]] = {}
+        for shape in self.shapes:  # the paragraphs of the rules that read each predicate
+            for record in shape.conditions:
+                for atom in _record_atoms(record):
+                    if atom.type == SymbolType.Function:
+                        self.paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
+                            policy.rules[shape.rule].paragraphs)
 
     # -- truth of atoms and patterns --------------------------------------------------
     def matches(self, pattern: Symbol) -> list[Symbol]:
@@ -522,34 +536,49 @@ class Explainer:
         return tuple(steps)
 
     # -- questions ------------------------------------------------------------------------
-    def resolve(self, text: str, disclosure: str) -> list[Symbol]:
-        """The atoms (or patterns) a conclusion names: a verdict, a predicate with or
-        without its disclosure argument, or a finding or obligation code."""
+    def resolve(self, text: str, disclosure: str) -> tuple[list[Symbol], str]:
+        """The atoms (or patterns) a conclusion names, and how they combine (`all` or
+        `any`): a verdict; a finding or obligation code (the conclusions it reports); a
+        predicate, with or without its disclosure argument (missing arguments match any)."""
         d = clingo.String(disclosure)
         text = text.strip()
         if text in VERDICTS:
             atoms = [clingo.Function("permitted", [d]), clingo.Function("required", [d])]
-            return atoms[::-1] if text == "must_share" else atoms
+            return (atoms[::-1] if text == "must_share" else atoms), "all"
         name, args = _parse(text)
-        arities = {(s.head.name, len(s.head.arguments)) for s in self.shapes if s.head.type == SymbolType.Function}
-        arities |= self.inputs_sigs
         given = [self._argument(a) for a in args]
-        for arity, prefix in ((len(given) + 1, [d]), (len(given), [])):
-            if (name, arity) in arities:
-                return self._targets(clingo.Function(name, prefix + given))
         for output in ("finding", "obligation"):
-            code = clingo.Function(name, given)
-            wanted = clingo.Function(output, [d, code])
+            wanted = clingo.Function(output, [d, clingo.Function(name, given)])
             for shape in self.output_shapes:
                 binding: dict[str, Symbol] = {}
-                if shape.head.name == output and _unify(shape.head, wanted, binding) and shape.conditions:
-                    first = shape.conditions[0]
-                    if first.name == "pos":
-                        return self._targets(_subst(first.arguments[0], binding))
+                if shape.head.name == output and _unify(shape.head, wanted, binding):
+                    reported = [_subst(c.arguments[0], binding) for c in shape.conditions if c.name == "pos"]
+                    reported = [a for a in reported if not self.is_input(a)] or reported
+                    return reported, "all"
+        arities = {(s.head.name, len(s.head.arguments)) for s in self.shapes if s.head.type == SymbolType.Function}
+        arities |= self.inputs_sigs
+        known = sorted(arity for n, arity in arities if n == name)
+        for arity in known:
+            if arity == len(given) + 1 and self._takes_disclosure(name, arity, d):
+                return self._targets(clingo.Function(name, [d] + given)), "any"
+        for arity in known:
+            if arity >= len(given):
+                prefix = [d] if arity > len(given) and self._takes_disclosure(name, arity, d) else []
+                padding = [_var("_")] * (arity - len(given) - len(prefix))
+                return self._targets(clingo.Function(name, prefix + given + padding)), "any"
         names = sorted({n for n, _ in arities} | set(VERDICTS))
         close = get_close_matches(name, names, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise CaseError(f"no conclusion named {text!r}{hint}", where="conclusion")
+
+    def _takes_disclosure(self, name: str, arity: int, disclosure: Symbol) -> bool:
+        """Whether the predicate's first argument is a disclosure (the rules call it D)."""
+        for shape in self.by_head.get((name, arity), ()):
+            first = shape.head.arguments[0]
+            if is_var(first) and first.arguments[0].string == "D":
+                return True
+        return any(a.arguments[0] == disclosure for a in itertools.chain(
+            self.trace.by_name.get((name, arity), ()), (f for f in self.facts if f.name == name)))
 
     def _targets(self, pattern: Symbol) -> list[Symbol]:
         if _ground(pattern):
@@ -581,13 +610,15 @@ class Explainer:
         by_path = {u.path: u for u in self.inputs.unknowns}
         out = []
         for dep in disclosure.depends_on:
-            words, fields = [], []
+            words, fields, paragraphs = [], [], set()
             for condition in dep.conditions:
                 unknown = by_path.get(condition.path)
                 fields.append(condition.path)
                 if unknown is None:
                     words.append(condition.text)
                     continue
+                for atom in unknown.atoms:
+                    paragraphs |= self.paragraphs_using.get((atom.name, len(atom.arguments)), set())
                 options = dict(unknown.options)
                 said = [self._option_words(options[v]) for v in condition.values if v in options]
                 words.append(" or ".join(said) if said else condition.text)
@@ -595,7 +626,8 @@ class Explainer:
             atom = clingo.Function(dep.conclusion, [d])
             effect = self.wording.sentence(atom) if dep.value == YES else (
                 self.wording.denial(atom) or f"it is not the case that {self.wording.sentence(atom)}")
-            out.append(Change(tuple(words), tuple(fields), effect, dep.verdict))
+            out.append(Change(tuple(words), tuple(fields), effect, dep.verdict,
+                              tuple(sorted(paragraphs, key=paragraph_key))))
         return tuple(out)
 
     def _option_words(self, literals: tuple[tuple[Symbol, bool], ...]) -> str:
@@ -620,6 +652,7 @@ class Explainer:
         notes: list[str] = []
         if conclusion is None and why_not is None:
             question, target = "verdict", disclosure.verdict
+            combine = "all"
             atoms = [clingo.Function("required", [clingo.String(d)]), clingo.Function("permitted", [clingo.String(d)])]
             if disclosure.verdict != "must_share":
                 atoms.reverse()
@@ -627,18 +660,29 @@ class Explainer:
         else:
             question = "why" if conclusion else "why_not"
             target = (conclusion or why_not or "").strip()
-            atoms = self.resolve(target, d)
+            atoms, combine = self.resolve(target, d)
             answer = ""
         statements = tuple(self.statement(a) for a in atoms)
         if question != "verdict":
             answer = _verdict_question(target, disclosure.verdict) if target in VERDICTS else \
-                _answer(question, statements)
+                _answer(question, statements, combine)
         changes = self.changes(disclosure) if question == "verdict" or target in VERDICTS else ()
         if question == "verdict" and disclosure.verdict == "undetermined" and not disclosure.depends_on:
             notes.append("The smallest sets of facts that would settle this were not computed "
                          "(query with depends_on=True).")
         return Explanation(case_id, title, d, description, disclosure.verdict, question, target, answer,
                            statements, changes, tuple(notes))
+
+
+def _record_atoms(record: Symbol) -> Iterator[Symbol]:
+    """The atoms inside a recorded condition (pos, neg, cond)."""
+    if record.name in ("pos", "neg") and record.arguments[0].type == SymbolType.Function \
+            and record.arguments[0].name:
+        yield record.arguments[0]
+    elif record.name == "cond":
+        yield from _record_atoms(record.arguments[0])
+        for inner in record.arguments[1].arguments:
+            yield from _record_atoms(inner)
 
 
 def _parse(text: str) -> tuple[str, list[str]]:
@@ -685,11 +729,13 @@ def _verdict_question(target: str, verdict: str) -> str:
             f"{_VERDICT_MEANS[target]}. Both questions are explained below.")
 
 
-def _answer(question: str, statements: tuple[Statement, ...]) -> str:
-    truths = {s.truth for s in statements}
-    if truths == {YES}:
+def _answer(question: str, statements: tuple[Statement, ...], combine: str) -> str:
+    rank = {NO: 0, UNKNOWN: 1, YES: 2}
+    truths = [rank[s.truth] for s in statements]
+    truth = min(truths) if combine == "all" else max(truths)
+    if truth == rank[YES]:
         return "It holds." if question == "why" else "It does hold, so there is no why-not; here is why it holds."
-    if truths == {NO}:
+    if truth == rank[NO]:
         return "It does not hold." if question == "why_not" else "It does not hold; here is why not."
     return "It depends on facts the case leaves unknown: it holds for some of them only."
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import CaseError
-from .explain import NO, UNCHECKED, UNKNOWN, YES, Explanation, Statement, Step
+from .explain import NO, UNCHECKED, UNKNOWN, YES, Change, Explanation, Statement, Step
 from .policy import paragraph_key
 from .wording import capital
 
@@ -93,11 +93,12 @@ def _header(ex: Explanation) -> list[str]:
     return lines
 
 
-def _change_line(change: object) -> str:
-    conditions = " and ".join(change.conditions)  # type: ignore[attr-defined]
-    verdict = f" (verdict: {change.verdict.replace('_', ' ')})" if change.verdict else ""  # type: ignore[attr-defined]
-    fields = ", ".join(change.fields)  # type: ignore[attr-defined]
-    return f"If {conditions}, then {change.effect}{verdict}. [{fields}]"  # type: ignore[attr-defined]
+def _change_line(change: Change, links: bool = False) -> str:
+    conditions = " and ".join(change.conditions)
+    verdict = f" (verdict: {change.verdict.replace('_', ' ')})" if change.verdict else ""
+    fields = ", ".join(change.fields)
+    cited = f" ({', '.join(change.paragraphs)})" if change.paragraphs and not links else ""
+    return f"If {conditions}{cited}, then {change.effect}{verdict}. [{fields}]"
 
 
 def _changes_title(ex: Explanation) -> str:
@@ -264,7 +265,8 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
         out.append("</ul>")
         if ex.changes:
             out.append(f"<h3>{e(_changes_title(ex))}</h3><ul>")
-            out += [f"<li>{e(_change_line(c))}</li>" for c in ex.changes]
+            out += [f"<li>{e(_change_line(c, links=True))} <span class=\"aside\">{_links(c.paragraphs)}</span></li>"
+                    for c in ex.changes]
             out.append("</ul>")
         out += [f"<p>{e(n)}</p>" for n in ex.notes]
         out.append(f"<p class=\"aside\">Paragraphs cited: {_links(ex.paragraphs)}</p></section>")

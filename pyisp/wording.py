@@ -21,6 +21,7 @@ from clingo.symbol import Symbol, SymbolType
 from .errors import PolicyError
 
 TEMPLATES_FILE = "templates.yaml"
+WORDS = "words"
 VAR = "__var"
 OPEN = "…"  # an argument a why-not leaves open
 _KEY = re.compile(r"^\s*([a-z_]\w*)\s*(?:\((.*)\))?\s*$")
@@ -52,6 +53,8 @@ def load_templates(directory: str | Path) -> dict[tuple[str, int], list[Template
         raise PolicyError(f"not valid YAML: {exc}", where=str(path)) from None
     found: dict[tuple[str, int], list[Template]] = {}
     for key, value in data.items():
+        if key == WORDS:
+            continue
         match = _KEY.match(str(key))
         if not match:
             raise PolicyError(f"a template key must look like name(A, B), not {key!r}", where=str(path))
@@ -71,6 +74,18 @@ def load_templates(directory: str | Path) -> dict[tuple[str, int], list[Template
     for items in found.values():
         items.sort(key=lambda t: -t.specific)
     return found
+
+
+def load_words(directory: str | Path) -> dict[str, str]:
+    """The `words:` of templates.yaml: how to say a constant (childrens_social_care)."""
+    path = Path(directory) / TEMPLATES_FILE
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    words = data.get(WORDS) or {}
+    if not isinstance(words, Mapping):
+        raise PolicyError(f"{WORDS}: must map constants to words", where=str(path))
+    return {str(k): str(v) for k, v in words.items()}
 
 
 def _plain(symbol: Symbol) -> str:
@@ -122,9 +137,11 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 class Wording:
     """Sentences for atoms of one policy, with the names of one case."""
 
-    def __init__(self, templates: dict[tuple[str, int], list[Template]], names: Mapping[str, str]) -> None:
+    def __init__(self, templates: dict[tuple[str, int], list[Template]], names: Mapping[str, str],
+                 words: Mapping[str, str] | None = None) -> None:
         self.templates = templates
         self.names = dict(names)
+        self.words = dict(words or {})
         self._found: dict[Symbol, tuple[Template, dict[str, str]] | None] = {}
 
     def has(self, name: str, arity: int) -> bool:
@@ -133,6 +150,8 @@ class Wording:
     def argument(self, symbol: Symbol) -> str:
         if symbol.type == SymbolType.String and symbol.string in self.names:
             return self.names[symbol.string]
+        if symbol.type == SymbolType.Function and not symbol.arguments and symbol.name in self.words:
+            return self.words[symbol.name]
         return _plain(symbol)
 
     def _template(self, atom: Symbol) -> tuple[Template, dict[str, str]] | None:

@@ -221,3 +221,21 @@ def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch
     assert result.disclosures[0].verdict == "undetermined"
     with pytest.raises(AssertionError, match="must not trace"):
         result.explain("to-social-care")
+
+
+@pytest.mark.parametrize("path", sorted(FACTS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_success_explanations_agree_with_the_engine_on_every_conclusion(path):
+    """The instrumented run and the engine are separate runs of the rules: the truth an
+    explanation gives each verdict input, finding and obligation is the status the result reports."""
+    result = pyisp.query(path)
+    status = {"yes": YES, "no": NO, "depends": UNKNOWN}
+    rank = {NO: 0, UNKNOWN: 1, YES: 2}
+    for disclosure in result.disclosures:
+        verdict = result.explain(disclosure.id)
+        truths = {s.atom.split("(")[0]: s.truth for s in verdict.statements}
+        assert truths == {"permitted": status[disclosure.permitted], "required": status[disclosure.required]}
+        for conclusion in disclosure.findings + disclosure.obligations:
+            label = conclusion.code + (f"({', '.join(conclusion.args)})" if conclusion.args else "")
+            ex = result.explain(disclosure.id, label)
+            got = min((s.truth for s in ex.statements), key=rank.get)
+            assert got == status[conclusion.status], (disclosure.id, label)

@@ -8,7 +8,7 @@ from clingo import ast
 
 from pyisp.atoms import iter_input_predicates
 from pyisp.errors import PolicyError
-from pyisp.explain import _shapes, _templates
+from pyisp.explain import _record_atoms, _shapes, _templates, _words
 from pyisp.policy import OUTPUT_FILE, Policy
 from pyisp.wording import Wording, case_names, load_templates
 
@@ -18,23 +18,13 @@ def policy() -> Policy:
     return Policy()
 
 
-def _atoms(record: clingo.Symbol):
-    """The atoms inside a recorded condition (pos, neg, cond)."""
-    if record.name in ("pos", "neg") and record.arguments[0].name:
-        yield record.arguments[0]
-    elif record.name == "cond":
-        yield from _atoms(record.arguments[0])
-        for inner in record.arguments[1].arguments:
-            yield from _atoms(inner)
-
-
 def _predicates(policy: Policy) -> set[tuple[str, int]]:
     found = set(iter_input_predicates())
     found |= {(s.name, s.arity) for s in policy.statements if s.ast_type == ast.ASTType.Defined}
     for shape in _shapes(policy):
         if policy.rules[shape.rule].file == OUTPUT_FILE:
             continue
-        for atom in [shape.head, *(a for c in shape.conditions for a in _atoms(c))]:
+        for atom in [shape.head, *(a for c in shape.conditions for a in _record_atoms(c))]:
             if atom.type == clingo.SymbolType.Function:
                 found.add((atom.name, len(atom.arguments)))
     return found
@@ -55,7 +45,7 @@ def test_success_sentences_name_people_from_the_case(policy):
     case = {"child": {"id": "amy", "name": "Amy", "age": 14},
             "people": [{"id": "mother", "name": "Ms Jones", "role": "parent"}],
             "disclosures": [{"id": "to-social-care"}]}
-    words = Wording(_templates(policy), case_names(case))
+    words = Wording(_templates(policy), case_names(case), _words(policy))
     amy, d = clingo.String("amy"), clingo.String("to-social-care")
     assert words.sentence(clingo.Function("understanding_judged", [amy, clingo.Function("yes")])) == \
         "the professional judges that Amy (14) understands enough to decide about sharing"
@@ -64,6 +54,9 @@ def test_success_sentences_name_people_from_the_case(policy):
     # a key with a constant wins over the general key
     assert words.sentence(clingo.Function("permitted_by", [d, clingo.Function("consent")])) == \
         'the disclosure "to-social-care" is allowed with consent'
+    # constants read as words (policy/templates.yaml, words:)
+    assert words.sentence(clingo.Function("recipient_agency", [d, clingo.Function("childrens_social_care")])) == \
+        'the disclosure "to-social-care" would go to children\'s social care'
     assert words.denial(clingo.Function("proportionate", [d])) == \
         'the professional does not judge the disclosure "to-social-care" proportionate'
 
