@@ -142,6 +142,20 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
         raise typer.Exit(1)
 
 
+@app.command()
+def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario files or folders (default: "
+                                                             "scenarios/)."),
+           limit: Optional[int] = typer.Option(None, "--limit", help="Run only N mutants, spread over the rules."),
+           workers: int = typer.Option(2, "--workers", help="Worker processes."),
+           people: int = typer.Option(1, "--people", help="Domain size for the properties."),
+           policy: Optional[Path] = PolicyOption) -> None:
+    """Mutation testing: change the rules one small step at a time; list what no check catches."""
+    from .mutate import report_text, run
+
+    report = _run(lambda: run(policy, scenarios or [Path("scenarios")], people, workers, limit))
+    typer.echo(report_text(report))
+
+
 def main() -> None:
     """Entry point of the `pyisp` script."""
     app(prog_name="pyisp")
