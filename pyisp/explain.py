@@ -745,7 +745,9 @@ def explainer_for(result: Any) -> Explainer:
     if getattr(result, "case", None) is None or getattr(result, "policy", None) is None:
         raise CaseError("this result does not keep its case; get it from pyisp.query to explain it")
     data = dict(result.case.data)
-    return Explainer(result.policy, case_inputs(data), data)
+    # the very inputs the result was answered on (with any facts added beside the case's)
+    inputs = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
+    return Explainer(result.policy, inputs, data)
 
 
 def explain_result(result: Any, disclosure_id: str | None = None, conclusion: str | None = None,

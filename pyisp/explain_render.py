@@ -75,11 +75,11 @@ def _text_statement(statement: Statement, mark: str, negated: bool, indent: int,
     pad = "  " * indent
     out.append(f"{pad}{mark} {phrase(statement, negated)}{_suffix(statement)}")
     for check in statement.cases:
-        _text_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
+        _text_statement(check.statement, MARK[check.holds], check.negated, indent + 1, out)
     for step in statement.steps:
-        out.append(f"{pad}    because {_step_line(step)}")
+        out.append(f"{pad}  because {_step_line(step)}")
         for check in step.checks:
-            _text_statement(check.statement, MARK[check.holds], check.negated, indent + 3, out)
+            _text_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
 
 
 def _header(ex: Explanation) -> list[str]:
@@ -264,7 +264,7 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
             _html_statement(statement, statement.truth, False, out, top=True)
         out.append("</ul>")
         if ex.changes:
-            out.append(f"<h3>{e(_changes_title(ex))}</h3><ul>")
+            out.append(f'<h3 id="changes-{e(ex.disclosure)}">{e(_changes_title(ex))}</h3><ul>')
             out += [f"<li>{e(_change_line(c, links=True))} <span class=\"aside\">{_links(c.paragraphs)}</span></li>"
                     for c in ex.changes]
             out.append("</ul>")

@@ -130,6 +130,7 @@ class Result:
     unknowns: tuple[str, ...] = field(default=())
     case: Any = field(default=None, repr=False, compare=False)    # the Case, kept for explain()
     policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
+    inputs: Any = field(default=None, repr=False, compare=False)  # the exact input atoms it was answered on
 
     def disclosure(self, disclosure_id: str) -> Disclosure:
         for item in self.disclosures:

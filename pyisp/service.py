@@ -37,4 +37,4 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     decide = [clingo.Function(name, [clingo.String(i)]) for i in ids for name in ("permitted", "required")]
     answer = engine.answer(inputs, decide if depends_on else None)
     result = build_result(the_case.id, the_case.title, ids, answer, engine.policy)
-    return replace(result, case=the_case, policy=engine.policy)  # kept for Result.explain
+    return replace(result, case=the_case, policy=engine.policy, inputs=inputs)  # kept for Result.explain
