@@ -18,12 +18,14 @@ from typing import Any, Mapping
 
 from .case import Case
 from .errors import CaseError, ContradictionError, PolicyError, PyispError
+from .explain import Explanation
 from .result import Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Result
 from .schema import json_schema
 
 __all__ = [
     "query", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
     "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
+    "Explanation",
 ]
 __version__ = "0.1.0"
 

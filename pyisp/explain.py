@@ -465,12 +465,18 @@ class Explainer:
 
     def conditional(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
         literal, conditions = record.arguments[0], tuple(record.arguments[1].arguments)
-        cases = []
+        cases, values = [], []
+        rank = {NO: 0, UNKNOWN: 1, UNCHECKED: 1, YES: 2}
         for extended, _missing in self.join(conditions, binding):
-            if any(self.truth(_subst(c.arguments[0], extended)) == NO for c in conditions if c.name == "pos"):
-                continue
-            cases.append(self.check(literal, extended, depth, why_not, why))
-        holds = YES if all(c.holds == YES for c in cases) else NO if any(c.holds == NO for c in cases) else UNKNOWN
+            applies = min((rank[self.truth(_subst(c.arguments[0], extended))] for c in conditions
+                           if c.name == "pos"), default=rank[YES])
+            if applies == rank[NO]:
+                continue  # the condition never holds for this instance
+            case = self.check(literal, extended, depth, why_not, why)
+            cases.append(case)
+            # an instance whose condition may not hold cannot make the whole condition fail for sure
+            values.append(rank[case.holds] if applies == rank[YES] or case.holds == YES else rank[UNKNOWN])
+        holds = {0: NO, 1: UNKNOWN, 2: YES}[min(values, default=rank[YES])]
         inner = _subst(literal.arguments[0], binding)
         where = " and ".join(self.wording.sentence(_subst(c.arguments[0], binding)) for c in conditions
                              if c.name == "pos")

@@ -239,3 +239,38 @@ def test_success_explanations_agree_with_the_engine_on_every_conclusion(path):
             ex = result.explain(disclosure.id, label)
             got = min((s.truth for s in ex.statements), key=rank.get)
             assert got == status[conclusion.status], (disclosure.id, label)
+
+
+# ---------------------------------------------------------------- 3.3.17: criteria one by one
+def _criteria_case(**answers):
+    from casekit import base_case, changed
+
+    criteria = {"understands_question": True, "understands_what_shared": True, "understands_reasons": True,
+                "understands_implications": True, "appreciates_alternatives": True, "weighs_up": True,
+                "expresses_own_view": True, "consistent_view": True, **answers}
+    case = changed(base_case(), **{"child.age": 14, "child.understanding": ...})
+    case["child"]["understanding_criteria"] = {k: v for k, v in criteria.items() if v is not None}
+    return pyisp.query(case)
+
+
+def test_success_a_criterion_left_unstated_makes_understanding_unknown_and_names_it():
+    result = _criteria_case(weighs_up=None)
+    ex = result.explain("d", "sufficient_understanding(kim)")
+    assert ex.statements[0].truth == UNKNOWN
+    step = [s for s in _steps(ex, "sufficient_understanding") if s.status == "may apply"][0]
+    assert "3.3.17" in step.paragraphs
+    every = [c for c in step.checks if c.statement.kind == "all"][0]
+    assert every.holds == UNKNOWN and len(every.statement.cases) == 8
+    open_ones = [c.statement for c in every.statement.cases if c.holds == UNKNOWN]
+    assert [s.field for s in open_ones] == ["child.understanding_criteria.weighs_up"]
+
+
+def test_success_a_criterion_not_met_is_the_failed_condition_of_why_not():
+    result = _criteria_case(weighs_up=False)
+    ex = result.explain("d", why_not="sufficient_understanding(kim)")
+    assert ex.statements[0].truth == NO
+    step = [s for s in _steps(ex, "sufficient_understanding") if any(c.statement.kind == "all" for c in s.checks)][0]
+    every = [c for c in step.checks if c.statement.kind == "all"][0]
+    assert every.holds == NO
+    failed = [c.statement.atom for c in every.statement.cases if c.holds == NO]
+    assert failed == ['criterion_met("kim",weighs_up)']
