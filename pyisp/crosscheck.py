@@ -26,12 +26,13 @@ from .case import Case
 from .datalog.evaluate import DatalogEngine
 from .datalog.translate import Translation, translate
 from .engine import Engine, _Run
-from .errors import ContradictionError, PyispError
+from .errors import CaseError, ContradictionError, PyispError
 from .generate import complete_case, fill_unknowns, random_case, strip_inputs
 from .policy import Policy
 from .schema import validate
 
 ANSWER, CONTRADICTION, NO_MODEL = "answer", "contradiction", "no answer set"
+Bounds = tuple[frozenset[Symbol], frozenset[Symbol]]  # clingo's certain and possible atoms for a case with unknowns
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,10 @@ class CrossCheck:
     """clingo on one policy against pyDatalog on the translation of another (the same one
     unless a test changes a rule on one side)."""
 
-    def __init__(self, policy: Policy | None = None, datalog_policy: Policy | None = None) -> None:
+    def __init__(self, policy: Policy | None = None, datalog_policy: Policy | None = None,
+                 exemptions: dict[str, str] | None = None) -> None:
         self.engine = Engine(policy or Policy())
-        self.translation = translate(datalog_policy or self.engine.policy)
+        self.translation = translate(datalog_policy or self.engine.policy, exemptions)
         self.datalog = DatalogEngine(self.translation)
         self.exempt = {e.signature for e in self.translation.exemptions}
 
@@ -109,7 +111,7 @@ class CrossCheck:
         return atoms
 
     def compare(self, source: str, document: dict[str, Any], report: Report,
-                bounds: tuple[frozenset[Symbol], frozenset[Symbol]] | None = None) -> None:
+                bounds: Bounds | None = None) -> None:
         """Both engines on one complete case document; a disagreement goes in the report."""
         inputs = case_inputs(document)
         if inputs.unknowns:
@@ -143,7 +145,7 @@ class CrossCheck:
             return
         try:
             answer = self.engine.answer(inputs)
-            bounds: tuple[frozenset[Symbol], frozenset[Symbol]] | None = (answer.certain, answer.possible)
+            bounds: Bounds | None = (answer.certain, answer.possible)
         except ContradictionError:
             bounds = None
         seen: set[str] = set()
@@ -155,34 +157,38 @@ class CrossCheck:
             seen.add(key)
             self.compare(f"{source} (completion {index + 1})", completed, report, bounds)
 
-    def steered_case(self, rng: random.Random, ident: str) -> dict[str, Any]:
+    def steered_case(self, rng: random.Random, ident: str) -> tuple[dict[str, Any], Bounds | None]:
         """A case drawn from the format, then with some inputs redrawn so that a randomly
         chosen output atom that those inputs can decide holds: blind draws rarely meet long
-        chains of conditions (valid consent needs every element)."""
+        chains of conditions (valid consent needs every element). With it, clingo's
+        three-valued answer for the case with those inputs unknown, which the complete
+        case must lie within."""
         drawn = random_case(rng, ident)
         partial = validate(strip_inputs(drawn, rng, share=rng.choice([0.3, 0.6, 1.0])))
         inputs = case_inputs(partial)
         run = _Run(self.engine.policy, inputs)
         possible = run.consequences("brave", run.base)
         if possible is None:
-            return drawn
+            return drawn, None
         certain = run.consequences("cautious", run.base) or frozenset()
+        bounds = (certain, possible)
         targets = sorted(possible - certain) or sorted(possible)
-        if not targets:
-            return drawn
         kinds: dict[str, list[Symbol]] = {}
         for atom in targets:
             kinds.setdefault(_kind(atom), []).append(atom)
-        target = run.literal(rng.choice(kinds[rng.choice(sorted(kinds))]))
+        target = run.literal(rng.choice(kinds[rng.choice(sorted(kinds))])) if kinds else None
         witness = run.witness(list(run.base) + ([target] if target is not None else []))
         if witness is None:
-            return drawn
+            return drawn, bounds
         values = {}
         for unknown, value in zip(inputs.unknowns, witness):
             if value is None:  # "none of the case's people": a case document cannot say so
                 value = rng.choice([v for v, _ in unknown.options if v is not None])
             values[unknown.path] = value
-        return validate(fill_unknowns(partial, values))
+        try:
+            return validate(fill_unknowns(partial, values)), bounds
+        except CaseError:
+            return drawn, bounds  # the witness breaks a rule of the case format's shape
 
     # -- everything -----------------------------------------------------------------
     def run(self, cases: int = 1000, seed: int = 0, facts: Path | None = Path("facts"),
@@ -205,10 +211,14 @@ class CrossCheck:
         before = report.cases
         for index in range(cases):
             ident = f"generated-{seed}-{index + 1}"
-            document = random_case(rng, ident) if index % 2 == 0 else self.steered_case(rng, ident)
-            self.compare(f"generated case {index + 1} (seed {seed})", document, report)
+            if index % 2 == 0:
+                document, bounds = random_case(rng, ident), None
+            else:
+                document, bounds = self.steered_case(rng, ident)
+            self.compare(f"generated case {index + 1} (seed {seed})", document, report, bounds)
         report.sources.append(f"generated: {report.cases - before} case(s) from the case format (seed {seed}): "
-                              f"{(cases + 1) // 2} drawn blind, {cases // 2} steered to a possible output atom")
+                              f"{(cases + 1) // 2} drawn blind, {cases // 2} steered to a possible output atom "
+                              "(and checked against clingo's answer with the inputs it redrew unknown)")
         return report
 
 

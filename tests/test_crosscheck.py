@@ -82,3 +82,19 @@ def test_without_pydatalog_the_command_says_how_to_install_it(monkeypatch) -> No
     result = runner.invoke(app, ["crosscheck", "--cases", "1"])
     assert result.exit_code == 2
     assert "pip install 'pyisp[crosscheck]'" in result.output
+
+
+def test_an_exempt_rule_gets_clingos_value_and_the_rest_is_still_checked(tmp_path: Path) -> None:
+    (tmp_path / "main.lp").write_text(
+        "{ picked(D) } :- disclosure(D).\n:- disclosure(D), not picked(D).\n"
+        "permitted(D) :- picked(D), not court_order(D).\n#show permitted/1.\n", encoding="utf-8")
+    check = CrossCheck(Policy(tmp_path), exemptions={"picked/1": "a choice the constraint settles"})
+    report = check.run(cases=20, seed=3, facts=None, scenarios=None)
+    assert report.cases == 20 and not report.disagreements
+    assert "picked/1 (main.lp:1): a choice the constraint settles" in report.translation.describe()
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "main.lp").write_text((tmp_path / "main.lp").read_text().replace("not court_order(D)", "court_order(D)"))
+    report = CrossCheck(Policy(changed), Policy(tmp_path), {"picked/1": "as above"}).run(
+        cases=20, seed=3, facts=None, scenarios=None)
+    assert report.disagreements
