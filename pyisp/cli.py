@@ -52,6 +52,10 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                                                  "did (file:line) and paragraphs exercised."),
                    fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
                                                               help="Exit 1 when rule coverage is below PCT."),
+                   test_reading: Optional[list[str]] = typer.Option(
+                       None, "--reading", metavar="NAME=VALUE",
+                       help="Run every scenario under another alternative of a named reading, unless the scenario "
+                       "chooses its own (repeatable)."),
                    compare: Optional[str] = typer.Option(
                        None, "--compare", metavar="OLD_POLICY_DIR_OR_GIT_REV",
                        help="List every case (scenarios and facts/) answered differently by these older rules."),
@@ -59,11 +63,11 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                        None, "--policy", help="The rules to test (default: ./policy if there is one, else the "
                        "shipped rules).")) -> None:
     """Run regression scenarios: a line per scenario, expected against got for each failure."""
-    from .testreport import run_command
+    from .testreport import parse_readings, run_command
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
                                     coverage=coverage, fail_under=fail_under, compare=compare,
-                                    echo=typer.echo))
+                                    readings=parse_readings(test_reading), echo=typer.echo))
     raise typer.Exit(code)
 
 

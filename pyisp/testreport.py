@@ -9,7 +9,8 @@ from typing import Callable, Mapping, Sequence
 
 from .coverage import coverage_text, measure
 from .impact import compare_command
-from .errors import PyispError
+from .errors import PyispError, ScenarioError
+from .policy import Policy
 from .render import result_text
 from .scenarios import Outcome, chosen_readings, load, run
 from .service import engine_for
@@ -102,6 +103,26 @@ def default_policy(policy: str | Path | None) -> Path | None:
     return here if (here / "main.lp").is_file() else None
 
 
+def check_readings(policy: Policy, readings: Mapping[str, str]) -> None:
+    """Raise (exit 2) for a reading or alternative the policy does not have."""
+    try:
+        from .reading import reading_facts
+    except ImportError:
+        raise ScenarioError("this version of pyisp has no readings", where="--reading") from None
+    reading_facts(policy, readings)
+
+
+def parse_readings(items: Sequence[str] | None) -> dict[str, str]:
+    """`NAME=VALUE` strings from the command line as a mapping."""
+    chosen: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ScenarioError(f"'{item}' is not NAME=VALUE", where="--reading")
+        chosen[name.strip()] = value.strip()
+    return chosen
+
+
 def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
                 junit_xml: str | Path | None = None, coverage: bool = False, fail_under: float | None = None,
                 compare: str | None = None, readings: Mapping[str, str] | None = None,
@@ -112,6 +133,8 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
     policy_dir = default_policy(policy)
     start = time.perf_counter()
     rules = engine_for(policy_dir).policy
+    if readings:
+        check_readings(rules, readings)
     scenarios = load(paths, rules)
     if compare is not None:
         facts = Path("facts") if Path("facts").is_dir() else None
