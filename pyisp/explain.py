@@ -21,7 +21,7 @@ different completions is reported as holding, with each rule marked "may apply".
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
@@ -37,6 +37,7 @@ from .policy import OUTPUT_FILE, Policy, paragraph_key
 from .wording import VAR, Wording, case_names, is_var, load_templates, load_words
 
 YES, NO, UNKNOWN, UNCHECKED = "yes", "no", "unknown", "unchecked"
+JOINTLY = "no condition fails in every completion of the case, yet in none do all of them hold"
 VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
 MAX_INSTANCES = 2      # closest instances shown per rule in a why-not
 MAX_BINDINGS = 64      # partial instances tried per rule
@@ -115,6 +116,7 @@ class Step:
     status: str
     checks: tuple[Check, ...]
     more: int = 0
+    note: str = ""
 
     @property
     def predicate(self) -> str:
@@ -127,6 +129,8 @@ class Step:
                                 "status": self.status, "conditions": [c.to_dict() for c in self.checks]}
         if self.more:
             data["more_instances"] = self.more
+        if self.note:
+            data["note"] = self.note
         return data
 
 
@@ -537,8 +541,10 @@ class Explainer:
                 unique.setdefault(tuple(c.statement.atom + c.holds for c in checks), (head, checks))
             kept = list(unique.values())
             for position, (head, checks) in enumerate(kept[:MAX_INSTANCES]):
+                # no condition fails for sure, yet the rule never applies: the open ones exclude each other
+                note = JOINTLY if not any(c.holds == NO for c in checks) else ""
                 steps.append(Step(rule.where, head, rule.paragraphs, rule.summary, "does not apply", checks,
-                                  max(0, len(kept) - MAX_INSTANCES) if position == 0 else 0))
+                                  max(0, len(kept) - MAX_INSTANCES) if position == 0 else 0, note))
         return tuple(steps)
 
     # -- questions ------------------------------------------------------------------------

@@ -67,7 +67,8 @@ def _suffix(statement: Statement) -> str:
 def _step_line(step: Step) -> str:
     paragraphs = ", ".join(step.paragraphs) or "no paragraph"
     more = f"; {step.more} more instance(s) of this rule not shown" if step.more else ""
-    return f"{paragraphs}: {step.summary} ({step.rule}; {STATUS[step.status]}{more})"
+    note = f"; {step.note}" if step.note else ""
+    return f"{paragraphs}: {step.summary} ({step.rule}; {STATUS[step.status]}{note}{more})"
 
 
 # -- text ---------------------------------------------------------------------------
@@ -129,8 +130,9 @@ def _md_statement(statement: Statement, mark: str, negated: bool, indent: int, o
     for step in statement.steps:
         paragraphs = ", ".join(step.paragraphs) or "no paragraph"
         more = f"; {step.more} more instance(s) not shown" if step.more else ""
+        note = f"; {step.note}" if step.note else ""
         out.append(f"{pad}  - because *{paragraphs}*: {_md_escape(step.summary)} "
-                   f"(`{step.rule}`; {STATUS[step.status]}{more})")
+                   f"(`{step.rule}`; {STATUS[step.status]}{_md_escape(note)}{more})")
         for check in step.checks:
             _md_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
 
@@ -214,6 +216,7 @@ def _html_statement(statement: Statement, holds: str, negated: bool, out: list[s
     for step in statement.steps:
         out.append(f'<li class="step"><details open><summary>because {_links(step.paragraphs)}: '
                    f'{e(step.summary)} <span class="aside">({e(step.rule)}; {e(STATUS[step.status])}'
+                   f'{"; " + e(step.note) if step.note else ""}'
                    f'{"; " + str(step.more) + " more instance(s) not shown" if step.more else ""})</span>'
                    f"</summary><ul>")
         for check in step.checks:

@@ -33,10 +33,15 @@ def _explained(path: Path) -> None:
 
 
 def main(rounds: int = 20) -> None:
+    first = sorted(FACTS.glob("*.yaml"))[0]
     start = time.perf_counter()
-    _explained(sorted(FACTS.glob("*.yaml"))[0])
-    print(f"first explanation in this process (parse, instrument, templates): "
-          f"{(time.perf_counter() - start) * 1000:.0f} ms")
+    result = pyisp.query(first)
+    middle = time.perf_counter()
+    for disclosure in result.disclosures:
+        result.explain(disclosure.id).to_text()
+    end = time.perf_counter()
+    print(f"first query in this process (parse the policy): {(middle - start) * 1000:.0f} ms; "
+          f"first explanation (instrument the policy, templates): {(end - middle) * 1000:.0f} ms")
     print(f"{'case':45} {'query':>9} {'+explain':>9} {'ratio':>6}")
     plain_all, explained_all = [], []
     for path in sorted(FACTS.glob("*.yaml")):

@@ -274,3 +274,24 @@ def test_success_a_criterion_not_met_is_the_failed_condition_of_why_not():
     assert every.holds == NO
     failed = [c.statement.atom for c in every.statement.cases if c.holds == NO]
     assert failed == ['criterion_met("kim",weighs_up)']
+
+
+def test_success_a_rule_whose_open_conditions_never_hold_together_says_so():
+    """Cara (13) either is judged able to decide (she decides) or is not (a parent decides):
+    someone decides in every completion, though who is unknown, so nobody_can_consent_for
+    never holds; the why-not must not suggest that it might."""
+    from casekit import base_case, changed
+    from pyisp.explain import JOINTLY
+
+    case = changed(base_case(), **{"child.id": "cara", "child.name": "Cara", "child.age": 13,
+                                   "child.understanding": ...})
+    case["information"][0]["about"] = ["cara"]
+    case["information"][0]["provided_by"] = "cara"
+    case["consents"][0]["person"] = "cara"
+    result = pyisp.query(case)
+    ex = result.explain("d", why_not="nobody_can_consent_for")
+    assert ex.statements[0].truth == NO
+    step = _steps(ex, "nobody_can_consent_for")[0]
+    assert not any(c.holds == NO for c in step.checks)
+    assert [c.holds for c in step.checks if c.negated] == [UNKNOWN]
+    assert step.note == JOINTLY
