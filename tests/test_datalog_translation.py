@@ -187,3 +187,21 @@ def test_every_rule_of_the_shipped_policy_is_translated() -> None:
     translated_lines = {c.where for c in translation.clauses}
     assert {r.where for r in policy.rules} <= translated_lines
     assert translation.exemptions == ()
+
+
+def test_counts_that_assign_are_negated_or_feed_a_comparison(tmp_path: Path) -> None:
+    program = ("many(N) :- N = #count{ X : q(X) }, N > 1.\nper(D, N) :- d(D), N = #count{ I : r(D, I) }.\n"
+               "few(D) :- d(D), not #count{ I : r(D, I) } >= 2.\n"
+               "small(D) :- d(D), X < 3 : r(D, X).\n#show many/1. #show per/2. #show few/1. #show small/1.")
+    expected, got = _both(tmp_path, program, "q(a) q(b) q(c) d(x) d(y) d(z) r(x,1) r(x,5) r(y,2)")
+    assert got == expected
+    assert _atoms("many(3) per(x,2) per(y,1) per(z,0) few(y) few(z) small(y) small(z)") == got
+
+
+def test_terms_of_every_kind_match_and_compare_as_in_clingo(tmp_path: Path) -> None:
+    program = ("v(1; a; \"a\"; f(a); (1, b); -a).\nlt(X, Y) :- v(X), v(Y), X < Y.\n"
+               "inner(X) :- w(f(X)).\nsame(X) :- w(X), X = f(Y), v(Y).\npart(B) :- v(T), T = (1, B).\n"
+               "any(X) :- w(X), v(_).\nno_f(X) :- v(X), not w(f(X)).\nsize(X) :- v(X), X != a, X >= \"a\".\n"
+               "#show lt/2. #show inner/1. #show same/1. #show part/1. #show any/1. #show no_f/1. #show size/1.")
+    expected, got = _both(tmp_path, program, 'w(f(a)) w(f(1)) w(g)')
+    assert got == expected and len([a for a in got if a.name == "lt"]) == 15

@@ -49,6 +49,15 @@ class _Text:
 
 
 @dataclass(frozen=True)
+class _Name:
+    """The name at the head of an encoded function term. A bare str there would let a
+    term such as f(1) encode as ('f', 1), which is how pyDatalog names its own fresh
+    variables: the two would be taken for one another."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class _Special:
     name: str
 
@@ -62,7 +71,7 @@ UNDEFINED = _Missing()
 
 def encode(symbol: Symbol) -> Any:
     """A clingo symbol as a pyDatalog value: int, str (constant), _Text, or a tuple
-    (name, *arguments) for a function term, name '' for a tuple, '-name' when negated."""
+    (_Name(name), *arguments) for a function term, name '' for a tuple, '-name' when negated."""
     kind = symbol.type
     if kind == SymbolType.Number:
         return symbol.number
@@ -72,7 +81,7 @@ def encode(symbol: Symbol) -> Any:
         if symbol.positive and symbol.name and not symbol.arguments:
             return symbol.name
         name = symbol.name if symbol.positive else "-" + symbol.name
-        return (name, *(encode(a) for a in symbol.arguments))
+        return (_Name(name), *(encode(a) for a in symbol.arguments))
     return _Special(str(symbol))
 
 
@@ -87,7 +96,7 @@ def decode(value: Any) -> Symbol:
     if isinstance(value, _Text):
         return String(value.value)
     if isinstance(value, tuple):
-        name = value[0]
+        name = value[0].value
         negative = name.startswith("-")
         return Function(name[1:] if negative else name, [decode(v) for v in value[1:]], not negative)
     raise TypeError(f"not a clingo value: {value!r}")
@@ -137,7 +146,7 @@ class DatalogEngine:
                 Logic.tl.logic = previous
         atoms, status = set(), []
         for (value,) in rows:
-            if isinstance(value, tuple) and value and value[0] == STATUS:
+            if isinstance(value, tuple) and value[0] == _Name(STATUS):
                 status.append(value[1])
             else:
                 atoms.add(decode(value))
@@ -179,7 +188,7 @@ class _Builder:
         if isinstance(term, Const):
             return e.Term_of(encode(term.value))
         if isinstance(term, Compound):
-            return e.VarTuple([e.Const(term.name)] + [self.term(a) for a in term.args])
+            return e.VarTuple([e.Const(_Name(term.name))] + [self.term(a) for a in term.args])
         raise TypeError("arithmetic is evaluated through comparisons")
 
     def atom(self, atom: Atom, negated: bool = False) -> Any:
@@ -246,14 +255,15 @@ class _Builder:
             if name.startswith("-"):
                 continue
             args = [e.Var(f"X{i}") for i in range(int(arity))]
-            value = e.VarTuple([e.Const(name)] + args) if args else e.Const(name)
+            value = e.VarTuple([e.Const(_Name(name))] + args) if args else e.Const(name)
             e.assert_(e.Clause(e.Literal(OUT, [value]), [e.Literal(name, args)]))
         if any(c.head.pred == SHOW for c in self.translation.clauses):
             e.assert_(e.Clause(e.Literal(OUT, [e.Var("T")]), [e.Literal(SHOW, [e.Var("T")])]))
         status = [(INCONSISTENT, INCONSISTENT)] if f"{INCONSISTENT}/0" in self.translation.predicates else []
         status += [(name, name) for name in self.translation.constraints]
         for tag, pred in status:
-            e.assert_(e.Clause(e.Literal(OUT, [e.VarTuple([e.Const(STATUS), e.Const(tag)])]), [e.Literal(pred, [])]))
+            e.assert_(e.Clause(e.Literal(OUT, [e.VarTuple([e.Const(_Name(STATUS)), e.Const(tag)])]),
+                               [e.Literal(pred, [])]))
 
 
 def _bind(names: list[str], values: tuple[Any, ...]) -> dict[str, Symbol]:

@@ -260,7 +260,7 @@ class _Translator:
                 if items is None:
                     return  # a body literal that is always false: the rule never applies
                 plain.extend(items)
-        context = [i for i in plain if isinstance(i, Comparison) or not i.negated]
+        context = _context(plain)
         global_vars = set(variables(head)) | {v for i in plain for v in variables(i)}
         for node in counts:
             for guard in (node.atom.left_guard, node.atom.right_guard):
@@ -417,6 +417,25 @@ class _Translator:
                     item = Literal(aux, negated=True)
             result.append(item)
         return result
+
+
+def _context(plain: list[BodyItem]) -> list[BodyItem]:
+    """What binds a rule's global variables, repeated in the auxiliary rules of its
+    conditional literals and counts: its positive literals, and the comparisons that can
+    be evaluated from them (not those waiting for a count's value)."""
+    context: list[BodyItem] = [i for i in plain if isinstance(i, Literal) and not i.negated]
+    bound = {v for i in context for v in variables(i)}
+    pending = [i for i in plain if isinstance(i, Comparison)]
+    progress = True
+    while progress:
+        progress = False
+        for item in list(pending):
+            if _ready(item, bound):
+                context.append(item)
+                bound.update(variables(item))
+                pending.remove(item)
+                progress = True
+    return context
 
 
 def _complement(item: BodyItem) -> BodyItem:
