@@ -439,8 +439,12 @@ class Explainer:
     def check(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
         kind = record.name
         if kind == "neg" and record.arguments[0].type == SymbolType.Function and not record.arguments[0].name:
-            text = str(record)  # a negated comparison
-            return Check(True, UNCHECKED, Statement(text, text, UNCHECKED, "comparison"))
+            parts = [self.check(c, binding, depth, why_not, why) for c in record.arguments[0].arguments]
+            value = NO if all(p.holds == YES for p in parts) else YES if any(p.holds == NO for p in parts) \
+                else UNCHECKED  # a negated comparison
+            words = " and ".join(p.statement.sentence for p in parts)
+            inner = YES if value == NO else NO if value == YES else UNCHECKED
+            return Check(True, value, Statement(str(record), words, inner, "comparison"))
         if kind in ("pos", "neg"):
             atom = _subst(record.arguments[0], binding)
             truth = self.truth(atom)

@@ -6,7 +6,7 @@ Each rule ``H :- B.`` of the policy gets a companion rule with the same body,
 
 where I is the rule's index in ``Policy.rules`` and each Ci records one body condition,
 kept apart by kind: ``pos(A)`` a positive atom, ``neg(A)`` a negated atom, ``cmp(L, Op, R)``
-a comparison, ``cond(L, (C...))`` a conditional literal (its local variables left as
+a comparison (``neg((cmp(...), ...))`` a negated one), ``cond(L, (C...))`` a conditional literal (its local variables left as
 ``__var("K")``), ``agg(Text)`` an aggregate. An anonymous variable under ``not`` is
 recorded as ``__var("_")``. The instrumented program runs in its own ``clingo.Control``
 with the same inputs and unknowns as the engine (unknowns are free choices), so the
@@ -140,9 +140,9 @@ class _Companion:
             if kind == ast.ASTType.ConditionalLiteral:
                 local = _variables(element) - self._outside(position)
                 free = _free(loc, local)
-                parts = [self._record(free.visit(c)) for c in element.condition]
-                records.append(_fun(loc, "cond", [self._record(free.visit(element.literal)),
-                                                  _tuple(loc, [p for p in parts if p is not None])]))
+                parts = [r for c in element.condition for r in self._records(free.visit(c))]
+                records.append(_fun(loc, "cond", [self._records(free.visit(element.literal))[0],
+                                                  _tuple(loc, parts)]))
                 body.append(element)
                 continue
             if kind != ast.ASTType.Literal:
@@ -151,32 +151,31 @@ class _Companion:
             if element.sign == ast.Sign.NoSign and element.atom.ast_type in (ast.ASTType.SymbolicAtom,
                                                                               ast.ASTType.Comparison):
                 element = _Rename(self._fresh).visit(element)  # name anonymous variables to record them
-                record = self._record(element)
+                records += self._records(element)
             else:  # under `not` an anonymous variable stays unbound: record it as __var("_")
-                record = self._record(_free(loc, set()).visit(element))
+                records += self._records(_free(loc, set()).visit(element))
             body.append(element)
-            if record is not None:
-                records.append(record)
         head = _fun(loc, FIRED, [ast.SymbolicTerm(loc, clingo.Number(self.index)), self._head(),
                                  _tuple(loc, records)])
         return ast.Rule(loc, ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(head)), body)
 
-    def _record(self, literal: Any) -> Any | None:
+    def _records(self, literal: Any) -> list[Any]:
+        """The records of one body literal: `not not a` reads as `a`; a chained comparison
+        gives one record a link; a negated one is `neg((cmp(...), ...))`."""
         loc = self.loc
         atom = literal.atom
+        negated = literal.sign == ast.Sign.Negation
         if atom.ast_type == ast.ASTType.SymbolicAtom:
-            return _fun(loc, "pos" if literal.sign == ast.Sign.NoSign else "neg", [atom.symbol])
+            return [_fun(loc, "neg" if negated else "pos", [atom.symbol])]
         if atom.ast_type == ast.ASTType.Comparison:
             parts, left = [], atom.term
             for guard in atom.guards:
                 parts.append(_fun(loc, "cmp", [left, _string(loc, _OPERATORS[guard.comparison]), guard.term]))
                 left = guard.term
-            if literal.sign != ast.Sign.NoSign:
-                return _fun(loc, "neg", [_tuple(loc, parts)])
-            return parts[0] if len(parts) == 1 else _tuple(loc, parts)
+            return [_fun(loc, "neg", [_tuple(loc, parts)])] if negated else parts
         if atom.ast_type == ast.ASTType.BooleanConstant:
-            return None
-        return _fun(loc, "agg", [_string(loc, str(literal))])
+            return []
+        return [_fun(loc, "agg", [_string(loc, str(literal))])]
 
 
 def companion(index: int, rule: Any) -> Any:

@@ -59,3 +59,46 @@ def test_comparisons_are_recorded_with_their_values(policy):
     amy = clingo.String("amy")
     firing = found.by_head[clingo.Function("can_decide_for_self", [amy, clingo.Function("sufficient_understanding")])][0]
     assert [str(c) for c in firing.comparisons] == ['cmp(14,"<",16)']
+
+
+SYNTHETIC = """\
+#const limit = 2.
+%% 3.1.1: An aggregate.
+many(D) :- disclosure(D), #count { I : discloses(D, I) } >= limit.
+%% 3.1.2: Pooled facts and arithmetic.
+level(1;2;3).
+next(X, X+1) :- level(X), level(X+1).
+%% 3.1.3: A constraint, a choice, double negation and a negated comparison.
+:- disclosure(D), bad(D).
+{ maybe(D) } :- disclosure(D).
+odd(D) :- disclosure(D), not not maybe(D), not 1 > 2.
+%% 3.1.4: An anonymous variable under not.
+alone(D) :- disclosure(D), not discloses(D, _).
+"""
+
+
+def test_success_any_rule_form_is_instrumented_and_explained(tmp_path):
+    """Not a list of predicates: aggregates, pools, arithmetic, constraints, choices,
+    double negation, negated comparisons and anonymous variables all work."""
+    from pyisp.atoms import Inputs
+    from pyisp.explain import NO, UNKNOWN, YES, Explainer
+
+    (tmp_path / "main.lp").write_text(SYNTHETIC)
+    policy = Policy(tmp_path)
+    d = clingo.String("d")
+    inputs = Inputs((clingo.Function("disclosure", [d]), clingo.Function("discloses", [d, clingo.String("a")]),
+                     clingo.Function("discloses", [d, clingo.String("b")])), ())
+    fired = {policy.rules[i].head_name for i in fired_rules(policy, inputs)}
+    assert {"many", "next", "odd"} <= fired and "alone" not in fired
+    explainer = Explainer(policy, inputs, {})
+    many = explainer.statement(clingo.parse_term('many("d")'))
+    assert many.truth == YES and [c.statement.kind for c in many.steps[0].checks] == ["input", "aggregate"]
+    step = explainer.statement(clingo.parse_term("next(1,2)")).steps[0]
+    assert [c.statement.atom for c in step.checks] == ["level(1)", "level(2)"]
+    odd = explainer.statement(clingo.parse_term('odd("d")'))
+    assert odd.truth == UNKNOWN
+    maybe, comparison = odd.steps[0].checks[1:]
+    assert not maybe.negated and maybe.holds == UNKNOWN  # `not not maybe(D)` reads as maybe(D)
+    assert comparison.negated and comparison.holds == YES and comparison.statement.sentence == "1 is over 2"
+    alone = explainer.statement(clingo.parse_term('alone("d")'))
+    assert alone.truth == NO and alone.steps[0].checks[-1].holds == NO
