@@ -205,3 +205,48 @@ def test_terms_of_every_kind_match_and_compare_as_in_clingo(tmp_path: Path) -> N
                "#show lt/2. #show inner/1. #show same/1. #show part/1. #show any/1. #show no_f/1. #show size/1.")
     expected, got = _both(tmp_path, program, 'w(f(a)) w(f(1)) w(g)')
     assert got == expected and len([a for a in got if a.name == "lt"]) == 15
+
+
+def _random_program(rng: "random.Random") -> tuple[str, str]:
+    """A small stratified program (layered predicates) and facts, drawn at random."""
+    values = ["a", "b", "1", "2", "f(a)", "f(1)", "(1,b)", '"s"']
+    facts = " ".join(f"e{i}({rng.choice(values)},{rng.choice(values)})" for i in range(2) for _ in range(4))
+    facts += " " + " ".join(f"u({v})" for v in rng.sample(values, 4))
+    rules = []
+    defined = ["e0/2", "e1/2", "u/1"]
+    for layer in range(4):
+        head = f"p{layer}"
+        for _ in range(2):
+            pos = rng.choice([d for d in defined if d.endswith("/2")])
+            body = [f"{pos.split('/')[0]}(X, Y)"]
+            if rng.random() < 0.5:
+                body.append(f"u({rng.choice(['X', 'Y'])})")
+            other = rng.choice(defined)
+            name, arity = other.split("/")
+            kind = rng.random()
+            if kind < 0.3:
+                body.append(f"not {name}({'X' if arity == '1' else 'Y, X'})")
+            elif kind < 0.5:
+                body.append(f"{rng.choice(['X', 'Y'])} {rng.choice(['<', '!=', '>=', '='])} {rng.choice(values)}")
+            elif kind < 0.65:
+                body.append(f"u(Z) : {name}({'Z' if arity == '1' else 'X, Z'})")
+            elif kind < 0.8:
+                body.append(f"#count{{ Z : {name}({'Z' if arity == '1' else 'Z, X'}) }} {rng.choice(['>=', '<'])} 2")
+            else:
+                body.append(f"{name}({'_' if arity == '1' else '_, Y'})")
+            rules.append(f"{head}(X, Y) :- {', '.join(body)}.")
+        defined.append(f"{head}/2")
+    shows = " ".join(f"#show p{i}/2." for i in range(4))
+    return "\n".join(rules) + "\n" + shows, facts
+
+
+def test_random_stratified_programs_agree_with_clingo(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(8)
+    for index in range(40):
+        program, facts = _random_program(rng)
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        expected, got = _both(folder, program, facts)
+        assert got == expected, program
