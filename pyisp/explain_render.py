@@ -24,6 +24,7 @@ STATUS = {"applies": "applies", "may apply": "applies only for some of the unkno
           "does not apply": "does not apply"}
 VERDICT_WORDS = {"must_share": "MUST SHARE", "may_share": "MAY SHARE", "must_not_share": "MUST NOT SHARE",
                  "undetermined": "UNDETERMINED"}
+LEAD = {"applies": "because", "may apply": "perhaps because", "does not apply": "not by"}
 QUESTION = {"verdict": "Why this verdict", "why": "Why", "why_not": "Why not"}
 
 
@@ -78,7 +79,7 @@ def _text_statement(statement: Statement, mark: str, negated: bool, indent: int,
     for check in statement.cases:
         _text_statement(check.statement, MARK[check.holds], check.negated, indent + 1, out)
     for step in statement.steps:
-        out.append(f"{pad}  because {_step_line(step)}")
+        out.append(f"{pad}  {LEAD[step.status]} {_step_line(step)}")
         for check in step.checks:
             _text_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
 
@@ -131,7 +132,7 @@ def _md_statement(statement: Statement, mark: str, negated: bool, indent: int, o
         paragraphs = ", ".join(step.paragraphs) or "no paragraph"
         more = f"; {step.more} more instance(s) not shown" if step.more else ""
         note = f"; {step.note}" if step.note else ""
-        out.append(f"{pad}  - because *{paragraphs}*: {_md_escape(step.summary)} "
+        out.append(f"{pad}  - {LEAD[step.status]} *{paragraphs}*: {_md_escape(step.summary)} "
                    f"(`{step.rule}`; {STATUS[step.status]}{_md_escape(note)}{more})")
         for check in step.checks:
             _md_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
@@ -214,7 +215,7 @@ def _html_statement(statement: Statement, holds: str, negated: bool, out: list[s
     for check in statement.cases:
         _html_statement(check.statement, check.holds, check.negated, out)
     for step in statement.steps:
-        out.append(f'<li class="step"><details open><summary>because {_links(step.paragraphs)}: '
+        out.append(f'<li class="step"><details open><summary>{LEAD[step.status]} {_links(step.paragraphs)}: '
                    f'{e(step.summary)} <span class="aside">({e(step.rule)}; {e(STATUS[step.status])}'
                    f'{"; " + e(step.note) if step.note else ""}'
                    f'{"; " + str(step.more) + " more instance(s) not shown" if step.more else ""})</span>'
