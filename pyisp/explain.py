@@ -346,6 +346,7 @@ class Explainer:
             if shape.head.type == SymbolType.Function:
                 self.by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
         self.seen: set[Symbol] = set()
+        self.always: dict[Symbol, bool] = {}
         self.paragraphs_using: dict[tuple[str, int], set[str]] = {}
         for shape in self.shapes:  # the paragraphs of the rules that read each predicate
             for record in shape.conditions:
@@ -372,7 +373,12 @@ class Explainer:
         found = self.matches(pattern)
         if any(s in self.trace.certain for s in found):
             return YES
-        return UNKNOWN if found else NO
+        if not found:
+            return NO
+        # "some X" can hold in every completion by a different X in each
+        if pattern not in self.always:
+            self.always[pattern] = self.trace.always_one_of(found)
+        return YES if self.always[pattern] else UNKNOWN
 
     def is_input(self, pattern: Symbol) -> bool:
         return pattern.type == SymbolType.Function and (pattern.name, len(pattern.arguments)) in self.inputs_sigs

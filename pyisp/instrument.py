@@ -21,9 +21,9 @@ Public entry points: `fired_rules(policy, inputs)` (rule coverage; stable) and
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterable
 
 import clingo
 from clingo import ast
@@ -232,6 +232,20 @@ class Trace:
     certain: frozenset[Symbol]
     possible: frozenset[Symbol]
     firings: tuple[Firing, ...]
+    _solver: Any = field(default=None, repr=False, compare=False)  # (control, base assumptions)
+
+    def always_one_of(self, atoms: Iterable[Symbol]) -> bool:
+        """Whether at least one of the atoms holds in every completion (true although
+        none of them may be certain on its own): no completion makes them all false."""
+        if self._solver is None:
+            return False
+        ctl, base = self._solver
+        lits = []
+        for atom in atoms:
+            found = ctl.symbolic_atoms[atom]
+            if found is not None:
+                lits.append(-found.literal)
+        return not ctl.solve(assumptions=list(base) + lits).satisfiable
 
     @cached_property
     def by_head(self) -> dict[Symbol, tuple[Firing, ...]]:
@@ -333,7 +347,9 @@ def trace(policy: Policy, inputs: Inputs) -> Trace:
             if symbol in certain:
                 atoms_certain.add(symbol)
     firings.sort(key=lambda f: (f.rule, f.head))
-    return Trace(frozenset(atoms_certain), frozenset(atoms_possible), tuple(firings))
+    config = ctl.configuration.solve
+    config.enum_mode, config.models = "auto", 1
+    return Trace(frozenset(atoms_certain), frozenset(atoms_possible), tuple(firings), (ctl, base))
 
 
 def fired_rules(policy: Policy, inputs: Inputs, *, every_completion: bool = False) -> frozenset[int]:

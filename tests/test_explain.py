@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import clingo
 import pytest
 from casekit import FACTS
 
@@ -276,12 +277,11 @@ def test_success_a_criterion_not_met_is_the_failed_condition_of_why_not():
     assert failed == ['criterion_met("kim",weighs_up)']
 
 
-def test_success_a_rule_whose_open_conditions_never_hold_together_says_so():
+def test_success_someone_who_always_decides_is_certain_though_who_is_unknown():
     """Cara (13) either is judged able to decide (she decides) or is not (a parent decides):
-    someone decides in every completion, though who is unknown, so nobody_can_consent_for
-    never holds; the why-not must not suggest that it might."""
+    someone decides in every completion, though who is unknown. `not decides_for(_, C)`
+    therefore fails for sure, and nobody_can_consent_for never holds."""
     from casekit import base_case, changed
-    from pyisp.explain import JOINTLY
 
     case = changed(base_case(), **{"child.id": "cara", "child.name": "Cara", "child.age": 13,
                                    "child.understanding": ...})
@@ -292,6 +292,23 @@ def test_success_a_rule_whose_open_conditions_never_hold_together_says_so():
     ex = result.explain("d", why_not="nobody_can_consent_for")
     assert ex.statements[0].truth == NO
     step = _steps(ex, "nobody_can_consent_for")[0]
-    assert not any(c.holds == NO for c in step.checks)
-    assert [c.holds for c in step.checks if c.negated] == [UNKNOWN]
-    assert step.note == JOINTLY
+    someone = [c for c in step.checks if c.negated][0]
+    assert someone.holds == NO and someone.statement.truth == YES
+    assert {c.holds for c in someone.statement.cases} == {UNKNOWN}  # no one decider is certain
+    assert not step.note
+
+
+def test_success_a_rule_whose_open_conditions_never_hold_together_says_so(tmp_path):
+    from pyisp.atoms import Inputs, Unknown
+    from pyisp.explain import JOINTLY, Explainer
+    from pyisp.policy import Policy
+
+    (tmp_path / "main.lp").write_text("%% 3.1.1: Both answers at once.\nboth :- answer(yes), answer(no).\n")
+    answers = [clingo.Function("answer", [clingo.Function(v)]) for v in ("yes", "no")]
+    unknown = Unknown("answer", tuple((v, ((answers[0], v == "yes"), (answers[1], v == "no")))
+                                      for v in ("yes", "no")))
+    explainer = Explainer(Policy(tmp_path), Inputs((), (unknown,)), {})
+    both = explainer.statement(clingo.Function("both"))
+    assert both.truth == NO
+    assert [c.holds for c in both.steps[0].checks] == [UNKNOWN, UNKNOWN]
+    assert both.steps[0].note == JOINTLY
