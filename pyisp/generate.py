@@ -30,7 +30,8 @@ def random_case(rng: random.Random, ident: str = "generated") -> dict[str, Any]:
             return validate(doc)
         except CaseError:
             continue  # a shape the format refuses (the same consent given and refused): draw again
-    raise RuntimeError("could not draw a valid case")  # pragma: no cover - the format allows most draws
+    raise CaseError(f"no valid case in {ATTEMPTS} draws from the case format: the generator needs to learn a "
+                    "new rule of its shape")
 
 
 def complete_case(case: dict[str, Any], rng: random.Random) -> dict[str, Any]:

@@ -21,7 +21,7 @@ runner = CliRunner()
 
 
 def test_engines_agree_on_facts_scenarios_and_200_generated_cases() -> None:
-    result = runner.invoke(app, ["crosscheck", "--cases", "200", "--seed", "1", "--completions", "3",
+    result = runner.invoke(app, ["crosscheck", "--cases", "200", "--seed", "1", "--completions", "1",
                                  "--facts", str(ROOT / "facts"), "--scenarios", str(ROOT / "scenarios")])
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
