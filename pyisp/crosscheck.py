@@ -200,7 +200,8 @@ class CrossCheck:
         report = Report(self.translation)
         rng = random.Random(seed)
         if facts is not None:
-            files = sorted(p for p in facts.glob("*") if p.suffix in (".yaml", ".yml", ".json")) if facts.is_dir() else []
+            suffixes = (".yaml", ".yml", ".json")
+            files = sorted(p for p in facts.glob("*") if p.suffix in suffixes) if facts.is_dir() else []
             before = report.cases
             for path in files:
                 self.case(str(path), Case.load(path), report, completions, rng)

@@ -4,6 +4,7 @@ outside the fragment stopped with their file and line."""
 
 from __future__ import annotations
 
+import random
 import threading
 from pathlib import Path
 
@@ -130,7 +131,8 @@ def test_one_engine_answers_from_several_threads_at_once(tmp_path: Path) -> None
 
 def test_conditional_literal_holds_only_when_every_condition_is_met(tmp_path: Path) -> None:
     program = ("crit(a;b).\nall_met(C) :- child(C), met(C, K) : crit(K).\n"
-               "none_missing(C) :- child(C), not met(C, K) : crit(K), never(K).\n#show all_met/1. #show none_missing/1.")
+               "none_missing(C) :- child(C), not met(C, K) : crit(K), never(K).\n"
+               "#show all_met/1. #show none_missing/1.")
     expected, got = _both(tmp_path, program, "child(x) child(y) met(x,a) met(x,b) met(y,a)")
     assert got == expected == _atoms("all_met(x) none_missing(x) none_missing(y)")
 
@@ -207,7 +209,7 @@ def test_terms_of_every_kind_match_and_compare_as_in_clingo(tmp_path: Path) -> N
     assert got == expected and len([a for a in got if a.name == "lt"]) == 15
 
 
-def _random_program(rng: "random.Random") -> tuple[str, str]:
+def _random_program(rng: random.Random) -> tuple[str, str]:
     """A small stratified program (layered predicates) and facts, drawn at random."""
     values = ["a", "b", "1", "2", "f(a)", "f(1)", "(1,b)", '"s"']
     facts = " ".join(f"e{i}({rng.choice(values)},{rng.choice(values)})" for i in range(2) for _ in range(4))
@@ -241,8 +243,6 @@ def _random_program(rng: "random.Random") -> tuple[str, str]:
 
 
 def test_random_stratified_programs_agree_with_clingo(tmp_path: Path) -> None:
-    import random
-
     rng = random.Random(8)
     for index in range(40):
         program, facts = _random_program(rng)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from clingo import Function, Number, String, Symbol, SymbolType
 
 from ..errors import PyispError
-from .program import (COMPARE, Arith, Atom, BodyItem, Clause, Comparison, Compound, Const, Literal, Term, Undefined,
+from .program import (COMPARE, Atom, BodyItem, Clause, Comparison, Compound, Const, Literal, Term, Undefined,
                       Var, evaluate, has_arith, variables)
 from .translate import SHOW, Translation
 
