@@ -30,10 +30,20 @@ def _predicates(policy: Policy) -> set[tuple[str, int]]:
     return found
 
 
+def _key(policy: Policy, name: str, arity: int) -> str:
+    """A template key to start from: the argument names a rule head uses."""
+    for shape in _shapes(policy):
+        head = shape.head
+        if head.type == clingo.SymbolType.Function and (head.name, len(head.arguments)) == (name, arity) and all(
+                a.type == clingo.SymbolType.Function and a.name == "__var" for a in head.arguments):
+            return f"{name}({', '.join(a.arguments[0].string for a in head.arguments)})"
+    return f"{name}({', '.join('ABCDEFGH'[:arity])})" if arity else name
+
+
 def test_fail_when_a_predicate_of_the_policy_has_no_sentence(policy):
-    missing = sorted(f"{n}/{a}" for n, a in _predicates(policy) - set(_templates(policy)))
-    assert not missing, (f"add a sentence for {', '.join(missing)} to policy/templates.yaml "
-                         "(the key names the arguments: name(A, B))")
+    missing = sorted(_predicates(policy) - set(_templates(policy)))
+    lines = "\n".join(f'{_key(policy, n, a)}: "..."' for n, a in missing)
+    assert not missing, f"add a sentence for each of these to policy/templates.yaml:\n{lines}"
 
 
 def test_fail_when_a_sentence_names_no_predicate_of_the_policy(policy):
