@@ -151,7 +151,7 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
                                                              "scenarios/)."),
            limit: Optional[int] = typer.Option(None, "--limit", help="Run only N mutants, spread over the rules."),
            workers: int = typer.Option(2, "--workers", help="Worker processes."),
-           people: int = typer.Option(1, "--people", help="Domain size for the properties."),
+           people: int = typer.Option(2, "--people", help="Domain size for the properties."),
            policy: Optional[Path] = PolicyOption) -> None:
     """Mutation testing: change the rules one small step at a time; list what no check catches."""
     from .mutate import report_text, run

@@ -76,7 +76,9 @@ def compare(old: Policy, new: Policy, bounds: Bounds, explain: bool = True) -> D
         with grounded.ctl.backend() as backend:
             backend.add_rule([], [inconsistent])
     report = DiffReport(bounds, grounded.domain.input_count, 0.0)
-    for key, bodies in sorted(output_groups(grounded, NEW).items()):
+    groups = output_groups(grounded, NEW)
+    for key in sorted(groups, key=lambda k: (k not in ("permitted", "required"), k)):  # verdicts first
+        bodies = groups[key]
         model, seconds = grounded.search(grounded.goal(bodies), optimise=explain)
         report.seconds += seconds
         if model is None:
@@ -90,6 +92,18 @@ def compare(old: Policy, new: Policy, bounds: Bounds, explain: bool = True) -> D
         report.differences.append(diff)
     report.seconds += grounded.seconds
     return report
+
+
+def distinguishable(old: Policy, new: Policy, bounds: Bounds) -> bool:
+    """Whether some case of the domain gets a different output (one solver call)."""
+    grounded = ground([old.statements, renamed(new.statements, NEW)], bounds)
+    inconsistent = grounded.literal(clingo.Function(NEW + "inconsistent"))
+    if inconsistent is not None:
+        with grounded.ctl.backend() as backend:
+            backend.add_rule([], [inconsistent])
+    bodies = [body for group in output_groups(grounded, NEW).values() for body in group]
+    model, _ = grounded.search(grounded.goal(bodies), optimise=False)
+    return model is not None
 
 
 def _differing(model: set[clingo.Symbol], key: str) -> Iterable[str]:

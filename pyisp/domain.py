@@ -120,6 +120,7 @@ class Domain:
             fields.append(Field(unknown, when))
         fields += [Field(u, ((self.marker, True),)) for u in by_criteria.unknowns if u.path.startswith(criteria_path)]
         self.fields: tuple[Field, ...] = tuple(fields)
+        self._statements: list[Any] | None = None
 
     def _owner(self, path: str) -> tuple[tuple[clingo.Symbol, bool], ...]:
         match = _OWNER.match(path)
@@ -136,6 +137,11 @@ class Domain:
         return len(atoms) + sum(len(s) for s in self.optional) + 1
 
     def statements(self) -> list[Any]:
+        if self._statements is None:
+            self._statements = self._build()
+        return self._statements
+
+    def _build(self) -> list[Any]:
         """The domain as ground clingo.ast statements: choice rules for every input atom and
         constraints that keep each model a case the format accepts (the rules in domain.lp
         are added too). Built as AST, not through the backend: the grounder then sees

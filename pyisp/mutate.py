@@ -30,7 +30,7 @@ from .policy import OUTPUT_FILE, Policy, Rule
 from .result import build_result
 from .solving import ground
 
-EQUIVALENCE_PEOPLE = (1, 3)
+EQUIVALENCE_PEOPLE = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class MutantOutcome:
     mutant: Mutant
     status: str        # killed, survived, equivalent, invalid
     killer: str = ""
+    seconds: float = 0.0
 
 
 # ------------------------------------------------------------------ making mutants
@@ -167,7 +168,11 @@ class Checks:
         self._index = {f"scenario {s.where}": i for i, s in enumerate(self.scenarios)}
 
     def names(self) -> list[str]:
-        return (["properties"] if self.property_names else []) + [f"scenario {s.where}" for s in self.scenarios]
+        names = [f"scenario {s.where}" for s in self.scenarios]
+        if not self.property_names:
+            return names
+        larger = ["properties at full size"] if self.bounds.people > 1 else []
+        return ["properties"] + names + larger  # cheapest first
 
     def baseline_failures(self) -> list[str]:
         """Checks that fail on the real rules (they cannot tell mutants apart)."""
@@ -176,7 +181,7 @@ class Checks:
     def first_failure(self, statements: list[Any], skip: set[str]) -> str:
         """The first check that fails on these rules ('' when all pass); killers first."""
         names = self.names()
-        ordered = [n for n in self.order if n in names] + [n for n in names if n not in self.order]
+        ordered = names[:1] + [n for n in self.order if n in names[1:]] + [n for n in names[1:] if n not in self.order]
         for name in ordered:
             if name in skip:
                 continue
@@ -191,14 +196,15 @@ class Checks:
         """True when the check fails (or the rules cannot even run) on these statements."""
         try:
             if name == "properties":
-                return self._properties_fail(statements)
+                return self._properties_fail(statements, Bounds.for_people(1))
+            if name == "properties at full size":
+                return self._properties_fail(statements, self.bounds)
             return self._scenario_fails(self.scenarios[self._index[name]], statements)
         except (RuntimeError, PyispError):
             return True
 
-    def _properties_fail(self, statements: list[Any]) -> bool:
-        grounded = ground([statements, self.property_rules], self.bounds)
-        grounded.ctl.configuration.solve.opt_mode = "ignore"
+    def _properties_fail(self, statements: list[Any], bounds: Bounds) -> bool:
+        grounded = ground([statements, self.property_rules], bounds)
         violations = grounded.atoms("violation", 2)
         goal = grounded.goal([[grounded.literal(s)] for s in violations])
         model, _ = grounded.search(goal, optimise=False)
@@ -235,38 +241,32 @@ def _valid(statements: list[Any]) -> bool:
 
 
 def _equivalent(policy: Policy, statements: list[Any]) -> bool:
-    from .diff import compare as diff_compare
+    from .diff import distinguishable
 
     mutant = copy.copy(policy)
     mutant.statements = statements
-    for n in EQUIVALENCE_PEOPLE:
-        if diff_compare(policy, mutant, Bounds.for_people(n), explain=False).differences:
-            return False
-    return True
+    return not any(distinguishable(policy, mutant, Bounds.for_people(n)) for n in EQUIVALENCE_PEOPLE)
 
 
 # process-wide state for forked workers
 _STATE: dict[str, Any] = {}
 
 
-def _work(chunk: list[int]) -> list[tuple[int, str, str]]:
+def _work(chunk: list[int]) -> list[tuple[int, str, str, float]]:
     policy: Policy = _STATE["policy"]
     checks: Checks = _STATE["checks"]
     skip: set[str] = _STATE["skip"]
     found = []
     for i in chunk:
+        start = time.perf_counter()
         mutant = _STATE["mutants"][i]
         statements = apply(policy, mutant)
         if not _valid(statements):
-            found.append((i, "invalid", ""))
-            continue
-        killer = checks.first_failure(statements, skip)
-        if killer:
-            found.append((i, "killed", killer))
-        elif _equivalent(policy, statements):
-            found.append((i, "equivalent", ""))
+            status, killer = "invalid", ""
         else:
-            found.append((i, "survived", ""))
+            killer = checks.first_failure(statements, skip)
+            status = "killed" if killer else ("equivalent" if _equivalent(policy, statements) else "survived")
+        found.append((i, status, killer, time.perf_counter() - start))
     return found
 
 
@@ -291,7 +291,7 @@ class MutationReport:
 
 
 def run(policy_dir: str | Path | None = None, scenario_paths: Sequence[str | Path] = ("scenarios",),
-        people: int = 1, workers: int = 2, limit: int | None = None, use_properties: bool = True,
+        people: int = 2, workers: int = 2, limit: int | None = None, use_properties: bool = True,
         select: Callable[[Mutant], bool] | None = None) -> MutationReport:
     """Make every mutant (or every k-th one when `limit` is given) and run the checks."""
     start = time.perf_counter()
@@ -311,7 +311,7 @@ def run(policy_dir: str | Path | None = None, scenario_paths: Sequence[str | Pat
             results = [r for part in pool.map(_work, chunks) for r in part]
     else:
         results = _work(indices)
-    outcomes = [MutantOutcome(every[i], status, killer) for i, status, killer in sorted(results)]
+    outcomes = [MutantOutcome(every[i], status, killer, secs) for i, status, killer, secs in sorted(results)]
     return MutationReport(outcomes, time.perf_counter() - start, len(checks.names()), baseline)
 
 
@@ -335,7 +335,7 @@ def report_text(report: MutationReport) -> str:
     killers: dict[str, int] = {}
     for o in report.outcomes:
         if o.status == "killed":
-            kind = "properties" if o.killer == "properties" else "scenarios"
+            kind = "properties" if o.killer.startswith("properties") else "scenarios"
             killers[kind] = killers.get(kind, 0) + 1
     valid = len(report.outcomes) - report.count("invalid")
     lines += ["", f"{len(report.outcomes)} mutants ({report.count('invalid')} not valid ASP), {valid} run against "

@@ -5,6 +5,7 @@ of the rules over a bounded domain, the renaming of one version's derived predic
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -105,11 +106,17 @@ class Grounded:
         return (best[-1] if result.satisfiable and best else None), time.perf_counter() - start
 
 
+@functools.lru_cache(maxsize=8)
+def domain_for(bounds: Bounds) -> Domain:
+    """The domain of a size, built once (its statements are cached too)."""
+    return Domain(bounds)
+
+
 def ground(programs: Sequence[Sequence[Any]], bounds: Bounds) -> Grounded:
     """Ground the given statement lists (policy, properties, a renamed copy) over a domain."""
     start = time.perf_counter()
     ctl = clingo.Control(["--warn=none"])
-    domain = Domain(bounds)
+    domain = domain_for(bounds)
     with ast.ProgramBuilder(ctl) as builder:
         for statements in (*programs, domain.statements()):
             for statement in statements:

@@ -46,6 +46,8 @@ def diff_text(reports: Sequence[DiffReport]) -> str:
             continue
         lines.append(f"{len(report.differences)} output(s) differ on cases with {report.bounds.text} "
                      f"({report.inputs} inputs, {report.seconds:.2f} s):")
+        lines += [f"  {d.output}: {'; '.join(d.atoms)}" for d in report.differences]
+        lines.append("one smallest case for each, with both answers (OLD | NEW, * marks a changed line):")
         for d in report.differences:
             lines += ["", f"=== {d.output}: " + "; ".join(d.atoms), "", case_yaml(d.case).rstrip(), "",
                       side_by_side(d.old_text, d.new_text)]
