@@ -213,21 +213,70 @@ class Policy:
         conclusion it reports (the first body atom of the output rule that produces it)."""
         if atom in self._cache:
             return self._cache[atom]
+        key = atom if atom.name in self._id_sensitive else _without_ids(atom)
+        if key in self._cache:
+            self._cache[atom] = self._cache[key]
+            return self._cache[key]
         found: set[str] = set()
-        for rule in self.output_rules:
+        for head, body in self._output_shapes:
             binding: dict[str, Any] = {}
-            head = _head_atom(rule.node)
             if head is None or not _match(head, atom, binding):
                 continue
-            body = _body_atoms(rule.node)
             if body:
                 for source in self.rules_concluding(_instantiate(body[0], binding)):
                     found.update(source.paragraphs)
         for source in self.rules_concluding(atom):
             found.update(source.paragraphs)
         result = tuple(sorted(found, key=paragraph_key))
-        self._cache[atom] = result
+        self._cache[atom] = self._cache[key] = result
         return result
+
+    @cached_property
+    def _output_shapes(self) -> list[tuple[Any, list[Any]]]:
+        """Each output rule's head atom and positive body atoms, read once (AST access is slow)."""
+        return [(_head_atom(rule.node), _body_atoms(rule.node)) for rule in self.output_rules]
+
+    @cached_property
+    def _id_sensitive(self) -> frozenset[str]:
+        """The predicates whose paragraphs may depend on the ids (strings) in an atom: those
+        for which a head that `paragraphs_for` matches (the atom's own rules, its output
+        rules and the rules concluding their first body atom) names a string constant."""
+        def has_string(term: Any) -> bool:
+            kind = term.ast_type
+            if kind == ast.ASTType.SymbolicTerm:
+                return term.symbol.type == SymbolType.String
+            if kind in (ast.ASTType.Function, ast.ASTType.Pool):
+                return any(has_string(a) for a in term.arguments)
+            return False
+
+        def stringy(name: str) -> bool:
+            return any(has_string(head) for _rule, head in self._heads.get(name, []) + self._heads.get("", []))
+
+        chains: dict[str, set[str]] = {}
+        for rule in self.output_rules:
+            head = _head_atom(rule.node)
+            if head is None or head.ast_type != ast.ASTType.Function:
+                continue
+            chain = chains.setdefault(head.name, {head.name})
+            body = _body_atoms(rule.node)
+            if has_string(head):
+                chain.add("")  # marks the chain as sensitive below
+            if body and body[0].ast_type == ast.ASTType.Function:
+                chain.add(body[0].name)
+        return frozenset(name for name, chain in chains.items() if "" in chain or any(stringy(n) for n in chain))
+
+
+_ID = clingo.String("\x00id")
+
+
+def _without_ids(symbol: Symbol) -> Symbol:
+    """The symbol with every string (an id of the case) replaced by one placeholder: the
+    rules never test an id, so conclusions that differ only in ids cite the same paragraphs."""
+    if symbol.type == SymbolType.String:
+        return _ID
+    if symbol.type == SymbolType.Function and symbol.arguments:
+        return clingo.Function(symbol.name, [_without_ids(a) for a in symbol.arguments], symbol.positive)
+    return symbol
 
 
 def paragraph_key(number: str) -> tuple[int, ...]:
