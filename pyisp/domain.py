@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import clingo
 from clingo import ast
 
-from .atoms import Unknown, _atom, case_inputs
+from .atoms import Unknown, _atom
 from .schema import CASE
 
 DOMAIN_LP = Path(__file__).with_name("domain.lp")
@@ -65,6 +65,36 @@ class Field:
     when: tuple[tuple[clingo.Symbol, bool], ...]
 
 
+def _open(spec: Any) -> Any:
+    """The case format with every part open to choice: no ``x-when`` gate (a field stated
+    where its gate is closed still counts), and a field whose absence means "no proposal"
+    (``x-unstated: none``, such as a channel) gets that absence as one more option."""
+    if isinstance(spec, list):
+        return [_open(item) for item in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {key: _open(value) for key, value in spec.items() if key != "x-when"}
+    if out.get("x-unstated") == "none" and "x-atom" in out:
+        out.pop("x-unstated")
+        out["x-optional-ref"] = True
+    return out
+
+
+OPEN_CASE = _open(CASE)
+
+
+def _inputs(case: dict[str, Any]) -> Any:
+    """`atoms.case_inputs` over the open format: one Unknown per input of the skeleton."""
+    from . import atoms
+
+    ids = {"child": [case["child"]["id"]]}
+    for coll in COLLECTIONS:
+        ids[coll] = [item["id"] for item in case.get(coll) or []]
+    collector = atoms._Collector(case["child"]["id"], ids)
+    collector.walk(case, OPEN_CASE, "", {"child": case["child"]["id"], "id": None})
+    return atoms.Inputs(tuple(collector.facts), tuple(collector.unknowns))
+
+
 def _skeleton(bounds: Bounds, criteria: bool) -> dict[str, Any]:
     child: dict[str, Any] = {"id": CHILD_ID}
     if criteria:
@@ -91,8 +121,8 @@ class Domain:
 
     def __init__(self, bounds: Bounds) -> None:
         self.bounds = bounds
-        plain = case_inputs(_skeleton(bounds, criteria=False))
-        by_criteria = case_inputs(_skeleton(bounds, criteria=True))
+        plain = _inputs(_skeleton(bounds, criteria=False))
+        by_criteria = _inputs(_skeleton(bounds, criteria=True))
         self.entities: dict[str, clingo.Symbol] = {}   # id -> entity atom
         self.paths: dict[str, str] = {}                # id -> path of the entity ("people[0]")
         self.required: list[clingo.Symbol] = []

@@ -288,10 +288,23 @@ def _leaf_paths(grounded: Grounded, doc: dict[str, Any]) -> list[str]:
         path = re.sub(r"\[[^\]\d][^\]]*\]$", "", item.unknown.path)
         parent, _, key = path.rpartition(".")
         parent_spec = _spec_at(parent) if parent else {}
-        if key in parent_spec.get("required", []) or _get(doc, path) is None:
+        if key in parent_spec.get("required", []) or _get(doc, path) is None or _not_unknown_when_left_out(path):
             continue
         paths.add(path)
     return sorted(paths)
+
+
+def _not_unknown_when_left_out(path: str) -> bool:
+    """Fields whose absence is not an unknown (a proposal not made, a gated part): leaving
+    them out would change the case rather than hide a fact."""
+    from .schema import CASE
+
+    spec: Any = CASE
+    for name, index, _item in re.findall(r"([A-Za-z_]+)|\[(\d+)\]|\[([^\]]+)\]", path):
+        spec = spec["properties"][name] if name else spec["items"]
+        if "x-when" in spec or spec.get("x-unstated") == "none":
+            return True
+    return False
 
 
 def _get(doc: Any, path: str) -> Any:
