@@ -28,7 +28,7 @@ DOMAIN_LP = Path(__file__).with_name("domain.lp")
 COLLECTIONS = {"people": ("p", 0), "information": ("i", 1), "consents": ("k", 0), "disclosures": ("d", 1)}
 CHILD_ID = "c"
 _OWNER = re.compile(r"^(people|information|consents|disclosures)\[(\d+)\]")
-_TOKEN = re.compile(r"([A-Za-z_]+)|\[(\d+)\]|\[([^\]]+)\]")
+_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)

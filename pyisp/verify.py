@@ -300,7 +300,7 @@ def _not_unknown_when_left_out(path: str) -> bool:
     from .schema import CASE
 
     spec: Any = CASE
-    for name, index, _item in re.findall(r"([A-Za-z_]+)|\[(\d+)\]|\[([^\]]+)\]", path):
+    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
         spec = spec["properties"][name] if name else spec["items"]
         if "x-when" in spec or spec.get("x-unstated") == "none":
             return True
@@ -309,7 +309,7 @@ def _not_unknown_when_left_out(path: str) -> bool:
 
 def _get(doc: Any, path: str) -> Any:
     node = doc
-    for name, index, _item in re.findall(r"([A-Za-z_]+)|\[(\d+)\]|\[([^\]]+)\]", path):
+    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
         try:
             node = node[name] if name else node[int(index)]
         except (KeyError, IndexError, TypeError):
