@@ -124,3 +124,37 @@ def test_settled_answers_hold_in_every_completion_and_deciding_sets_decide(seed)
     prop = next(p for p in verifier.properties if p.name == "sound_unknowns")
     outcome = check_soundness(prop, verifier.policy, Bounds.for_people(2), samples=1, seed=seed)
     assert outcome.holds, outcome.detail
+
+
+def test_diff_reads_git_revisions_of_policy(tmp_path):
+    # OLD and NEW may be git revisions: their policy/ is extracted with git archive.
+    import subprocess
+
+    repo = tmp_path / "repo"
+    shutil.copytree(default_policy_dir(), repo / "policy")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(git + ["-C", str(repo), "add", "policy"], check=True)
+    subprocess.run(git + ["-C", str(repo), "commit", "-qm", "old"], check=True)
+    rule = repo / "policy" / "whose_consent.lp"
+    rule.write_text(rule.read_text().replace("age(C, A), A >= 16.", "age(C, A), A >= 15."))
+    subprocess.run(git + ["-C", str(repo), "commit", "-qam", "new"], check=True)
+    reports = diff("HEAD~1", "HEAD", people=(1,), repo=repo, explain=False)
+    assert "finding can_decide_for_self" in {d.output for d in reports[0].differences}
+    same = diff("HEAD", str(repo / "policy"), people=(1,), repo=repo, explain=False)
+    assert same[0].differences == []
+
+
+def test_diff_cli_says_no_case_tells_identical_rules_apart_and_exits_1_on_a_difference(tmp_path):
+    runner = CliRunner()
+    same = runner.invoke(app, ["diff", str(default_policy_dir()), str(default_policy_dir()), "--people", "1"])
+    assert same.exit_code == 0
+    assert same.output.startswith("no case with up to 1 people")
+    edited = edited_policy(tmp_path, "consent.lp", "element(why; who; purpose; implications).",
+                           "element(why; who; purpose).")
+    differ = runner.invoke(app, ["diff", str(default_policy_dir()), str(edited), "--people", "1"])
+    assert differ.exit_code == 1
+    assert "=== finding valid_consent: new only" in differ.output
+    assert "OLD" in differ.output and "| NEW" in differ.output  # both answers side by side
+    bad = runner.invoke(app, ["diff", "no-such-revision", str(edited)])
+    assert bad.exit_code == 2 and "neither a policy directory nor a git revision" in bad.output
