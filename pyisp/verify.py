@@ -249,6 +249,7 @@ def check_soundness(prop: Property, policy: Policy, bounds: Bounds, samples: int
     grounded.ctl.configuration.solve.opt_mode = "ignore"
     inputs = sorted({a for f in grounded.domain.fields for a in f.unknown.atoms}, key=str)
     checked = 0
+    tally = {"settled": 0, "completions": 0, "deciding sets": 0}
     for _ in range(samples * 3):
         if checked >= samples:
             break
@@ -261,12 +262,14 @@ def check_soundness(prop: Property, policy: Policy, bounds: Bounds, samples: int
         except PyispError:
             continue
         checked += 1
-        problem = _compare(partial, removed, result, grounded, rng, policy.directory, answer_case)
+        problem = _compare(partial, removed, result, grounded, rng, policy.directory, answer_case, tally)
         if problem:
             return Outcome(prop, False, bounds, len(inputs), time.perf_counter() - start,
                            f"{checked} generated cases", counterexample=partial, detail=problem)
     return Outcome(prop, True, bounds, len(inputs), time.perf_counter() - start,
-                   f"{checked} generated cases with facts left out")
+                   f"{checked} generated cases with facts left out", detail=(
+                       f"{tally['settled']} settled answers compared in {tally['completions']} completions; "
+                       f"{tally['deciding sets']} deciding sets filled in"))
 
 
 def _random_case(grounded: Grounded, inputs: list[clingo.Symbol], rng: random.Random) -> dict[str, Any] | None:
@@ -329,7 +332,7 @@ def _leave_out(complete: dict[str, Any], grounded: Grounded, rng: random.Random)
 
     partial = copy.deepcopy(complete)
     paths = _leaf_paths(grounded, complete)
-    removed = rng.sample(paths, min(len(paths), rng.randint(1, 5)))
+    removed = rng.sample(paths, min(len(paths), rng.randint(2, 12)))
     for path in removed:
         _delete(partial, path)
     return partial, removed
@@ -346,7 +349,7 @@ def _status_map(result: Any) -> dict[tuple[str, str], str]:
 
 
 def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded: Grounded, rng: random.Random,
-             policy_dir: Path, answer: Callable[..., Any]) -> str:
+             policy_dir: Path, answer: Callable[..., Any], tally: dict[str, int]) -> str:
     import copy
 
     settled = {k: v for k, v in _status_map(result).items() if v in ("yes", "no")}
@@ -364,6 +367,8 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
             completion = _status_map(answer(filled, policy=policy_dir, depends_on=False))
         except PyispError:
             continue
+        tally["completions"] += 1
+        tally["settled"] += len(settled)
         possible = _status_map(result)
         for key, value in completion.items():
             if key not in possible and value != "no":
@@ -384,6 +389,7 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
                 got = _status_map(answer(filled, policy=policy_dir, depends_on=False))
             except PyispError:
                 continue
+            tally["deciding sets"] += 1
             if got.get((d.id, dep.conclusion)) != dep.value:
                 return (f"depends_on of {d.id} says {dep.text}, but filled in, {dep.conclusion} is "
                         f"'{got.get((d.id, dep.conclusion))}'")

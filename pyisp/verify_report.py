@@ -17,7 +17,7 @@ def case_yaml(doc: dict[str, Any]) -> str:
 
 def outcomes_text(outcomes: Sequence[Outcome]) -> str:
     """One line per property and domain; then each counterexample with its answer."""
-    lines = [o.line for o in outcomes]
+    lines = [o.line + (f" ({o.detail})" if o.holds and o.detail else "") for o in outcomes]
     for o in outcomes:
         if o.holds:
             continue
