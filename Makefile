@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= facts/teacher-counselling-disclosure.yaml
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench golden clean
 
 # Set-up: a virtual environment with pyisp installed (not editable: tests see the installed package).
 $(STAMP): pyproject.toml
@@ -30,6 +30,10 @@ test: install
 bench: install
 	$(BIN)/python bench/corpus.py
 	$(BIN)/python bench/bench.py
+
+# Re-answer tests/golden/corpus.jsonl with the reference engine: only after a change of the rules or case format.
+golden: install
+	cd tests && PYTHONPATH=..:../bench ../$(BIN)/python record_golden.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

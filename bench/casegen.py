@@ -17,24 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"id", "name", "description", "title", "paragraphs"}
 
 
-def seed_cases(root: Path = ROOT) -> list[dict[str, Any]]:
-    """The cases of facts/ and of scenarios/ (any YAML holding cases under `case`)."""
+def seed_cases(root: Path = ROOT, scenarios: bool = True) -> list[dict[str, Any]]:
+    """The cases of facts/, then (with `scenarios`) the case of every scenario in scenarios/."""
     cases = [yaml.safe_load(p.read_text()) for p in sorted((root / "facts").glob("*.y*ml"))]
-    for path in sorted((root / "scenarios").rglob("*.y*ml")) if (root / "scenarios").is_dir() else []:
-        cases += [c for c in _embedded(yaml.safe_load(path.read_text()))]
+    if scenarios and (root / "scenarios").is_dir():
+        from pyisp import scenarios as scenario_files
+
+        cases += [copy.deepcopy(dict(s.case.data)) for s in scenario_files.load([root / "scenarios"])]
     return [c for c in cases if isinstance(c, dict) and "child" in c]
-
-
-def _embedded(doc: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(doc, dict):
-        if isinstance(doc.get("case"), dict):
-            yield doc["case"]
-        for value in doc.values():
-            if isinstance(value, (list, dict)):
-                yield from _embedded(value)
-    elif isinstance(doc, list):
-        for item in doc:
-            yield from _embedded(item)
 
 
 def _leaves(value: Any, spec: dict[str, Any], path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:

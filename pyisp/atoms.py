@@ -7,7 +7,7 @@ Driven entirely by the ``x-atom`` annotations of pyisp/schema.py; no policy here
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from clingo import Function, Number, String, Symbol
 
@@ -68,28 +68,46 @@ def _atom(template: list[str], ctx: dict[str, Any], value: Any = None, spec: dic
     return Function(name, [_term(a, ctx, value, spec or {}) for a in args])
 
 
+AtomMaker = Callable[[list[str], dict[str, Any], Any, "dict[str, Any] | None"], Any]
+
+
+_ALTERNATIVES: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
+    """For an object spec: field -> the field that replaces it when present (x-instead). Cached."""
+    cached = _ALTERNATIVES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, {other["x-instead"]: name for name, other in spec["properties"].items()
+                         if other.get("x-instead") is not None})
+        _ALTERNATIVES[id(spec)] = cached
+    return cached[1]
+
+
 class _Collector:
-    def __init__(self, child_id: str, ids: dict[str, list[str]]) -> None:
-        self.facts: list[Symbol] = []
+    def __init__(self, child_id: str, ids: dict[str, list[str]], make: AtomMaker | None = None) -> None:
+        self.facts: list[Any] = []
         self.unknowns: list[Unknown] = []
         self.child = child_id
         self.ids = ids
+        self.make: AtomMaker = make or _atom
 
     def walk(self, value: dict[str, Any], spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
         if spec.get("x-entity"):
             ctx = {**ctx, "id": value["id"]}
+        make = self.make
         if "x-atom" in spec and spec.get("type") == "object":
-            self.facts.append(_atom(spec["x-atom"], ctx))
+            self.facts.append(make(spec["x-atom"], ctx, None, None))
         if "x-marker" in spec:
-            self.facts.append(_atom(spec["x-marker"], ctx))
+            self.facts.append(make(spec["x-marker"], ctx, None, None))
+        replaced_by = _alternatives(spec)
         for key, sub in spec["properties"].items():
             here = f"{path}.{key}" if path else key
             item = value.get(key)
             instead = sub.get("x-instead")
             if instead is not None and item is None:
                 continue  # an alternative form the case did not use
-            if any(other.get("x-instead") == key and value.get(name) is not None
-                   for name, other in spec["properties"].items()):
+            if key in replaced_by and value.get(replaced_by[key]) is not None:
                 continue  # replaced by its alternative form
             kind = sub.get("type")
             if kind == "object":
@@ -102,20 +120,21 @@ class _Collector:
 
     def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
         template = spec["x-atom"]
+        make = self.make
         kind = spec.get("type")
         description = spec.get("description", "")
         if kind == "array":
             items = spec["items"]
             if value is not None:
-                self.facts.extend(_atom(template, ctx, v, items) for v in value)
+                self.facts.extend(make(template, ctx, v, items) for v in value)
                 return
             for option in items.get("enum") or self._refs(items):
-                sym = _atom(template, ctx, option, items)
+                sym = make(template, ctx, option, items)
                 self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
                                             description))
             return
         if kind == "boolean" and "$yesno" not in template:
-            sym = _atom(template, ctx)
+            sym = make(template, ctx, None, None)
             if value is None:
                 self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description))
             elif value:
@@ -123,7 +142,7 @@ class _Collector:
             return
         if value is not None:
             if value not in spec.get("x-ref-extra", ()):
-                self.facts.append(_atom(template, ctx, value, spec))
+                self.facts.append(make(template, ctx, value, spec))
             return
         if kind == "boolean":
             values: list[Any] = [True, False]
@@ -133,7 +152,7 @@ class _Collector:
             values = list(spec["enum"])
         else:
             values = self._refs(spec)
-        atoms = {v: _atom(template, ctx, v, spec) for v in values}
+        atoms = {v: make(template, ctx, v, spec) for v in values}
         options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
         for extra in spec.get("x-ref-extra", ()):
             options.append((extra, tuple((atoms[w], False) for w in values)))
@@ -143,12 +162,18 @@ class _Collector:
         return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
 
 
-def case_inputs(case: dict[str, Any]) -> Inputs:
-    """The input atoms of a validated case."""
+def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:
+    """The ids of each collection of a validated case (the child's under ``child``)."""
     ids = {"child": [case["child"]["id"]]}
     for coll in ("people", "information", "consents", "disclosures"):
         ids[coll] = [item["id"] for item in case.get(coll) or []]
-    collector = _Collector(case["child"]["id"], ids)
+    return ids
+
+
+def case_inputs(case: dict[str, Any], make: AtomMaker | None = None) -> Inputs:
+    """The input atoms of a validated case. `make(template, ctx, value, spec)` builds each
+    atom (default: a clingo Symbol); the engine passes its own to get solver literals."""
+    collector = _Collector(case["child"]["id"], case_ids(case), make)
     collector.walk(case, CASE, "", {"child": case["child"]["id"], "id": None})
     return Inputs(tuple(collector.facts), tuple(collector.unknowns))
 

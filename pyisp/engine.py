@@ -4,23 +4,44 @@ some of them, or false for all) and the smallest sets of unknowns that decide a 
 Unknown inputs are free choices; every completion of the case is one answer set. The
 cautious consequences hold whatever the unknowns are, the brave ones for some filling
 in. Completions in which the rules find a contradiction are left out (``inconsistent``).
+
+Design (for speed; see bench/README.md): the policy is grounded once per shape of case
+over a *slot vocabulary*. Every input atom a case could state is an ``#external`` atom
+whose entity arguments are slots (``"#people.0"``, ``"#disclosures.1"``, ...) instead of
+the case's ids; the vocabulary is generated from the case format (pyisp/schema.py), so a
+new input field needs no change here. A query maps the case's ids to slots, sets the
+externals (true for a fact, free for an unknown, false otherwise; only the ones that
+changed since the last query) and solves. Enumerated unknowns (one value of several)
+keep their constraints in the grounding: "at most one value" always, "at least one"
+behind a switch atom turned on for the query that leaves the field unknown. Results
+name slots; they are mapped back to the case's ids when read (`Answer` from
+`Engine.answer`, or pyisp/result.py given the slot names). Each case
+shape (number of entities per collection) has its own grounding, made on first use:
+a case never has more entities than slots, so nothing is ever truncated.
+
+A `clingo.Control` is not thread-safe: use one `Engine` per thread (pyisp.service does).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import clingo
 from clingo import ast
 
-from .atoms import Inputs, Unknown
-from .errors import ContradictionError
+from .atoms import Inputs, Unknown, case_ids, case_inputs
+from .errors import ContradictionError, PolicyError
 from .policy import Policy
+from .schema import CASE
 
 INCONSISTENT = clingo.Function("inconsistent")
 CONTRADICTION = "contradiction"
+SLOT_MARK = "#"
+GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
+GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
 
 
 @dataclass(frozen=True)
@@ -42,8 +63,254 @@ class Answer:
     unknowns: tuple[Unknown, ...]
 
 
+# ------------------------------------------------------------------ the slot vocabulary
+
+Key = tuple[Any, ...]  # (predicate, argument, ...): slots and constants as str, numbers as int
+
+
+@dataclass(frozen=True)
+class _Template:
+    """An input atom of the case format: its predicate, the domain of each argument
+    (("slot", collections) or ("value", values)) and whether it is a one-of field."""
+
+    name: str
+    args: tuple[tuple[str, tuple[Any, ...]], ...]
+    one_of: int | None  # the position of the value, for a field with one value of several
+
+
+def slot(collection: str, index: int) -> str:
+    """The name of a slot: the `index`-th entity of a collection in the grounding."""
+    return f"{SLOT_MARK}{collection}.{index}"
+
+
+def _domain(token: str, spec: dict[str, Any], entity: str | None, where: str) -> tuple[str, tuple[Any, ...]]:
+    if token == "$id":
+        return ("slot", (entity,))
+    if token == "$child":
+        return ("slot", ("child",))
+    if token == "$yesno":
+        return ("value", ("yes", "no"))
+    if token in ("$value", "$item"):
+        if "x-ref" in spec:
+            return ("slot", tuple(spec["x-ref"]))
+        if "enum" in spec:
+            return ("value", tuple(spec["enum"]))
+        if spec.get("type") == "integer":
+            return ("value", tuple(range(spec["minimum"], spec["maximum"] + 1)))
+        raise PolicyError("the field has no finite set of values; the engine needs one (enum, x-ref or "
+                          "integer bounds)", where=where)
+    return ("value", (token,))
+
+
+def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
+               out: list[_Template], entities: dict[str, str]) -> None:
+    """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
+    if spec.get("x-entity"):
+        entity = key
+        entities[spec["x-atom"][0]] = key
+    kind = spec.get("type")
+    if kind == "object":
+        for template_key in ("x-atom", "x-marker"):
+            if template_key in spec:
+                name, *tokens = spec[template_key]
+                out.append(_Template(name, tuple(_domain(t, spec, entity, path) for t in tokens), None))
+        for sub_key, sub in spec["properties"].items():
+            here = f"{path}.{sub_key}" if path else sub_key
+            if sub.get("type") == "object":
+                _templates(sub, entity, sub_key, here, out, entities)
+            elif sub.get("type") == "array" and sub["items"].get("type") == "object":
+                _templates(sub["items"], entity, sub_key, here, out, entities)
+            elif "x-atom" in sub:
+                values = sub["items"] if sub.get("type") == "array" else sub
+                name, *tokens = sub["x-atom"]
+                args = tuple(_domain(t, values, entity, here) for t in tokens)
+                one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
+                out.append(_Template(name, args, one_of if sub.get("type") != "array" else None))
+
+
+class _Vocabulary:
+    """Every input atom of the case format over a number of slots per collection."""
+
+    def __init__(self, spec: dict[str, Any] = CASE) -> None:
+        self.templates: list[_Template] = []
+        self.entities: dict[str, str] = {}  # predicate naming an entity -> its collection
+        _templates(spec, None, "", "", self.templates, self.entities)
+        self.collections = tuple(dict.fromkeys(["child", *self.entities.values()]))
+
+    def atoms(self, counts: Mapping[str, int]) -> tuple[list[Key], list[list[Key]]]:
+        """All ground input atoms, and the groups of atoms of which at most one holds."""
+        keys: list[Key] = []
+        groups: list[list[Key]] = []
+        for template in self.templates:
+            domains = []
+            for kind, values in template.args:
+                domains.append([slot(c, i) for c in values for i in range(counts[c])] if kind == "slot"
+                               else list(values))
+            position = template.one_of
+            if position is not None:
+                fixed = [d if i != position else [None] for i, d in enumerate(domains)]
+                for binding in itertools.product(*fixed):
+                    group = [(template.name, *binding[:position], v, *binding[position + 1:])
+                             for v in domains[position]]
+                    groups.append(group)
+                    keys += group
+            else:
+                keys += [(template.name, *args) for args in itertools.product(*domains)]
+        return list(dict.fromkeys(keys)), groups
+
+
+def _symbol(key: Key) -> clingo.Symbol:
+    args = [clingo.Number(a) if isinstance(a, int) else clingo.String(a) if a.startswith(SLOT_MARK)
+            else clingo.Function(a) for a in key[1:]]
+    return clingo.Function(key[0], args)
+
+
+# ------------------------------------------------------------------ one grounding
+
+
+class _Grounding:
+    """The policy grounded once over a slot vocabulary, reused for every query."""
+
+    def __init__(self, policy: Policy, vocabulary: _Vocabulary, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.ctl = clingo.Control(["--warn=none"])
+        keys, groups = vocabulary.atoms(counts)
+        where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
+        false = ast.SymbolicTerm(where, clingo.Function("false"))
+        with ast.ProgramBuilder(self.ctl) as builder:
+            for statement in policy.statements:
+                builder.add(statement)
+            for key in keys:  # #external key. (the grounder must know these may become true)
+                builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
+        self.ctl.ground([("base", [])])
+        atoms = self.ctl.symbolic_atoms
+        self.literal: dict[Key, int] = {key: atoms[_symbol(key)].literal for key in keys}
+        self.switch: dict[int, int] = {}  # atom of a one-of group -> its "at least one" switch
+        with self.ctl.backend() as backend:
+            for group in groups:
+                atoms = [self.literal[k] for k in group]
+                if len(atoms) < 2:
+                    continue
+                backend.add_weight_rule([], 2, [(a, 1) for a in atoms])  # at most one value
+                switch = backend.add_atom()
+                backend.add_external(switch, clingo.TruthValue.False_)
+                backend.add_rule([], [switch] + [-a for a in atoms])  # at least one, when switched on
+                for a in atoms:
+                    self.switch[a] = switch
+        inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
+        self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
+        self.state: dict[int, bool | None] = {}
+        self.mode = ("auto", 1)
+        self.symbols: dict[clingo.Symbol, int | None] = {}
+        self.garbage = 0
+
+    def lookup(self, symbol: clingo.Symbol) -> int | None:
+        if symbol not in self.symbols:
+            atom = self.ctl.symbolic_atoms[symbol]
+            self.symbols[symbol] = atom.literal if atom is not None else None
+        return self.symbols[symbol]
+
+    def assign(self, facts: Iterable[int], unknowns: Sequence[Unknown]) -> None:
+        """Set the externals for a query: facts true, unknowns free, everything else false."""
+        wanted: dict[int, bool | None] = dict.fromkeys(facts, True)
+        for unknown in unknowns:
+            atoms = unknown.atoms
+            for atom in atoms:
+                wanted[atom] = None
+            if len(atoms) > 1:
+                switches = {self.switch.get(a) for a in atoms}
+                if len(switches) != 1 or None in switches:
+                    raise PolicyError(f"the engine has no one-of group for the unknown field {unknown.path}")
+                if unknown.exactly_one:
+                    wanted[switches.pop()] = True  # type: ignore[index]
+        assign = self.ctl.assign_external
+        state = self.state
+        for atom in [a for a in state if a not in wanted]:
+            assign(atom, False)
+            del state[atom]
+        for atom, value in wanted.items():
+            if state.get(atom, False) is not value:
+                assign(atom, value)
+                state[atom] = value
+
+    def configure(self, mode: str, models: int) -> None:
+        if self.mode != (mode, models):
+            config = self.ctl.configuration.solve
+            config.enum_mode = mode
+            config.models = models
+            self.mode = (mode, models)
+
+    def consequences(self, mode: str, assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
+        self.configure(mode, 0)
+        last: list[Sequence[clingo.Symbol]] = []
+        result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
+        return frozenset(last[-1]) if result.satisfiable and last else None
+
+    def satisfiable(self, assumptions: Sequence[int]) -> bool:
+        self.configure("auto", 1)
+        return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
+
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in some completion satisfying the assumptions."""
+        self.configure("auto", 1)
+        values: list[Any] = []
+
+        def read(model: clingo.Model) -> None:
+            for choices in options:
+                for value, lits in choices:
+                    if all(model.is_true(lit) for lit in lits):
+                        values.append(value)
+                        break
+
+        result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
+        return values if result.satisfiable else None
+
+    def witness(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+        """The first completion satisfying the assumptions, in the order of the unknowns
+        and of their options: fixed by the case, not by the solver's search."""
+        current = self.values(options, assumptions)
+        if current is None:
+            return None
+        chosen = list(assumptions)
+        for index, choices in enumerate(options):
+            for value, lits in choices:
+                if value == current[index]:
+                    break
+                found = self.values(options, chosen + lits)
+                if found is not None:
+                    current = found
+                    break
+            chosen += next(lits for value, lits in choices if value == current[index])
+        return current
+
+    def block(self, lits: Iterable[int]) -> int:
+        """A fresh atom true exactly when all the given literals are: assume its negation
+        to look for completions that differ. Such rules stay in the grounding (harmless:
+        nothing else uses the atom); the engine regrounds after `GARBAGE` of them."""
+        with self.ctl.backend() as backend:
+            atom = backend.add_atom()
+            backend.add_rule([atom], list(lits))
+        self.garbage += 1
+        return atom
+
+
+class _Query:
+    """One query on a grounding: the unknowns with their options as solver literals."""
+
+    def __init__(self, grounding: _Grounding, unknowns: tuple[Unknown, ...]) -> None:
+        self.g = grounding
+        self.unknowns = unknowns
+        self.options: list[list[tuple[Any, list[int]]]] = [
+            [(value, [lit if truth else -lit for lit, truth in option]) for value, option in u.options]
+            for u in unknowns]
+
+
+# ------------------------------------------------------------------ a fresh Control per case
+
+
 class _Run:
-    """One grounded case. Kept only for the length of a query."""
+    """One case grounded on its own in a fresh Control (the foundation's way): used by
+    pyisp/crosscheck.py, which wants a second, independent path to the answer."""
 
     def __init__(self, policy: Policy, inputs: Inputs) -> None:
         self.ctl = clingo.Control(["--warn=none"])
@@ -81,9 +348,6 @@ class _Run:
         config.models = 1
         return frozenset(last[-1]) if result.satisfiable and last else None
 
-    def satisfiable(self, assumptions: Sequence[int]) -> bool:
-        return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
-
     def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in one completion satisfying the assumptions."""
         values: list[Any] = []
@@ -97,43 +361,6 @@ class _Run:
 
         result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
         return values if result.satisfiable else None
-
-    def block(self, lits: Iterable[int]) -> int:
-        """A fresh atom true exactly when all the given literals are: assume its negation
-        to look for completions that differ."""
-        with self.ctl.backend() as backend:
-            atom = backend.add_atom()
-            backend.add_rule([atom], list(lits))
-        return atom
-
-
-class Engine:
-    """Answers cases with one parsed policy; safe to reuse, one query at a time per thread."""
-
-    def __init__(self, policy: Policy | None = None) -> None:
-        self.policy = policy or Policy()
-
-    def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
-               max_sets: int = 2) -> Answer:
-        """The three-valued answer; for each atom of `decide` that depends on the unknowns,
-        up to `max_sets` smallest deciding sets for each of its two values."""
-        run = _Run(self.policy, inputs)
-        if not inputs.unknowns:
-            certain = run.consequences("auto", run.base)
-            possible = certain
-        else:
-            possible = run.consequences("brave", run.base)
-            certain = run.consequences("cautious", run.base) if possible is not None else None
-        if possible is None or certain is None:
-            raise _contradiction(run)
-        deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
-        for symbol in decide or ():
-            if symbol in possible and symbol not in certain:
-                lit = run.literal(symbol)
-                if lit is not None:
-                    deciding[symbol] = tuple(_deciding_sets(run, lit, True, max_sets)) + tuple(
-                        _deciding_sets(run, lit, False, max_sets))
-        return Answer(certain, possible, deciding, inputs.unknowns)
 
 
 _LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
@@ -159,8 +386,149 @@ def _choice(unknown: Unknown) -> Any:
     return _rule(ast.Aggregate(_LOC, lower, elements, upper))
 
 
-def _contradiction(run: _Run) -> ContradictionError:
-    found = run.consequences("brave", []) or frozenset()
+
+# ------------------------------------------------------------------ the engine
+
+
+class Engine:
+    """Answers cases with one parsed policy, grounded once. One query at a time: use one
+    Engine per thread."""
+
+    def __init__(self, policy: Policy | None = None) -> None:
+        self.policy = policy or Policy()
+        self.vocabulary = _Vocabulary()
+        self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
+
+    # -- the groundings ----------------------------------------------------------------
+    def grounding(self, counts: Mapping[str, int]) -> _Grounding:
+        """The grounding with exactly `counts` slots per collection (at least one each).
+
+        Solving time grows with the grounding (a consent slot joins every disclosure slot
+        over 11 purposes x 14 agencies), so each shape of case gets its own grounding,
+        made on first use (~30-60 ms) and kept (the `GROUNDINGS` most recently used)."""
+        shape = tuple(max(1, counts.get(c, 0)) for c in self.vocabulary.collections)
+        grounding = self._groundings.get(shape)
+        if grounding is None or grounding.garbage >= GARBAGE:
+            grounding = _Grounding(self.policy, self.vocabulary, dict(zip(self.vocabulary.collections, shape)))
+            self._groundings[shape] = grounding
+            while len(self._groundings) > GROUNDINGS:
+                self._groundings.popitem(last=False)
+        self._groundings.move_to_end(shape)
+        return grounding
+
+    # -- public: inputs as clingo symbols ----------------------------------------------
+    def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
+               max_sets: int = 2) -> Answer:
+        """The three-valued answer; for each atom of `decide` that depends on the unknowns,
+        up to `max_sets` smallest deciding sets for each of its two values. Symbols name
+        the case's ids, in and out."""
+        slots: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for fact in inputs.facts:
+            coll = self.vocabulary.entities.get(fact.name)
+            if coll is not None and len(fact.arguments) == 1 and fact.arguments[0].string not in slots:
+                slots[fact.arguments[0].string] = slot(coll, counts.get(coll, 0))
+                counts[coll] = counts.get(coll, 0) + 1
+        grounding = self.grounding(counts)
+
+        def literal(symbol: clingo.Symbol) -> int:
+            key = _key(symbol, slots)
+            if key not in grounding.literal:
+                raise PolicyError(f"{symbol} is not an input atom of the case format")
+            return grounding.literal[key]
+
+        facts = [literal(s) for s in inputs.facts]
+        unknowns = tuple(Unknown(u.path, tuple((v, tuple((literal(s), t) for s, t in lits)) for v, lits in u.options),
+                                 u.description) for u in inputs.unknowns)
+        names = {v: k for k, v in slots.items()}
+        to_slots = {clingo.String(k): clingo.String(v) for k, v in slots.items()}
+        decide_slots = {_rename(s, to_slots): s for s in decide or ()}
+        answer = self._solve(grounding, facts, unknowns, decide_slots, max_sets)
+        back = {clingo.String(k): clingo.String(v) for k, v in names.items()}
+        originals = dict(zip(unknowns, inputs.unknowns))
+        return Answer(frozenset(_rename(s, back) for s in answer.certain),
+                      frozenset(_rename(s, back) for s in answer.possible),
+                      {decide_slots[k]: tuple(DecidingSet(d.value, tuple((originals[u], v) for u, v in d.conditions))
+                                              for d in sets) for k, sets in answer.deciding.items()},
+                      inputs.unknowns)
+
+    # -- fast path: a validated case dict ----------------------------------------------
+    def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
+                    max_sets: int = 2) -> tuple[Answer, dict[str, str]]:
+        """Answer a validated case. Returns the answer in slot terms and the map from each
+        slot to the case's id. `decide(slots)` gives the atoms to find deciding sets for."""
+        ids = case_ids(case)
+        slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
+        grounding = self.grounding({coll: len(members) for coll, members in ids.items()})
+        literal = grounding.literal
+
+        def make(template: list[str], ctx: dict[str, Any], value: Any, spec: dict[str, Any] | None) -> int:
+            key = [template[0]]
+            for token in template[1:]:
+                if token == "$id":
+                    key.append(slots[ctx["id"]])
+                elif token == "$child":
+                    key.append(slots[ctx["child"]])
+                elif token in ("$value", "$item"):
+                    key.append(slots[value] if spec and "x-ref" in spec else value)
+                elif token == "$yesno":
+                    key.append("yes" if value else "no")
+                else:
+                    key.append(token)
+            return literal[tuple(key)]
+
+        inputs = case_inputs(case, make)
+        answer = self._solve(grounding, inputs.facts, inputs.unknowns,
+                             {s: s for s in decide(slots)} if decide else {}, max_sets)
+        return answer, {v: k for k, v in slots.items()}
+
+    # -- solving -----------------------------------------------------------------------
+    def _solve(self, grounding: _Grounding, facts: Iterable[int], unknowns: tuple[Unknown, ...],
+               decide: Mapping[clingo.Symbol, clingo.Symbol], max_sets: int) -> Answer:
+        grounding.assign(facts, unknowns)
+        base = grounding.base
+        if not unknowns:
+            certain = grounding.consequences("auto", base)
+            possible = certain
+        else:
+            possible = grounding.consequences("brave", base)
+            certain = grounding.consequences("cautious", base) if possible is not None else None
+        if possible is None or certain is None:
+            raise _contradiction(grounding)
+        deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
+        if decide and unknowns:
+            query = _Query(grounding, unknowns)
+            for symbol in decide:
+                if symbol in possible and symbol not in certain:
+                    lit = grounding.lookup(symbol)
+                    if lit is not None:
+                        deciding[symbol] = tuple(_deciding_sets(query, lit, True, max_sets)) + tuple(
+                            _deciding_sets(query, lit, False, max_sets))
+        return Answer(certain, possible, deciding, unknowns)
+
+
+def _key(symbol: clingo.Symbol, slots: Mapping[str, str]) -> Key:
+    args: list[Any] = [symbol.name]
+    for arg in symbol.arguments:
+        if arg.type == clingo.SymbolType.String:
+            args.append(slots.get(arg.string, arg.string))
+        elif arg.type == clingo.SymbolType.Number:
+            args.append(arg.number)
+        else:
+            args.append(arg.name)
+    return tuple(args)
+
+
+def _rename(symbol: clingo.Symbol, names: Mapping[clingo.Symbol, clingo.Symbol]) -> clingo.Symbol:
+    if symbol.type == clingo.SymbolType.String:
+        return names.get(symbol, symbol)
+    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
+        return clingo.Function(symbol.name, [_rename(a, names) for a in symbol.arguments], symbol.positive)
+    return symbol
+
+
+def _contradiction(grounding: _Grounding) -> ContradictionError:
+    found = grounding.consequences("brave", []) or frozenset()
     contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
     if not contradictions:
         return ContradictionError("the facts of the case cannot all hold together")
@@ -173,38 +541,38 @@ def _contradiction(run: _Run) -> ContradictionError:
     return ContradictionError(f"contradicts the other facts of the case ({reason})", where=path)
 
 
-def _forces(run: _Run, chosen: dict[int, Any], lit: int, value: bool) -> bool:
-    assumptions = list(run.base) + [-lit if value else lit]
+def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> bool:
+    assumptions = list(query.g.base) + [-lit if value else lit]
     for index, option_value in chosen.items():
-        assumptions += next(lits for v, lits in run.options[index] if v == option_value)
-    return not run.satisfiable(assumptions)
+        assumptions += next(lits for v, lits in query.options[index] if v == option_value)
+    return not query.g.satisfiable(assumptions)
 
 
-def _deciding_sets(run: _Run, lit: int, value: bool, limit: int) -> list[DecidingSet]:
+def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[DecidingSet]:
     """Subset-minimal sets of unknown values that force `lit` to `value` (greedy shrinking
     of a witness completion, then every alternative value that works as well)."""
     found: list[DecidingSet] = []
     blockers: list[int] = []
     for _ in range(limit):
-        witness = run.witness(list(run.base) + [lit if value else -lit] + [-b for b in blockers])
+        witness = query.g.witness(query.options, list(query.g.base) + [lit if value else -lit] + [-b for b in blockers])
         if witness is None:
             break
         chosen = dict(enumerate(witness))
         for index in list(chosen):
             trial = {k: v for k, v in chosen.items() if k != index}
-            if _forces(run, trial, lit, value):
+            if _forces(query, trial, lit, value):
                 chosen = trial
         conditions = []
         alternatives: list[list[Any]] = []
         for index, option_value in chosen.items():
-            works = [v for v, _ in run.options[index]
-                     if v == option_value or _forces(run, {**chosen, index: v}, lit, value)]
-            conditions.append((run.unknowns[index], tuple(works)))
+            works = [v for v, _ in query.options[index]
+                     if v == option_value or _forces(query, {**chosen, index: v}, lit, value)]
+            conditions.append((query.unknowns[index], tuple(works)))
             alternatives.append(works)
         found.append(DecidingSet(value, tuple(conditions)))
         indices = list(chosen)
-        for combo in itertools.islice(itertools.product(*alternatives), 64):
-            lits = [l for index, v in zip(indices, combo)
-                    for l in next(ls for ov, ls in run.options[index] if ov == v)]
-            blockers.append(run.block(lits))
+        if len(found) < limit:
+            for combo in itertools.islice(itertools.product(*alternatives), 64):
+                blockers.append(query.g.block([l for index, v in zip(indices, combo)
+                                               for l in next(ls for ov, ls in query.options[index] if ov == v)]))
     return sorted(found, key=lambda s: len(s.conditions))

@@ -143,6 +143,7 @@ class Policy:
             self._file(filename)
         self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
         self._cache: dict[Symbol, tuple[str, ...]] = {}
+        self._cited: dict[str, tuple[str, ...]] = {}
 
     # -- reading files -------------------------------------------------------------
     def _file(self, filename: str) -> list[str]:
@@ -207,6 +208,14 @@ class Policy:
         candidates = self._heads.get(name, []) + self._heads.get("", [])
         return [r for r, head in sorted(candidates, key=lambda c: (c[0].file, c[0].line))
                 if _match(head, pattern, {})]
+
+    def cited_by(self, pattern: Any) -> tuple[str, ...]:
+        """The paragraphs cited by the rules whose head can match a pattern (cached)."""
+        key = repr(pattern)
+        if key not in self._cited:
+            self._cited[key] = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs},
+                                            key=paragraph_key))
+        return self._cited[key]
 
     def paragraphs_for(self, atom: Symbol) -> tuple[str, ...]:
         """The paragraphs behind an output atom: those cited by the rules that draw the

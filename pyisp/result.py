@@ -8,13 +8,14 @@ may_share when permitted is yes (and required is not yes); otherwise undetermine
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 import clingo
 
-from .engine import Answer, DecidingSet
+from .engine import SLOT_MARK, Answer, DecidingSet
 from .policy import Policy, paragraph_key
 
 YES, NO, DEPENDS = "yes", "no", "depends"
@@ -173,14 +174,33 @@ def _status(symbol: clingo.Symbol, answer: Answer) -> str:
     return DEPENDS if symbol in answer.possible else NO
 
 
-def _conclusions(name: str, ident: clingo.Symbol, answer: Answer, policy: Policy) -> tuple[Conclusion, ...]:
-    items = []
-    for symbol in answer.possible:
-        if symbol.name == name and len(symbol.arguments) == 2 and symbol.arguments[0] == ident:
-            term = symbol.arguments[1]
+_SLOT = re.compile(r"#[A-Za-z_]+\.\d+")
+_PARSED: dict[clingo.Symbol, tuple[str, str, str, tuple[str, ...]] | None] = {}
+
+
+def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | None:
+    """A finding or obligation atom as (name, disclosure, code, args), cached: the engine's
+    atoms name slots, so the same few recur from case to case."""
+    if symbol not in _PARSED:
+        parsed = None
+        if symbol.name in ("finding", "obligation") and len(symbol.arguments) == 2:
+            ident, term = symbol.arguments
             args = tuple(_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
             code = term.name if term.type == clingo.SymbolType.Function else _text(term)
-            items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(symbol)))
+            parsed = (symbol.name, _text(ident), code, args)
+        if len(_PARSED) > 100_000:
+            _PARSED.clear()
+        _PARSED[symbol] = parsed
+    return _PARSED[symbol]
+
+
+def _conclusions(found: list[tuple[clingo.Symbol, str, tuple[str, ...]]], answer: Answer, policy: Policy,
+                 names: Mapping[str, str] | None) -> tuple[Conclusion, ...]:
+    items = []
+    for symbol, code, args in found:
+        if names and any(SLOT_MARK in a for a in args):
+            args = tuple(_SLOT.sub(lambda m: names[m.group()], a) for a in args)
+        items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(symbol)))
     return tuple(sorted(items, key=lambda c: (c.code, c.args)))
 
 
@@ -197,23 +217,32 @@ def _dependencies(conclusion: str, sets: tuple[DecidingSet, ...], other: str) ->
     return tuple(deps)
 
 
-def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy) -> Result:
-    """Read the engine's answer into a Result."""
+def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy,
+                 names: Mapping[str, str] | None = None) -> Result:
+    """Read the engine's answer into a Result. `names` maps the slots the answer's atoms
+    name (pyisp/engine.py) to the case's ids; without it the atoms name the ids."""
+    slots = {v: k for k, v in names.items()} if names else {}
+    found: dict[tuple[str, str], list[tuple[clingo.Symbol, str, tuple[str, ...]]]] = {}
+    for symbol in answer.possible:
+        parsed = _parse(symbol)
+        if parsed is not None:
+            found.setdefault(parsed[:2], []).append((symbol, parsed[2], parsed[3]))
     disclosures = []
     for ident in disclosure_ids:
-        key = clingo.String(ident)
+        name = slots.get(ident, ident)
+        key = clingo.String(name)
         permitted_atom = clingo.Function("permitted", [key])
         required_atom = clingo.Function("required", [key])
         permitted = _status(permitted_atom, answer)
         required = _status(required_atom, answer)
-        findings = _conclusions("finding", key, answer, policy)
-        obligations = _conclusions("obligation", key, answer, policy)
+        findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
+        obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
         verdict = verdict_of(permitted, required)
         route = "required_by" if verdict == "must_share" else "permitted_by"
         cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
                  for p in f.paragraphs}
         if verdict == "must_not_share":
-            cited = {p for rule in policy.rules_concluding(("permitted_by", [None, None])) for p in rule.paragraphs}
+            cited = set(policy.cited_by(("permitted_by", [None, None])))
         depends = _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required) + _dependencies(
             "required", answer.deciding.get(required_atom, ()), permitted)
         disclosures.append(Disclosure(ident, verdict, permitted, required,

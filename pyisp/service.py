@@ -3,6 +3,7 @@ engine, read the result. Engines are cached per policy directory."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Any, Mapping
 
 import clingo
 
-from .atoms import case_inputs
 from .case import Case, as_case
 from .engine import Engine
 from .policy import Policy
@@ -18,13 +18,21 @@ from .result import Result, build_result
 
 
 @lru_cache(maxsize=8)
-def _engine(directory: str | None) -> Engine:
-    return Engine(Policy(directory))
+def _policy(directory: str | None) -> Policy:
+    return Policy(directory)
+
+
+_local = threading.local()
 
 
 def engine_for(directory: str | Path | None = None) -> Engine:
-    """The cached engine of a policy directory (None: the shipped policy)."""
-    return _engine(str(Path(directory).resolve()) if directory else None)
+    """The engine of a policy directory (None: the shipped policy): parsed once per
+    process, grounded once per thread (a clingo Control is not thread-safe)."""
+    key = str(Path(directory).resolve()) if directory else None
+    engines: dict[str | None, Engine] = _local.__dict__.setdefault("engines", {})
+    if key not in engines:
+        engines[key] = Engine(_policy(key))
+    return engines[key]
 
 
 def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
@@ -32,9 +40,13 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     """Validate, solve and read one case."""
     the_case = as_case(case)
     engine = engine_for(policy)
-    inputs = case_inputs(dict(the_case.data))
-    ids = [d["id"] for d in the_case.data["disclosures"]]
-    decide = [clingo.Function(name, [clingo.String(i)]) for i in ids for name in ("permitted", "required")]
-    answer = engine.answer(inputs, decide if depends_on else None)
-    result = build_result(the_case.id, the_case.title, ids, answer, engine.policy)
-    return replace(result, case=the_case, policy=engine.policy, inputs=inputs)  # kept for Result.explain
+    data = dict(the_case.data)
+    ids = [d["id"] for d in data["disclosures"]]
+
+    def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
+        return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
+
+    answer, names = engine.answer_case(data, decide if depends_on else None)
+    result = build_result(the_case.id, the_case.title, ids, answer, engine.policy, names)
+    return replace(result, case=the_case, policy=engine.policy)  # kept for Result.explain
+    # (no `inputs`: explain() rebuilds them from the case, the very atoms answered here)

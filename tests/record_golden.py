@@ -3,7 +3,8 @@ of facts/ and scenarios/ and of generated variants (unknowns, changed facts, mor
 answered by the reference engine (tests/reference_engine.py).
 
 Re-record when the rules or the case format change, never because the engine changed:
-    cd tests && PYTHONPATH=..:../bench ../.venv/bin/python record_golden.py
+    make golden              (the same cases, answered again)
+    cd tests && PYTHONPATH=..:../bench ../.venv/bin/python record_golden.py --new   (new cases)
 """
 
 from __future__ import annotations
@@ -20,37 +21,64 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "bench")]
 import casegen  # noqa: E402
 import reference_engine  # noqa: E402
 
+import clingo  # noqa: E402
+
 import pyisp  # noqa: E402
-from pyisp import service  # noqa: E402
-from pyisp.case import dumps_json  # noqa: E402
+from pyisp.atoms import case_inputs  # noqa: E402
+from pyisp.case import as_case, dumps_json  # noqa: E402
+from pyisp.result import Result, build_result  # noqa: E402
 
 CORPUS = HERE / "golden" / "corpus.jsonl"
 
 
-def corpus_cases(seeds: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The seeds themselves, then variants of each (same generator seed: same corpus)."""
+def corpus_cases(facts: list[dict[str, Any]], scenarios: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each case of facts/ with 13 variants of it, each scenario's case with one variant
+    (the same generator seed gives the same corpus)."""
     rng = random.Random(2026)
-    for n, seed in enumerate(seeds):
-        yield f"seed-{n}", seed
-        yield f"seed-{n}-20-unknowns", casegen.with_unknowns(seed, 20, rng)
+    for n, seed in enumerate(facts):
+        yield f"facts-{n}", seed
+        yield f"facts-{n}-20-unknowns", casegen.with_unknowns(seed, 20, rng)
         for v in range(12):
-            yield f"seed-{n}-variant-{v}", casegen.variant(seed, rng, drop=rng.randint(0, 8),
-                                                         change=rng.randint(0, 3), extra=rng.choice([0, 1, 3, 6]))
+            yield f"facts-{n}-variant-{v}", casegen.variant(seed, rng, drop=rng.randint(0, 8),
+                                                          change=rng.randint(0, 3), extra=rng.choice([0, 1, 3, 6]))
+    for n, seed in enumerate(scenarios):
+        yield f"scenario-{n}", seed
+        yield f"scenario-{n}-variant", casegen.variant(seed, rng, drop=rng.randint(0, 8), change=rng.randint(0, 2),
+                                                       extra=rng.choice([0, 1, 2]))
+
+
+_REFERENCE: list[reference_engine.Engine] = []
+
+
+def reference_query(case: Any, depends_on: bool = True) -> Result:
+    """`pyisp.query` as the foundation answered it: the reference engine on the case's atoms."""
+    if not _REFERENCE:
+        _REFERENCE.append(reference_engine.Engine())
+    engine = _REFERENCE[0]
+    the_case = as_case(case)
+    inputs = case_inputs(dict(the_case.data))
+    ids = [d["id"] for d in the_case.data["disclosures"]]
+    decide = [clingo.Function(name, [clingo.String(i)]) for i in ids for name in ("permitted", "required")]
+    answer = engine.answer(inputs, decide if depends_on else None)
+    return build_result(the_case.id, the_case.title, ids, answer, engine.policy)
 
 
 def answer(case: dict[str, Any], depends_on: bool) -> dict[str, str]:
     try:
-        return {"json": dumps_json(pyisp.query(case, depends_on=depends_on).to_dict())}
+        return {"json": dumps_json(reference_query(case, depends_on).to_dict())}
     except pyisp.PyispError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def main() -> None:
-    service.Engine = reference_engine.Engine  # type: ignore[misc]
-    service._engine.cache_clear()
-    seeds = casegen.seed_cases() + [casegen.yaml.safe_load(Path(p).read_text()) for p in sys.argv[1:]]
+    """Re-answer the corpus's cases; with `--new [extra seed files]`, generate the cases anew."""
+    if sys.argv[1:2] == ["--new"]:
+        facts = casegen.seed_cases(scenarios=False)
+        cases = list(corpus_cases(facts, casegen.seed_cases()[len(facts):]))
+    else:
+        cases = [(e["name"], e["case"]) for e in map(json.loads, CORPUS.read_text(encoding="utf-8").splitlines())]
     with CORPUS.open("w", encoding="utf-8") as out:
-        for name, case in corpus_cases(seeds):
+        for name, case in cases:
             entry = {"name": name, "case": case, "depends_on": answer(case, True), "plain": answer(case, False)}
             out.write(json.dumps(entry, sort_keys=True) + "\n")
     print(f"recorded {CORPUS}")

@@ -1,8 +1,16 @@
-"""The foundation's engine, kept as the reference the fast engine (pyisp/engine.py) must
-match byte for byte: a fresh clingo.Control per query, the policy AST replayed through
-ProgramBuilder, inputs through the backend and unknowns as choice rules.
+"""The foundation's engine (pyisp/engine.py on main before issue 9), kept as the reference
+the fast engine must match byte for byte: a fresh clingo.Control per query, the policy AST
+replayed through ProgramBuilder, facts and unknowns (choice rules) added as rules. One
+change: the witness of a deciding-set search is the first completion in the case's order
+(see `witness`), so results do not depend on the solver's search. Used by
+tests/record_golden.py and tests/test_engine.py. Do not speed it up.
 
-Used only by tests/record_golden.py and the equivalence tests. Do not speed it up.
+Run clingo on a case: the three-valued answer (true whatever the unknowns are, true for
+some of them, or false for all) and the smallest sets of unknowns that decide a conclusion.
+
+Unknown inputs are free choices; every completion of the case is one answer set. The
+cautious consequences hold whatever the unknowns are, the brave ones for some filling
+in. Completions in which the rules find a contradiction are left out (``inconsistent``).
 """
 
 from __future__ import annotations
@@ -46,25 +54,23 @@ class _Run:
 
     def __init__(self, policy: Policy, inputs: Inputs) -> None:
         self.ctl = clingo.Control(["--warn=none"])
+        self.unknowns = inputs.unknowns
         with ast.ProgramBuilder(self.ctl) as builder:
             for statement in policy.statements:
                 builder.add(statement)
-        self.unknowns = inputs.unknowns
-        self.options: list[list[tuple[Any, list[int]]]] = []
-        with self.ctl.backend() as backend:
+            # Inputs go through the grounder as rules, not through the backend: atoms
+            # added with the backend before grounding were seen to be missed by rules
+            # that compare their arguments (age(C, A), A >= 16 matched 16 but not 17).
             for fact in inputs.facts:
-                backend.add_rule([backend.add_atom(fact)])
+                builder.add(_rule(_head(fact)))
             for unknown in inputs.unknowns:
-                lits = {sym: backend.add_atom(sym) for sym in unknown.atoms}
-                atoms = list(lits.values())
-                backend.add_rule(atoms, choice=True)
-                if len(atoms) > 1:
-                    backend.add_weight_rule([], 2, [(a, 1) for a in atoms])  # at most one
-                    if unknown.exactly_one:
-                        backend.add_rule([], [-a for a in atoms])  # at least one
-                self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
-                                     for value, option in unknown.options])
+                builder.add(_choice(unknown))
         self.ctl.ground([("base", [])])
+        self.options: list[list[tuple[Any, list[int]]]] = []
+        for unknown in inputs.unknowns:
+            lits = {sym: self.ctl.symbolic_atoms[sym].literal for sym in unknown.atoms}
+            self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
+                                 for value, option in unknown.options])
         inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
         self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
 
@@ -85,8 +91,8 @@ class _Run:
     def satisfiable(self, assumptions: Sequence[int]) -> bool:
         return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
 
-    def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
-        """The value of every unknown in one completion satisfying the assumptions."""
+    def values(self, assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in some completion satisfying the assumptions."""
         values: list[Any] = []
 
         def read(model: clingo.Model) -> None:
@@ -98,6 +104,24 @@ class _Run:
 
         result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
         return values if result.satisfiable else None
+
+    def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
+        """The first completion satisfying the assumptions, in the order of the unknowns
+        and of their options (fixed by the case, not by the solver's search; issue 9)."""
+        current = self.values(assumptions)
+        if current is None:
+            return None
+        chosen = list(assumptions)
+        for index, options in enumerate(self.options):
+            for value, lits in options:
+                if value == current[index]:
+                    break
+                found = self.values(chosen + lits)
+                if found is not None:
+                    current = found
+                    break
+            chosen += next(lits for value, lits in options if value == current[index])
+        return current
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
@@ -137,6 +161,29 @@ class Engine:
         return Answer(certain, possible, deciding, inputs.unknowns)
 
 
+_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
+
+
+def _head(symbol: clingo.Symbol) -> Any:
+    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
+
+
+def _rule(head: Any, body: Sequence[Any] = ()) -> Any:
+    return ast.Rule(_LOC, head, list(body))
+
+
+def _choice(unknown: Unknown) -> Any:
+    """`{ a1; ...; an }` for an unknown, bounded to exactly one (an enumerated value) or
+    at most one (a reference that may name nobody of the case) when it has several atoms."""
+    elements = [ast.ConditionalLiteral(_LOC, _head(sym), []) for sym in unknown.atoms]
+    several = len(elements) > 1
+    lower = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several and unknown.exactly_one else None
+    upper = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several else None
+    return _rule(ast.Aggregate(_LOC, lower, elements, upper))
+
+
 def _contradiction(run: _Run) -> ContradictionError:
     found = run.consequences("brave", []) or frozenset()
     contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
@@ -145,8 +192,10 @@ def _contradiction(run: _Run) -> ContradictionError:
     symbol = contradictions[0]
     path = symbol.arguments[0].string
     reason = symbol.arguments[1]
-    detail = f"contradicts {reason.arguments[0].string}" if reason.name == "implied_by" else str(reason)
-    return ContradictionError(f"{detail}: a case cannot state one without the other", where=path)
+    if reason.name == "implied_by":
+        return ContradictionError(f"is stated false, but {reason.arguments[0].string} is true and implies it",
+                                  where=path)
+    return ContradictionError(f"contradicts the other facts of the case ({reason})", where=path)
 
 
 def _forces(run: _Run, chosen: dict[int, Any], lit: int, value: bool) -> bool:

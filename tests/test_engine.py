@@ -1,0 +1,87 @@
+"""The long-lived engine (pyisp/engine.py) answers exactly as the foundation's engine
+(tests/reference_engine.py, a fresh Control per query) on every recorded case, through
+both of its doors (`pyisp.query` and `Engine.answer(inputs)`), whatever the case's shape."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import clingo
+import pytest
+
+import casegen
+import pyisp
+from pyisp.atoms import case_inputs
+from pyisp.case import Case, dumps_json
+from pyisp.engine import Engine
+from pyisp.result import build_result
+from record_golden import CORPUS, reference_query
+
+ENTRIES = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+
+
+def _answer(case: dict[str, Any], depends_on: bool) -> dict[str, str]:
+    try:
+        return {"json": dumps_json(pyisp.query(case, depends_on=depends_on).to_dict())}
+    except pyisp.PyispError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["name"] for e in ENTRIES])
+def test_query_gives_the_recorded_json_with_and_without_depends_on(entry: dict[str, Any]) -> None:
+    assert _answer(entry["case"], True) == entry["depends_on"]
+    assert _answer(entry["case"], False) == entry["plain"]
+
+
+def _symbol_door(case: dict[str, Any]) -> str:
+    """The result built from Engine.answer(inputs), the door other tools use (clingo symbols)."""
+    the_case = Case.from_dict(case)
+    ids = [d["id"] for d in the_case.data["disclosures"]]
+    decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]
+    engine = Engine()
+    answer = engine.answer(case_inputs(dict(the_case.data)), decide)
+    assert all(s.arguments[0].string in ids for s in answer.certain if s.name in ("finding", "permitted"))
+    return dumps_json(build_result(the_case.id, the_case.title, ids, answer, engine.policy).to_dict())
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if "json" in e["depends_on"]][::7],
+                         ids=lambda e: e["name"])
+def test_engine_answer_on_symbols_names_the_case_ids_and_matches(entry: dict[str, Any]) -> None:
+    assert _symbol_door(entry["case"]) == entry["depends_on"]["json"]
+
+
+def test_a_case_larger_than_any_before_gets_a_grounding_of_its_size() -> None:
+    seed = casegen.seed_cases()[0]
+    engine = pyisp.load_policy()
+    small = pyisp.query(seed)
+    big = casegen.variant(seed, random.Random(5), drop=4, change=0, extra=14)
+    sizes = {coll: len(big.get(coll) or []) for coll in ("people", "information", "consents", "disclosures")}
+    assert max(sizes.values()) >= 4
+    assert dumps_json(pyisp.query(big).to_dict()) == dumps_json(reference_query(big).to_dict())
+    shapes = list(engine._groundings)
+    assert tuple(max(1, n) for n in (1, *sizes.values())) in shapes
+    assert dumps_json(pyisp.query(seed).to_dict()) == dumps_json(small.to_dict())
+
+
+def test_an_unknown_purpose_may_be_any_recognised_purpose_not_only_the_first() -> None:
+    # The foundation engine gave unknown atoms to the grounder as facts, which kept one
+    # instance of legitimate_purpose(D) :- purpose(D, P), recognised_purpose(P), ...:
+    # only child_protection made the purpose legitimate (3.5.2), so sharing information
+    # that is not confidential was "permitted: no" for promote_welfare.
+    case = copy.deepcopy(casegen.seed_cases()[0])
+    del case["disclosures"][0]["purpose"]
+    case["information"][0]["relationship"] = "none"
+    disclosure = pyisp.query(case).disclosures[0]
+    assert disclosure.finding("legitimate_purpose")[0].status == "depends"
+    yes = [d for d in disclosure.depends_on if d.conclusion == "permitted" and d.value == "yes"]
+    no = [d for d in disclosure.depends_on if d.conclusion == "permitted" and d.value == "no"]
+    assert [c.path for c in yes[0].conditions] == ["disclosures[0].purpose"]
+    assert set(yes[0].conditions[0].values) == {"child_protection", "child_in_need_assessment", "promote_welfare",
+                                                "prevent_harm_to_adult", "prevent_or_detect_crime",
+                                                "identify_causes_of_harm", "preventative_intervention",
+                                                "service_referral", "court_proceedings", "statutory_requirement"}
+    assert no[0].conditions[0].values == ("other",)
