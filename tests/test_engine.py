@@ -54,11 +54,24 @@ def test_engine_answer_on_symbols_names_the_case_ids_and_matches(entry: dict[str
     assert _symbol_door(entry["case"]) == entry["depends_on"]["json"]
 
 
+def _teacher_case() -> dict[str, Any]:
+    return copy.deepcopy(next(c for c in casegen.seed_cases(scenarios=False) if c["id"] == "teacher-counselling-disclosure"))
+
+
+def _valid(case: dict[str, Any]) -> bool:
+    try:
+        pyisp.query(case, depends_on=False)
+        return True
+    except pyisp.PyispError:
+        return False
+
+
 def test_a_case_larger_than_any_before_gets_a_grounding_of_its_size() -> None:
-    seed = casegen.seed_cases()[0]
+    seed = _teacher_case()
     engine = pyisp.load_policy()
     small = pyisp.query(seed)
-    big = casegen.variant(seed, random.Random(5), drop=4, change=0, extra=14)
+    big = next(v for n in range(100) if _valid(v := casegen.variant(seed, random.Random(n), drop=4, change=0,
+                                                                      extra=14)))
     sizes = {coll: len(big.get(coll) or []) for coll in ("people", "information", "consents", "disclosures")}
     assert max(sizes.values()) >= 4
     assert dumps_json(pyisp.query(big).to_dict()) == dumps_json(reference_query(big).to_dict())
@@ -72,7 +85,7 @@ def test_an_unknown_purpose_may_be_any_recognised_purpose_not_only_the_first() -
     # instance of legitimate_purpose(D) :- purpose(D, P), recognised_purpose(P), ...:
     # only child_protection made the purpose legitimate (3.5.2), so sharing information
     # that is not confidential was "permitted: no" for promote_welfare.
-    case = copy.deepcopy(casegen.seed_cases()[0])
+    case = _teacher_case()
     del case["disclosures"][0]["purpose"]
     case["information"][0]["relationship"] = "none"
     disclosure = pyisp.query(case).disclosures[0]
