@@ -134,3 +134,30 @@ def generate(seeds: list[dict[str, Any]], count: int, seed: int = 9, malformed: 
         if malformed and rng.random() < malformed:
             case["child"]["agee"] = 12
         yield case
+
+
+def write_jsonl(path: Path, count: int, seed: int = 9, malformed: float = 0.0) -> None:
+    """`count` generated cases, one JSON a line; a `malformed` share is broken (a misspelt
+    field, or a line cut short), streamed so any count fits in memory."""
+    import json
+
+    seeds = seed_cases()
+    rng = random.Random(seed + 1)
+    with path.open("w", encoding="utf-8") as out:
+        for case in generate(seeds, count, seed, malformed / 2):
+            line = json.dumps(case, sort_keys=True)
+            if malformed and rng.random() < malformed / 2:
+                line = line[: len(line) // 2]
+            out.write(line + "\n")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write generated cases as JSON Lines.")
+    parser.add_argument("count", type=int)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--malformed", type=float, default=0.0, help="share of broken lines")
+    parser.add_argument("--seed", type=int, default=9)
+    options = parser.parse_args()
+    write_jsonl(options.output, options.count, options.seed, options.malformed)

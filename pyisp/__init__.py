@@ -14,7 +14,7 @@ obligations and paragraphs behind it, and the unknown facts it depends on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .case import Case
 from .errors import CaseError, ContradictionError, PolicyError, PyispError
@@ -26,6 +26,7 @@ __all__ = [
     "query", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
     "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
     "Explanation",
+    "query_many",
 ]
 __version__ = "0.1.0"
 
@@ -48,3 +49,13 @@ def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | N
     from .service import answer_case
 
     return answer_case(case, policy=policy, depends_on=depends_on)
+
+
+def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy: str | Path | None = None,
+               depends_on: bool = True, jobs: int = 1, strict: bool = True) -> Iterator[Result | PyispError]:
+    """Answer many cases, yielding each Result as it is ready (in order). `strict=False`
+    yields a malformed case's PyispError instead of raising it; `jobs` > 1 answers in
+    worker processes. Memory does not grow with the number of cases."""
+    from .batch import query_many as _query_many
+
+    return _query_many(cases, policy=policy, depends_on=depends_on, jobs=jobs, strict=strict)

@@ -40,6 +40,29 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 
 
 @app.command()
+def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a line) or a directory of "
+                                        "YAML/JSON cases."),
+          output: Path = typer.Option(..., "-o", "--output", help="Where to write the results, one JSON a line."),
+          errors: Optional[Path] = typer.Option(None, "--errors", help="Where malformed cases go "
+                                                "(default: OUTPUT.errors.jsonl)."),
+          jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+          strict: bool = typer.Option(False, "--strict", help="Stop at the first malformed case (exit 2)."),
+          resume: bool = typer.Option(False, "--resume", help="Skip the cases already in the output "
+                                      "(by id) or in the errors file, and append."),
+          no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """Answer many cases: one result per line (the JSON of `query --json` with the case's id)."""
+    from .batch import run_batch
+
+    summary = _run(lambda: run_batch(source, output, errors=errors, jobs=jobs, strict=strict, resume=resume,
+                                     depends_on=not no_depends, policy=policy))
+    typer.echo(summary.table())
+    if summary.errors:
+        typer.echo(f"{summary.errors} malformed case(s): see {errors or str(output) + '.errors.jsonl'}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
 def schema() -> None:
     """Print the case format as a JSON Schema."""
     typer.echo(dumps_json(json_schema()))

@@ -194,13 +194,36 @@ def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | Non
     return _PARSED[symbol]
 
 
+_CANONICAL: dict[clingo.Symbol, clingo.Symbol] = {}
+
+
+def _canonical(symbol: clingo.Symbol) -> clingo.Symbol:
+    """The atom with its slots renamed #0, #1, ... in order of first appearance: it matches
+    the same rules (slots equal each other as before and no constant of the policy), so
+    its paragraphs are the same, and the policy's cache stays small across case shapes."""
+    if symbol not in _CANONICAL:
+        names: dict[str, clingo.Symbol] = {}
+
+        def rename(term: clingo.Symbol) -> clingo.Symbol:
+            if term.type == clingo.SymbolType.String and term.string.startswith(SLOT_MARK):
+                return names.setdefault(term.string, clingo.String(f"{SLOT_MARK}{len(names)}"))
+            if term.type == clingo.SymbolType.Function and term.arguments:
+                return clingo.Function(term.name, [rename(a) for a in term.arguments], term.positive)
+            return term
+
+        if len(_CANONICAL) > 100_000:
+            _CANONICAL.clear()
+        _CANONICAL[symbol] = rename(symbol)
+    return _CANONICAL[symbol]
+
+
 def _conclusions(found: list[tuple[clingo.Symbol, str, tuple[str, ...]]], answer: Answer, policy: Policy,
                  names: Mapping[str, str] | None) -> tuple[Conclusion, ...]:
     items = []
     for symbol, code, args in found:
         if names and any(SLOT_MARK in a for a in args):
             args = tuple(_SLOT.sub(lambda m: names[m.group()], a) for a in args)
-        items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(symbol)))
+        items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(_canonical(symbol))))
     return tuple(sorted(items, key=lambda c: (c.code, c.args)))
 
 
