@@ -41,6 +41,7 @@ INCONSISTENT = clingo.Function("inconsistent")
 CONTRADICTION = "contradiction"
 SLOT_MARK = "#"
 GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
+FRESH_FIRST = 2  # cases of a shape answered in a fresh Control before the shape gets a grounding
 GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
 
 
@@ -265,24 +266,6 @@ class _Grounding:
         result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
         return values if result.satisfiable else None
 
-    def witness(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
-        """The first completion satisfying the assumptions, in the order of the unknowns
-        and of their options: fixed by the case, not by the solver's search."""
-        current = self.values(options, assumptions)
-        if current is None:
-            return None
-        chosen = list(assumptions)
-        for index, choices in enumerate(options):
-            for value, lits in choices:
-                if value == current[index]:
-                    break
-                found = self.values(options, chosen + lits)
-                if found is not None:
-                    current = found
-                    break
-            chosen += next(lits for value, lits in choices if value == current[index])
-        return current
-
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
         to look for completions that differ. Such rules stay in the grounding (harmless:
@@ -295,14 +278,39 @@ class _Grounding:
 
 
 class _Query:
-    """One query on a grounding: the unknowns with their options as solver literals."""
+    """One query: the solver holding the case (a `_Grounding` or a `_Run`), its unknowns
+    and their options as solver literals."""
 
-    def __init__(self, grounding: _Grounding, unknowns: tuple[Unknown, ...]) -> None:
-        self.g = grounding
+    def __init__(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]]) -> None:
+        self.g = solver
         self.unknowns = unknowns
-        self.options: list[list[tuple[Any, list[int]]]] = [
-            [(value, [lit if truth else -lit for lit, truth in option]) for value, option in u.options]
+        self.options = options
+
+
+def _options(unknowns: Sequence[Unknown]) -> list[list[tuple[Any, list[int]]]]:
+    """Each unknown's options as lists of solver literals (unknowns whose atoms are literals)."""
+    return [[(value, [lit if truth else -lit for lit, truth in option]) for value, option in u.options]
             for u in unknowns]
+
+
+def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
+                      assumptions: Sequence[int]) -> list[Any] | None:
+    """The first completion satisfying the assumptions, in the order of the unknowns and of
+    their options: fixed by the case, not by the solver's search (the same on any grounding)."""
+    current = solver.values(options, assumptions)
+    if current is None:
+        return None
+    chosen = list(assumptions)
+    for index, choices in enumerate(options):
+        for value, lits in choices:
+            if value == current[index]:
+                break
+            found = solver.values(options, chosen + lits)
+            if found is not None:
+                current = found
+                break
+        chosen += next(lits for value, lits in choices if value == current[index])
+    return current
 
 
 # ------------------------------------------------------------------ a fresh Control per case
@@ -347,6 +355,23 @@ class _Run:
         config.enum_mode = "auto"
         config.models = 1
         return frozenset(last[-1]) if result.satisfiable and last else None
+
+    def lookup(self, symbol: clingo.Symbol) -> int | None:
+        return self.literal(symbol)
+
+    def satisfiable(self, assumptions: Sequence[int]) -> bool:
+        return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
+
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in some completion satisfying the assumptions."""
+        return self.witness(assumptions)
+
+    def block(self, lits: Iterable[int]) -> int:
+        """A fresh atom true exactly when all the given literals are."""
+        with self.ctl.backend() as backend:
+            atom = backend.add_atom()
+            backend.add_rule([atom], list(lits))
+        return atom
 
     def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in one completion satisfying the assumptions."""
@@ -394,19 +419,24 @@ class Engine:
     """Answers cases with one parsed policy, grounded once. One query at a time: use one
     Engine per thread."""
 
-    def __init__(self, policy: Policy | None = None) -> None:
+    def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST) -> None:
         self.policy = policy or Policy()
+        self.fresh_first = fresh_first
         self.vocabulary = _Vocabulary()
         self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
+        self._seen: dict[tuple[int, ...], int] = {}
 
     # -- the groundings ----------------------------------------------------------------
+    def _shape(self, counts: Mapping[str, int]) -> tuple[int, ...]:
+        return tuple(max(1, counts.get(c, 0)) for c in self.vocabulary.collections)
+
     def grounding(self, counts: Mapping[str, int]) -> _Grounding:
         """The grounding with exactly `counts` slots per collection (at least one each).
 
         Solving time grows with the grounding (a consent slot joins every disclosure slot
         over 11 purposes x 14 agencies), so each shape of case gets its own grounding,
         made on first use (~30-60 ms) and kept (the `GROUNDINGS` most recently used)."""
-        shape = tuple(max(1, counts.get(c, 0)) for c in self.vocabulary.collections)
+        shape = self._shape(counts)
         grounding = self._groundings.get(shape)
         if grounding is None or grounding.garbage >= GARBAGE:
             grounding = _Grounding(self.policy, self.vocabulary, dict(zip(self.vocabulary.collections, shape)))
@@ -415,6 +445,25 @@ class Engine:
                 self._groundings.popitem(last=False)
         self._groundings.move_to_end(shape)
         return grounding
+
+    def _fresh(self, counts: Mapping[str, int]) -> bool:
+        """Whether to answer in a fresh Control: the first `FRESH_FIRST` cases of a shape are
+        (grounding the slot vocabulary costs several cases' worth, and an engine may be
+        used only once, as pyisp/mutate.py does)."""
+        shape = self._shape(counts)
+        if shape in self._groundings:
+            return False
+        seen = self._seen.get(shape, 0)
+        if seen >= self.fresh_first:
+            return False
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[shape] = seen + 1
+        return True
+
+    def _answer_fresh(self, inputs: Inputs, decide: Iterable[clingo.Symbol], max_sets: int) -> Answer:
+        run = _Run(self.policy, inputs)
+        return self._solve(run, inputs.unknowns, run.options, decide, max_sets)
 
     # -- public: inputs as clingo symbols ----------------------------------------------
     def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
@@ -429,6 +478,8 @@ class Engine:
             if coll is not None and len(fact.arguments) == 1 and fact.arguments[0].string not in slots:
                 slots[fact.arguments[0].string] = slot(coll, counts.get(coll, 0))
                 counts[coll] = counts.get(coll, 0) + 1
+        if self._fresh(counts):
+            return self._answer_fresh(inputs, decide or (), max_sets)
         grounding = self.grounding(counts)
 
         def literal(symbol: clingo.Symbol) -> int:
@@ -443,7 +494,8 @@ class Engine:
         names = {v: k for k, v in slots.items()}
         to_slots = {clingo.String(k): clingo.String(v) for k, v in slots.items()}
         decide_slots = {_rename(s, to_slots): s for s in decide or ()}
-        answer = self._solve(grounding, facts, unknowns, decide_slots, max_sets)
+        grounding.assign(facts, unknowns)
+        answer = self._solve(grounding, unknowns, _options(unknowns), decide_slots, max_sets)
         back = {clingo.String(k): clingo.String(v) for k, v in names.items()}
         originals = dict(zip(unknowns, inputs.unknowns))
         return Answer(frozenset(_rename(s, back) for s in answer.certain),
@@ -455,11 +507,16 @@ class Engine:
     # -- fast path: a validated case dict ----------------------------------------------
     def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
                     max_sets: int = 2) -> tuple[Answer, dict[str, str]]:
-        """Answer a validated case. Returns the answer in slot terms and the map from each
-        slot to the case's id. `decide(slots)` gives the atoms to find deciding sets for."""
+        """Answer a validated case. Returns the answer, whose atoms name slots, and the map
+        from each slot to the case's id (empty when the atoms name the ids themselves).
+        `decide(slots)` gives the atoms to find deciding sets for."""
         ids = case_ids(case)
+        counts = {coll: len(members) for coll, members in ids.items()}
+        if self._fresh(counts):
+            identity = {ident: ident for members in ids.values() for ident in members}
+            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets), {}
         slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
-        grounding = self.grounding({coll: len(members) for coll, members in ids.items()})
+        grounding = self.grounding(counts)
         literal = grounding.literal
 
         def make(template: list[str], ctx: dict[str, Any], value: Any, spec: dict[str, Any] | None) -> int:
@@ -478,29 +535,29 @@ class Engine:
             return literal[tuple(key)]
 
         inputs = case_inputs(case, make)
-        answer = self._solve(grounding, inputs.facts, inputs.unknowns,
-                             {s: s for s in decide(slots)} if decide else {}, max_sets)
+        grounding.assign(inputs.facts, inputs.unknowns)
+        answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
+                             decide(slots) if decide else (), max_sets)
         return answer, {v: k for k, v in slots.items()}
 
     # -- solving -----------------------------------------------------------------------
-    def _solve(self, grounding: _Grounding, facts: Iterable[int], unknowns: tuple[Unknown, ...],
-               decide: Mapping[clingo.Symbol, clingo.Symbol], max_sets: int) -> Answer:
-        grounding.assign(facts, unknowns)
-        base = grounding.base
+    def _solve(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]],
+               decide: Iterable[clingo.Symbol], max_sets: int) -> Answer:
+        base = solver.base
         if not unknowns:
-            certain = grounding.consequences("auto", base)
+            certain = solver.consequences("auto", base)
             possible = certain
         else:
-            possible = grounding.consequences("brave", base)
-            certain = grounding.consequences("cautious", base) if possible is not None else None
+            possible = solver.consequences("brave", base)
+            certain = solver.consequences("cautious", base) if possible is not None else None
         if possible is None or certain is None:
-            raise _contradiction(grounding)
+            raise _contradiction(solver)
         deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
-        if decide and unknowns:
-            query = _Query(grounding, unknowns)
+        if unknowns:
+            query = _Query(solver, unknowns, options)
             for symbol in decide:
                 if symbol in possible and symbol not in certain:
-                    lit = grounding.lookup(symbol)
+                    lit = solver.lookup(symbol)
                     if lit is not None:
                         deciding[symbol] = tuple(_deciding_sets(query, lit, True, max_sets)) + tuple(
                             _deciding_sets(query, lit, False, max_sets))
@@ -527,8 +584,8 @@ def _rename(symbol: clingo.Symbol, names: Mapping[clingo.Symbol, clingo.Symbol])
     return symbol
 
 
-def _contradiction(grounding: _Grounding) -> ContradictionError:
-    found = grounding.consequences("brave", []) or frozenset()
+def _contradiction(solver: Any) -> ContradictionError:
+    found = solver.consequences("brave", []) or frozenset()
     contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
     if not contradictions:
         return ContradictionError("the facts of the case cannot all hold together")
@@ -554,7 +611,7 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
     found: list[DecidingSet] = []
     blockers: list[int] = []
     for _ in range(limit):
-        witness = query.g.witness(query.options, list(query.g.base) + [lit if value else -lit] + [-b for b in blockers])
+        witness = _first_completion(query.g, query.options, list(query.g.base) + [lit if value else -lit] + [-b for b in blockers])
         if witness is None:
             break
         chosen = dict(enumerate(witness))

@@ -1,0 +1,179 @@
+"""Side-by-side speed of pyisp, in one process run (`make bench`; see bench/README.md).
+
+Rows, each with median, p95 and the ratio of its median to pyisp's warm query:
+pyisp.query warm (every fact known; from a dict and from the YAML file), with 20 unknown
+facts (three-valued; with depends_on), an explanation on demand, the naive way (a fresh
+clingo Control per query loading policy/ and the case's facts), the solver's floor
+(solving a program already grounded for the case), the pyDatalog translation, and
+`pyisp batch` over 1,000 generated cases with 1 and 2 jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import clingo
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import casegen  # noqa: E402
+
+import pyisp  # noqa: E402
+from pyisp.atoms import case_inputs  # noqa: E402
+from pyisp.case import Case  # noqa: E402
+from pyisp.generate import complete_case  # noqa: E402
+from pyisp.policy import default_policy_dir  # noqa: E402
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
+BATCH = int(os.environ.get("BENCH_BATCH", "1000"))
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def timed(action: Callable[[Any], Any], items: list[Any], repeat: int = REPEAT) -> list[float]:
+    """Milliseconds per call, after untimed warm-up calls (the engine grounds a shape of
+    case on its third query)."""
+    for _ in range(3):
+        for item in items:
+            action(item)
+    times = []
+    for _ in range(repeat):
+        for item in items:
+            start = time.perf_counter()
+            action(item)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def naive(case: Case, main_lp: Path) -> None:
+    """The naive way: a fresh Control, the rule files loaded from disk, the case's facts as text."""
+    inputs = case_inputs(dict(case.data))
+    ctl = clingo.Control(["--warn=none"])
+    ctl.load(str(main_lp))
+    ctl.add("base", [], "".join(f"{fact}.\n" for fact in inputs.facts))
+    ctl.ground([("base", [])])
+    ctl.solve(on_model=lambda m: m.symbols(shown=True))
+
+
+def grounded_for(case: Case, main_lp: Path) -> clingo.Control:
+    ctl = clingo.Control(["--warn=none"])
+    ctl.load(str(main_lp))
+    ctl.add("base", [], "".join(f"{fact}.\n" for fact in case_inputs(dict(case.data)).facts))
+    ctl.ground([("base", [])])
+    return ctl
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"machine: {os.cpu_count()} cores ({cpu or platform.machine()}), Python {platform.python_version()}, "
+            f"clingo {clingo.__version__}, load average {load:.1f} at start")
+
+
+def batch_rows(cases_file: Path, jobs: int) -> tuple[float, int, int]:
+    """Wall seconds, cases and decisions of `pyisp batch` in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "results.jsonl"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pyisp.cli", "batch", str(cases_file), "-o", str(out),
+                        "--jobs", str(jobs)], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        lines = out.read_text(encoding="utf-8").splitlines()
+        decisions = sum(len(json.loads(line)["disclosures"]) for line in lines)
+    return seconds, len(lines), decisions
+
+
+def main() -> int:
+    print(machine())
+    main_lp = default_policy_dir() / "main.lp"
+    rng = random.Random(9)
+    facts = casegen.seed_cases(scenarios=False)
+    known = [Case.from_dict(complete_case(c, rng)) for c in facts]
+    known_dicts = [dict(c.data) for c in known]
+    unknown20 = [Case.from_dict(casegen.with_unknowns(c, 20, rng)) for c in known_dicts]
+    files = sorted((ROOT / "facts").glob("*.y*ml"))
+    print(f"cases: {len(known)} facts/ cases completed (every fact known); the same with about 20 facts left "
+          f"unknown (mean {statistics.mean(len(case_inputs(dict(c.data)).unknowns) for c in unknown20):.1f}); "
+          f"{REPEAT} rounds each after a warm-up\n")
+
+    rows: list[tuple[str, list[float] | None, str]] = []
+    rows.append(("pyisp.query warm, every fact known (dict)", timed(lambda d: pyisp.query(d), known_dicts), ""))
+    rows.append(("pyisp.query warm, from the YAML file", timed(lambda p: pyisp.query(p), files), "facts/ as they are"))
+    rows.append(("20 unknowns, three-valued (depends_on=False)",
+                 timed(lambda c: pyisp.query(c, depends_on=False), unknown20), ""))
+    rows.append(("20 unknowns, with depends_on", timed(lambda c: pyisp.query(c), unknown20, max(3, REPEAT // 4)), ""))
+    try:
+        results = [pyisp.query(c) for c in known]
+        if not hasattr(results[0], "explain"):
+            raise ImportError("no Result.explain")
+
+        def explain(case: Case) -> None:
+            result = pyisp.query(case)
+            result.explain(result.disclosures[0].id)
+
+        base = timed(lambda c: pyisp.query(c), known, max(3, REPEAT // 4))
+        total = timed(explain, known, max(3, REPEAT // 4))
+        rows.append(("explanation on demand (query + explain)", total,
+                     f"explain alone ~{statistics.median(total) - statistics.median(base):.1f} ms"))
+    except ImportError as exc:
+        rows.append(("explanation on demand", None, f"skipped: {exc}"))
+    rows.append(("naive: fresh Control, load policy/ + facts", timed(lambda c: naive(c, main_lp), known,
+                                                                     max(3, REPEAT // 4)), ""))
+    controls = [grounded_for(c, main_lp) for c in known]
+    rows.append(("solver floor: solve a program grounded for the case",
+                 timed(lambda ctl: ctl.solve(on_model=lambda m: m.symbols(shown=True)), controls), ""))
+    try:
+        from pyisp.datalog.evaluate import DatalogEngine
+        from pyisp.datalog.translate import translate
+        from pyisp.service import engine_for
+
+        datalog = DatalogEngine(translate(engine_for(None).policy))
+        facts_of = [list(case_inputs(d).facts) for d in known_dicts]
+        rows.append(("pyDatalog translation (pyisp/datalog)", timed(datalog.answer, facts_of, max(2, REPEAT // 10)),
+                     "all known"))
+    except Exception as exc:  # noqa: BLE001 - pyDatalog missing or another engineer's module absent
+        rows.append(("pyDatalog translation", None, f"skipped: {type(exc).__name__}: {exc}"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cases_file = Path(tmp) / "cases.jsonl"
+        casegen.write_jsonl(cases_file, BATCH, seed=11)
+        for jobs in (1, 2):
+            seconds, count, decisions = batch_rows(cases_file, jobs)
+            per = seconds * 1000 / max(1, count)
+            rows.append((f"pyisp batch {BATCH:,} generated cases, --jobs {jobs}", [per],
+                         f"{count / seconds:,.0f} cases/s, {decisions / seconds:,.0f} decisions/s (wall, with start-up)"))
+
+    reference = statistics.median(rows[0][1] or [1.0])
+    print(f"{'':<52}{'median':>9}{'p95':>9}{'ratio':>8}")
+    for name, times, note in rows:
+        if times is None:
+            print(f"{name:<52}{'-':>9}{'-':>9}{'-':>8}  {note}")
+            continue
+        median = statistics.median(times)
+        print(f"{name:<52}{median:>7.2f}ms{_p95(times):>7.2f}ms{median / reference:>7.1f}x  {note}")
+    print("\nratio: median over the median of pyisp.query warm (first row); batch rows: wall time per case")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
