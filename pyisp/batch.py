@@ -24,7 +24,7 @@ from .case import Case, parse_document
 from .errors import CaseError, PyispError
 from .result import Result
 
-WINDOW = 512  # cases handed to the workers at a time: bounds memory whatever the input size
+WINDOW = 64  # cases per job handed out at a time, then written and flushed: bounds memory and what a kill loses
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 

@@ -247,9 +247,10 @@ class _Grounding:
         result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
         return frozenset(last[-1]) if result.satisfiable and last else None
 
-    def satisfiable(self, assumptions: Sequence[int]) -> bool:
+    def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
+        """None when the assumptions can hold together; else a subset of them that cannot."""
         self.configure("auto", 1)
-        return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
+        return _core(self.ctl, assumptions)
 
     def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
@@ -359,8 +360,9 @@ class _Run:
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         return self.literal(symbol)
 
-    def satisfiable(self, assumptions: Sequence[int]) -> bool:
-        return bool(self.ctl.solve(assumptions=list(assumptions)).satisfiable)
+    def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
+        """None when the assumptions can hold together; else a subset of them that cannot."""
+        return _core(self.ctl, assumptions)
 
     def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
@@ -564,6 +566,14 @@ class Engine:
         return Answer(certain, possible, deciding, unknowns)
 
 
+def _core(ctl: clingo.Control, assumptions: Sequence[int]) -> frozenset[int] | None:
+    cores: list[Sequence[int]] = []
+    result = ctl.solve(assumptions=list(assumptions), on_core=cores.append)
+    if result.satisfiable:
+        return None
+    return frozenset(cores[0]) if cores else frozenset(assumptions)
+
+
 def _key(symbol: clingo.Symbol, slots: Mapping[str, str]) -> Key:
     args: list[Any] = [symbol.name]
     for arg in symbol.arguments:
@@ -598,11 +608,13 @@ def _contradiction(solver: Any) -> ContradictionError:
     return ContradictionError(f"contradicts the other facts of the case ({reason})", where=path)
 
 
-def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> bool:
+def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> frozenset[int] | None:
+    """Whether the chosen values force `lit` to `value`: then the core, the assumptions
+    that are enough for it (a subset, from the solver), else None."""
     assumptions = list(query.g.base) + [-lit if value else lit]
     for index, option_value in chosen.items():
         assumptions += next(lits for v, lits in query.options[index] if v == option_value)
-    return not query.g.satisfiable(assumptions)
+    return query.g.core(assumptions)
 
 
 def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[DecidingSet]:
@@ -611,19 +623,25 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
     found: list[DecidingSet] = []
     blockers: list[int] = []
     for _ in range(limit):
-        witness = _first_completion(query.g, query.options, list(query.g.base) + [lit if value else -lit] + [-b for b in blockers])
+        witness = _first_completion(query.g, query.options, list(query.g.base) + [lit if value else -lit]
+                                    + [-b for b in blockers])
         if witness is None:
             break
         chosen = dict(enumerate(witness))
+        core: frozenset[int] | None = None
         for index in list(chosen):
+            if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
+                del chosen[index]  # the last core holds without it: still forced, no need to ask
+                continue
             trial = {k: v for k, v in chosen.items() if k != index}
-            if _forces(query, trial, lit, value):
-                chosen = trial
+            found_core = _forces(query, trial, lit, value)
+            if found_core is not None:
+                chosen, core = trial, found_core
         conditions = []
         alternatives: list[list[Any]] = []
         for index, option_value in chosen.items():
             works = [v for v, _ in query.options[index]
-                     if v == option_value or _forces(query, {**chosen, index: v}, lit, value)]
+                     if v == option_value or _forces(query, {**chosen, index: v}, lit, value) is not None]
             conditions.append((query.unknowns[index], tuple(works)))
             alternatives.append(works)
         found.append(DecidingSet(value, tuple(conditions)))
