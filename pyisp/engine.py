@@ -483,16 +483,12 @@ class Engine:
         if self._fresh(counts):
             return self._answer_fresh(inputs, decide or (), max_sets)
         grounding = self.grounding(counts)
-
-        def literal(symbol: clingo.Symbol) -> int:
-            key = _key(symbol, slots)
-            if key not in grounding.literal:
-                raise PolicyError(f"{symbol} is not an input atom of the case format")
-            return grounding.literal[key]
-
-        facts = [literal(s) for s in inputs.facts]
-        unknowns = tuple(Unknown(u.path, tuple((v, tuple((literal(s), t) for s, t in lits)) for v, lits in u.options),
-                                 u.description) for u in inputs.unknowns)
+        try:
+            facts = [grounding.literal[_key(s, slots)] for s in inputs.facts]
+            unknowns = tuple(Unknown(u.path, tuple((v, tuple((grounding.literal[_key(s, slots)], t) for s, t in lits))
+                                                   for v, lits in u.options), u.description) for u in inputs.unknowns)
+        except KeyError:  # an atom outside the case format (a fact added beside the case's)
+            return self._answer_fresh(inputs, decide or (), max_sets)
         names = {v: k for k, v in slots.items()}
         to_slots = {clingo.String(k): clingo.String(v) for k, v in slots.items()}
         decide_slots = {_rename(s, to_slots): s for s in decide or ()}
