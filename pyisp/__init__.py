@@ -20,6 +20,7 @@ from .case import Case
 from .errors import CaseError, ContradictionError, PolicyError, PyispError
 from .explain import Explanation
 from .result import Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Result
+from .reading import Reading, ReadingError
 from .schema import json_schema
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
     "Explanation",
     "query_many",
+    "readings", "Reading", "ReadingError",
 ]
 __version__ = "0.1.0"
 
@@ -39,16 +41,17 @@ def load_policy(directory: str | Path | None = None) -> "Any":
 
 
 def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
-          depends_on: bool = True) -> Result:
+          depends_on: bool = True, readings: Mapping[str, str] | None = None) -> Result:
     """Answer a case: a Case, a dict in the case format, or the path of a YAML/JSON file.
 
     Raises CaseError (with the field path) for a malformed or contradictory case and
     PolicyError for a broken rule file. `depends_on=False` skips the search for the
-    unknowns that would decide an undetermined answer.
+    unknowns that would decide an undetermined answer. `readings` chooses another
+    alternative of named readings (`{"share_3_4_1": "justification"}`; see `readings()`).
     """
     from .service import answer_case
 
-    return answer_case(case, policy=policy, depends_on=depends_on)
+    return answer_case(case, policy=policy, depends_on=depends_on, readings=readings)
 
 
 def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy: str | Path | None = None,
@@ -59,3 +62,11 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
     from .batch import query_many as _query_many
 
     return _query_many(cases, policy=policy, depends_on=depends_on, jobs=jobs, strict=strict)
+
+
+def readings(policy: str | Path | None = None) -> "tuple[Reading, ...]":
+    """The readings the policy names where the guidance is ambiguous, with alternatives and defaults."""
+    from .reading import readings as _readings
+    from .service import engine_for
+
+    return _readings(engine_for(policy).policy)

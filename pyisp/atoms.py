@@ -94,7 +94,7 @@ class _Collector:
 
     def walk(self, value: dict[str, Any], spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
         if spec.get("x-entity"):
-            ctx = {**ctx, "id": value["id"]}
+            ctx = {**ctx, "id": value["id"], "entity": value}
         make = self.make
         if "x-atom" in spec and spec.get("type") == "object":
             self.facts.append(make(spec["x-atom"], ctx, None, None))
@@ -110,19 +110,24 @@ class _Collector:
             if key in replaced_by and value.get(replaced_by[key]) is not None:
                 continue  # replaced by its alternative form
             kind = sub.get("type")
+            here_ctx = ctx
+            if "x-when" in sub:
+                here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(sub["x-when"], ctx.get("entity") or {})}
             if kind == "object":
-                self.walk(item or {}, sub, here, ctx)
+                self.walk(item or {}, sub, here, here_ctx)
             elif kind == "array" and sub["items"].get("type") == "object":
                 for i, entry in enumerate(item or []):
-                    self.walk(entry, sub["items"], f"{here}[{i}]", ctx)
+                    self.walk(entry, sub["items"], f"{here}[{i}]", here_ctx)
             elif "x-atom" in sub:
-                self.leaf(item, sub, here, ctx)
+                self.leaf(item, sub, here, here_ctx)
 
     def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
         template = spec["x-atom"]
         make = self.make
         kind = spec.get("type")
         description = spec.get("description", "")
+        if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
+            return  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
         if kind == "array":
             items = spec["items"]
             if value is not None:
@@ -160,6 +165,18 @@ class _Collector:
 
     def _refs(self, spec: dict[str, Any]) -> list[str]:
         return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
+
+
+def applies(gates: list[dict[str, Any]], entity: dict[str, Any]) -> bool:
+    """An ``x-when`` gate: does this part of the case format apply to the entity? Open when
+    any gate's field has one of its values, or is unstated and the gate says ``unstated: open``."""
+    for gate in gates:
+        value: Any = entity
+        for key in gate["path"].split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value in gate["in"] or (value is None and gate.get("unstated") == "open"):
+            return True
+    return False
 
 
 def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:

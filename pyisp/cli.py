@@ -10,15 +10,19 @@ from typing import Any, Callable, Optional
 import typer
 
 from . import query as _query
+from . import readings as _readings
 from .case import dumps_json
 from .errors import PyispError
-from .render import result_text
+from .reading import parse_choices
+from .render import readings_text, result_text
 from .schema import json_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Information sharing in child protection (London CPP chapter 3) as executable rules.")
 
 PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory instead of the shipped ones.")
+ReadingOption = typer.Option(None, "--reading", metavar="NAME=VALUE",
+                             help="Take another alternative of a named reading (repeatable; see `pyisp readings`).")
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -33,9 +37,11 @@ def _run(action: Callable[[], Any]) -> Any:
 def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           json_output: bool = typer.Option(False, "--json", help="Print the full result as stable JSON."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
-          policy: Optional[Path] = PolicyOption) -> None:
+          policy: Optional[Path] = PolicyOption,
+          reading: Optional[list[str]] = ReadingOption) -> None:
     """Answer a case: for each proposed disclosure, the verdict and why."""
-    result = _run(lambda: _query(case, policy=policy, depends_on=not no_depends))
+    result = _run(lambda: _query(case, policy=policy, depends_on=not no_depends,
+                                 readings=parse_choices(reading)))
     typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
 
 
@@ -181,6 +187,41 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
 
     report = _run(lambda: run(policy, scenarios or [Path("scenarios")], people, workers, limit))
     typer.echo(report_text(report))
+
+
+@app.command()
+def readings(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
+             policy: Optional[Path] = PolicyOption) -> None:
+    """List the readings: where the guidance is ambiguous, the alternatives and the one taken by default."""
+    found = _run(lambda: _readings(policy))
+    typer.echo(dumps_json([r.to_dict() for r in found]) if json_output else readings_text(found), nl=json_output)
+
+
+@app.command()
+def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
+           json_output: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+           policy: Optional[Path] = PolicyOption,
+           reading: Optional[list[str]] = ReadingOption) -> None:
+    """The record each decision needs: items filled from the case and the rules, and those still to supply."""
+    from .record import record_text
+
+    result = _run(lambda: _query(case, policy=policy, depends_on=False, readings=parse_choices(reading)))
+    typer.echo(dumps_json(result.record.to_dict()) if json_output else record_text(result.record), nl=json_output)
+
+
+@app.command()
+def trace(fmt: str = typer.Option("text", "--format", help="text, markdown or json."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """The traceability matrix: each paragraph of chapter 3 with the rules that encode it, or why it is context."""
+    from .service import engine_for
+    from .trace import trace as _trace, trace_json, trace_markdown, trace_text
+
+    renderers = {"text": trace_text, "markdown": trace_markdown, "json": trace_json}
+    if fmt not in renderers:
+        typer.echo(f"error: --format: '{fmt}' is not one of text, markdown, json", err=True)
+        raise typer.Exit(2)
+    rows = _run(lambda: _trace(engine_for(policy).policy))
+    typer.echo(renderers[fmt](rows), nl=fmt == "json")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import copy
 import random
 from typing import Any
 
+from .atoms import applies
 from .errors import CaseError
 from .schema import CASE, validate
 
@@ -83,8 +84,10 @@ class _Filler:
                 self.ids[key] = [entry["id"] for entry in doc.get(key) or []]
         return self.object(doc, CASE)
 
-    def object(self, value: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    def object(self, value: dict[str, Any], spec: dict[str, Any], entity: dict[str, Any] | None = None) -> dict[str, Any]:
         props = spec["properties"]
+        if spec.get("x-entity"):
+            entity = value
         skip = set()
         for alt, sub in props.items():
             base = sub.get("x-instead")
@@ -101,17 +104,20 @@ class _Filler:
                 continue
             if value.get(key) is None and not self.fresh and _entity_list(sub):
                 continue  # a list of entities the case does not have stays empty
-            value[key] = self.value(value.get(key), sub)
+            if value.get(key) is None and not self.fresh and (
+                    sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
+                continue  # not an unknown of the case (atoms.py): a completion leaves it out too
+            value[key] = self.value(value.get(key), sub, entity)
         return value
 
-    def value(self, current: Any, spec: dict[str, Any]) -> Any:
+    def value(self, current: Any, spec: dict[str, Any], entity: dict[str, Any] | None = None) -> Any:
         kind = spec.get("type")
         if kind == "object":
-            return self.object(current if current is not None else {}, spec)
+            return self.object(current if current is not None else {}, spec, entity)
         if kind == "array":
             items = spec["items"]
             if items.get("type") == "object":
-                return [self.object(entry, items) for entry in current or []]
+                return [self.object(entry, items, entity) for entry in current or []]
             if current is not None:
                 return current
             options = list(items.get("enum") or self.refs(items))

@@ -22,11 +22,12 @@ from typing import Any, Callable, Iterator, Sequence
 import clingo
 from clingo import ast
 
-from .atoms import case_inputs
+from .atoms import Inputs, case_inputs
 from .domain import Bounds
 from .engine import Engine
 from .errors import PyispError
 from .policy import OUTPUT_FILE, Policy, Rule
+from .reading import reading_facts
 from .result import build_result
 from .solving import ground
 
@@ -219,7 +220,9 @@ class Checks:
         data = dict(scenario.case.data)
         ids = [d["id"] for d in data["disclosures"]]
         decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]
-        answer = engine.answer(case_inputs(data), decide if scenario.needs_depends_on else None)
+        inputs = case_inputs(data)
+        chosen = reading_facts(self.policy, dict(getattr(scenario, "readings", ())))  # the scenario's readings
+        answer = engine.answer(Inputs(inputs.facts + chosen, inputs.unknowns), decide if scenario.needs_depends_on else None)
         result = build_result(scenario.case.id, scenario.case.title, ids, answer, self.policy)
         for expectation in scenario.expectations:
             if not all(c.passed for c in compare(expectation, result.disclosure(expectation.disclosure), self.policy)):

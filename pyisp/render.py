@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .reading import Reading
 from .result import Conclusion, Result
 
 
@@ -27,3 +28,17 @@ def result_text(result: Result) -> str:
     if result.unknowns:
         lines.append(f"{len(result.unknowns)} fact(s) not stated, treated as unknown: " + ", ".join(result.unknowns))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def readings_text(found: tuple[Reading, ...]) -> str:
+    """Each reading: name, paragraphs, question, and its alternatives with the default marked."""
+    lines = []
+    for reading in found:
+        lines.append(f"{reading.name}  ({', '.join(reading.paragraphs)})")
+        lines.append(f"  {reading.question}")
+        for value, text in reading.options:
+            mark = "*" if value == reading.default else " "
+            lines.append(f"  {mark} {value}: {text}")
+        lines.append("")
+    lines.append("* the default; choose another with --reading NAME=VALUE")
+    return "\n".join(lines) + "\n"

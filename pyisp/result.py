@@ -132,6 +132,7 @@ class Result:
     case: Any = field(default=None, repr=False, compare=False)    # the Case, kept for explain()
     policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
     inputs: Any = field(default=None, repr=False, compare=False)  # the exact input atoms it was answered on
+    record: Any = field(default=None, repr=False, compare=False)  # the Record of its decisions (pyisp/record.py)
 
     def disclosure(self, disclosure_id: str) -> Disclosure:
         for item in self.disclosures:

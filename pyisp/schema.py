@@ -13,6 +13,15 @@ JSON Schema with three extension keywords read by pyisp/atoms.py:
 ``x-ref-extra`` values a reference may take besides ids, which state no atom;
 ``x-instead``   a field that, when present, replaces another one (criteria instead
                 of the overall judgement of understanding).
+``x-unstated``  ``none``: the field states a choice the professional proposes (the
+                channel of a disclosure), not a fact about the world; left out, no
+                choice is proposed and no atom holds (it is not an unknown).
+``x-record``    a text item of the record (pyisp record); not an input of the rules.
+``x-when``      the part applies only to some disclosures (police_request to the
+                police's answers, fax precautions to a fax): a list of gates
+                ``{"path": "from.agency", "in": [...], "unstated": "open"}``, any of
+                which opens it. Where it does not apply, a field left out is not an
+                unknown (the rules never read it there); a field stated still counts.
 """
 
 from __future__ import annotations
@@ -53,6 +62,8 @@ SEEKING_HARMS = {
     "put_adult_at_risk": "seeking consent would place an adult at risk of serious harm",
     "prejudice_crime_inquiry": "seeking consent would prejudice the prevention or detection of a serious crime",
     "cause_unjustified_delay": "seeking consent would lead to unjustified delay in enquiries about significant harm",
+    "prejudice_other_crime_inquiry": "seeking consent would prejudice the prevention, detection or prosecution of a "
+                                     "crime that is not a serious crime (3.3.5; see the reading crime_3_3_5)",
 }
 TOLD = {
     "why": "why the information needs to be shared",
@@ -134,13 +145,16 @@ INFORMATION = _obj({
     "widely_known": _bool("The information is widely known (3.3.3).", "widely_known", "$id"),
     "given_expecting_sharing": _bool("Whoever gave it understood it would be shared with others (3.3.2-3.3.4).",
                                      "given_expecting_sharing", "$id"),
-    "relationship": _enum(["formal", "informal_asked", "assumed", "public_body", "none"],
+    "relationship": _enum(["formal", "informal_asked", "assumed", "public_body", "police", "none"],
                           "The relationship in which it was given (3.5.6-3.5.7): formal (doctor-patient, "
                           "counsellor-client), informal_asked (informal, but asked to keep it confidential), "
                           "assumed (the person assumed confidentiality), public_body (records a public body holds "
-                          "for its functions), or none.", "relationship", "$id", "$value"),
+                          "for its functions), police (supplied by the police on the conditions of 3.6.12), or none.", "relationship", "$id", "$value"),
     "obtained_under_limiting_power": _bool("Obtained under a statutory power or duty that limits its use (3.5.4).",
                                            "obtained_under_limiting_power", "$id"),
+    "of_direct_relevance": {**_bool("It is about an adult of direct relevance to child protection, such as one who "
+                                    "may pose a risk to a child (3.6.3); left out, no finding is made.",
+                                    "of_direct_relevance", "$id"), "x-unstated": "none"},
 }, required=["id", "about"], description="A piece of information that a disclosure may carry.",
     **{"x-entity": True, "x-atom": ["information", "$id"]})
 
@@ -182,6 +196,135 @@ CONSENT = _obj({
 }, required=["person"], description="Asking someone for consent, and their answer.",
     **{"x-entity": True, "x-atom": ["consent", "$id"]})
 
+POLICE_CATEGORIES = {
+    "s47_referral": "a child protection referral about a s47 enquiry (e.g. a strategy discussion)",
+    "risk_management_meeting": "an inter-agency risk management meeting set up under legislation",
+    "initial_or_core_assessment": "an initial or core assessment by children's social care towards a s47 decision",
+    "child_in_need_assessment": "a s17 child in need assessment by children's social care",
+    "child_protection_plan": "a child who is the subject of a child protection plan",
+    "emergency_placement": "an emergency placement of a child with a family member or friend",
+    "none": "none of the six categories",
+}
+POLICE_REQUEST = _obj({
+    "category": _enum(list(POLICE_CATEGORIES), "The category of request (3.6.9): " + "; ".join(
+        f"{key}: {text}" for key, text in POLICE_CATEGORIES.items()) + ".", "police_request_category", "$id", "$value"),
+    "meeting_under": _enum(["criminal_justice_act_2000", "sex_offenders_act_1997", "criminal_justice_act_2003",
+                            "sexual_offences_act_2003", "other"],
+                           "For a risk management meeting: the Act it was set up under (3.6.9; reading police_category_2).",
+                           "risk_meeting_under", "$id", "$value"),
+    "written_consent_obtained": _bool("For a child in need assessment: written consent from the subject(s) has been "
+                                      "obtained (3.6.9).", "subject_written_consent", "$id"),
+    "safeguarding_overrides_confidence": _bool("For a child in need assessment: the professional's judgement that the "
+                                               "need to safeguard a child overrides the duty of confidence (3.6.9).",
+                                               "safeguarding_overrides_confidence", "$id"),
+    "necessary_consents_obtained": _bool("For an emergency placement: the necessary consents have been obtained (3.6.9).",
+                                         "placement_consents_obtained", "$id"),
+    "category_in_doubt": _bool("The police officer is in doubt whether the request falls in a category (3.6.11).",
+                               "police_category_in_doubt", "$id"),
+    "s47_enquiry": _bool("The request is made within a s47 enquiry (3.6.13-3.6.14).", "in_s47_enquiry", "$id"),
+    "criminal_investigation": _bool("The request is made within a criminal investigation (3.6.13).",
+                                    "in_criminal_investigation", "$id"),
+}, description="For a disclosure by the police: the request it answers (3.6.9-3.6.14).",
+    **{"x-when": [{"path": "from.agency", "in": ["police"]}]})
+
+CHANNELS = ["phone", "in_person", "fax", "email_internet", "secure_electronic", "post"]
+PHONE = [{"path": "channel", "in": ["phone"]}]
+FAX = [{"path": "channel", "in": ["fax"]}]
+EMAIL = [{"path": "channel", "in": ["email_internet", "secure_electronic"]}]
+HEALTH_ROLES = ["doctor", "gp", "nurse", "health_visitor", "midwife", "school_nurse", "other_health_professional"]
+EDUCATION_ROLES = ["teacher", "school_staff", "school_nurse", "education_officer"]
+
+
+def _gate(gates: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any]:
+    """A field that applies only where the gates say (``x-when``); elsewhere unstated means nothing to choose."""
+    return {**spec, "x-when": gates}
+
+
+def _phone(description: str, *atom: str) -> dict[str, Any]:
+    return _gate(PHONE, _bool(description, *atom))
+
+
+def _fax(description: str, *atom: str) -> dict[str, Any]:
+    return _gate(FAX, _bool(description, *atom))
+
+
+def _email(description: str, *atom: str) -> dict[str, Any]:
+    return _gate(EMAIL, _bool(description, *atom))
+
+
+TRANSFER = _obj({
+    "incoming_call": _phone("The request came as a telephone call received from a professional (3.7.4).",
+                           "request_by_incoming_call", "$id"),
+    "caller": _gate(PHONE, _enum(["personally_known", "known_contact", "not_known"],
+                    "Whether the caller is already known: personally (voice and role), as a contact the agency has "
+                    "dealt with before, or not at all (3.7.4; reading caller_known).", "caller_status", "$id", "$value")),
+    "verified_by_call_back": _phone("The caller was verified by calling their agency back (3.7.4).",
+                                   "caller_verified_by_call_back", "$id"),
+    "secure_system_available": _fax("A secure electronic system reaches the recipient (3.7.6, 3.7.8).",
+                                     "secure_system_available", "$id"),
+    "fax_judged_unavoidable": _fax("The professional judges sending by fax unavoidable (3.7.6; reading fax_unavoidable).",
+                                    "fax_judged_unavoidable", "$id"),
+    "fax_number_checked": _fax("The fax number was checked very carefully (3.7.6).", "fax_number_checked", "$id"),
+    "fax_number_checked_by_colleague": _fax("A colleague checked the fax number (3.7.6).",
+                                             "fax_number_checked_by_colleague", "$id"),
+    "security_reassurance_recorded": _fax("The receiving agency's reassurance about secure handling was given and "
+                                           "recorded (3.7.6).", "security_reassurance_recorded", "$id"),
+    "cover_sheet": _fax("The fax has a cover sheet with a confidentiality statement (3.7.7).", "fax_cover_sheet", "$id"),
+    "safe_haven_fax": _fax("The fax goes to a safe-haven fax machine (3.7.7).", "safe_haven_fax", "$id"),
+    "recipient_standing_by": _fax("The recipient stands by the machine and confirms receipt (3.7.7).",
+                                   "recipient_standing_by", "$id"),
+    "confidentiality_warning": _email("The e-mail carries a confidentiality warning (3.7.8).",
+                                     "email_confidentiality_warning", "$id"),
+}, description="How the information would travel, and the precautions taken (3.7.4-3.7.8).")
+
+HEALTH = _obj({
+    "disclosure_in_best_interests": _bool("The doctor's judgement: the disclosure is in the patient's best interests "
+                                          "(3.6.4).", "disclosure_in_patient_best_interests", "$id"),
+    "nondisclosure_risks_death_or_serious_harm": _bool("The doctor's judgement: not disclosing may expose the patient "
+                                                       "or others to risk of death or serious harm (3.6.2).",
+                                                       "nondisclosure_risks_serious_harm", "$id"),
+    "in_doubt": _bool("The health professional is in doubt about sharing (3.6.8).", "health_professional_in_doubt", "$id"),
+}, description="For a doctor or other health professional: the judgements their professional guidance turns on "
+               "(3.6.1-3.6.8). The patient is the child of the case.",
+    **{"x-when": [{"path": "from.role", "in": HEALTH_ROLES, "unstated": "open"}]})
+
+EDUCATION = _obj({
+    "requested_by_childrens_social_care": _bool("Children's social care asked the education authority for help "
+                                                "(3.6.16).", "requested_by_childrens_social_care", "$id"),
+    "prejudicial_to_own_functions": _bool("Helping would prejudice the education authority's own functions (3.6.16).",
+                                          "prejudicial_to_own_functions", "$id"),
+    "relevant_to_child_protection": _bool("The information may be relevant to child protection (3.6.17).",
+                                          "relevant_to_child_protection", "$id"),
+}, description="Facts that the duties of education professionals turn on (3.6.15-3.6.17).",
+    **{"x-when": [{"path": "from.agency", "in": ["school", "local_education_authority"]},
+                  {"path": "from.role", "in": EDUCATION_ROLES, "unstated": "open"}]})
+
+RECORD_ITEMS = {
+    "context": "the context in which the information was shared (3.3.9)",
+    "risk_level": "the perceived level of risk of harm at the time (3.3.9, 3.7.1)",
+    "data_requested": "the information requested (3.3.9)",
+    "requested_by": "who made the request (3.7.9)",
+    "reason_for_request": "the reason for the request (3.7.1, 3.7.9)",
+    "data_shared": "the information shared (3.3.9, 3.5.21)",
+    "reasons": "the reasons for the decision (3.5.21)",
+    "reasons_without_consent": "the reasons for going ahead without consent (3.3.29, 3.7.3, 3.7.9)",
+    "consent_basis": "the basis on which consent was obtained, where not in writing (3.3.12, 3.7.9)",
+    "reason_not_informed": "the reasons the subject was not informed, at the time or afterwards (3.7.5)",
+    "written_consent_filed": "where the written consent is filed with the record (3.7.9)",
+    "security_reassurance": "the receiving agency's reassurance about handling a fax securely (3.7.6)",
+    "date": "the date of the record (quote it in YAML: '2026-11-25') (3.7.1, 3.7.9)",
+    "recorded_by": "who made the record (3.7.9)",
+}
+RECORD = _obj({
+    **{key: {"type": "string", "description": text.capitalize() + ".", "x-record": True}
+       for key, text in RECORD_ITEMS.items()},
+    "nature": {"type": "string", "enum": ["fact", "opinion", "hypothesis", "mixture"], "x-record": True,
+               "description": "Whether the information is fact, opinion, hypothesis or a mixture (3.7.9)."},
+    "subject_informed": _bool("The child or parent was told of the transfer afterwards (3.7.3).",
+                              "subject_informed", "$id"),
+}, description="What the professional has recorded or will record (3.3.9, 3.5.21, 3.7.1-3.7.9). Text items are "
+               "laid out in the record (pyisp record); they are not facts the rules test.")
+
 PARTY_ENDPOINT = {
     "agency": _enum(AGENCIES, "The agency.", ),
     "role": _enum(ROLES, "The professional's role."),
@@ -217,6 +360,23 @@ DISCLOSURE = _obj({
                                                 "it, despite a refusal (3.3.20).",
                                                 "best_interests_require_sharing", "$id"),
     }, description="The professional's judgements about this disclosure."),
+    "requested": _bool("The disclosure answers a request for information (3.3.9, 3.7.1, 3.7.9).", "requested", "$id"),
+    "police_request": POLICE_REQUEST,
+    "police_permission": _bool("The police gave express permission to pass on the information they supplied (3.6.12).",
+                               "police_permission", "$id"),
+    "urgent": _gate([{"path": "from.agency", "in": ["police"]}, *FAX],
+                    _bool("The matter is urgent (3.6.14, 3.7.6).", "urgent", "$id")),
+    "channel": {**_enum(CHANNELS, "How the information would be sent, if the proposal says (3.5.20, 3.7.4-3.7.8); "
+                        "left out, the rules say which channels to avoid.", "channel", "$id", "$value"),
+                "x-unstated": "none"},
+    "transfer": TRANSFER,
+    "health": HEALTH,
+    "education": EDUCATION,
+    "informing_would_put_child_at_risk": {**_bool("Telling the child or parent about the sharing would put the child "
+                                                  "at risk of harm (3.5.19, 3.5.20); left out, the obligation to tell "
+                                                  "them stands, with this exception.",
+                                                  "informing_puts_child_at_risk", "$id"), "x-unstated": "none"},
+    "record": RECORD,
 }, required=["id", "from", "to", "information"], description="A proposed disclosure of information.",
     **{"x-entity": True, "x-atom": ["disclosure", "$id"]})
 

@@ -11,9 +11,12 @@ from typing import Any, Mapping
 
 import clingo
 
+from .atoms import Inputs, case_inputs
 from .case import Case, as_case
 from .engine import Engine
 from .policy import Policy
+from .reading import reading_facts
+from .record import build_record
 from .result import Result, build_result
 
 
@@ -36,17 +39,26 @@ def engine_for(directory: str | Path | None = None) -> Engine:
 
 
 def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
-                depends_on: bool = True) -> Result:
-    """Validate, solve and read one case."""
+                depends_on: bool = True, readings: Mapping[str, str] | None = None) -> Result:
+    """Validate, solve and read one case (under the chosen readings, as extra facts)."""
     the_case = as_case(case)
     engine = engine_for(policy)
     data = dict(the_case.data)
     ids = [d["id"] for d in data["disclosures"]]
+    chosen = reading_facts(engine.policy, readings)
+    extra: dict[str, Any] = {}
+    if chosen:  # facts beside the case's: answered in a fresh grounding, atoms name the ids
+        inputs = case_inputs(data)
+        inputs = Inputs(inputs.facts + chosen, inputs.unknowns)
+        ids_decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]
+        answer, names = engine.answer(inputs, ids_decide if depends_on else None), {}
+        extra["inputs"] = inputs  # explain() must see the reading facts too
+    else:
+        def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
+            return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
 
-    def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
-        return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
-
-    answer, names = engine.answer_case(data, decide if depends_on else None)
+        answer, names = engine.answer_case(data, decide if depends_on else None)
     result = build_result(the_case.id, the_case.title, ids, answer, engine.policy, names)
-    return replace(result, case=the_case, policy=engine.policy)  # kept for Result.explain
-    # (no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
+    record = build_record(data, result, answer, engine.policy, names)
+    return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
+    # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
