@@ -16,7 +16,7 @@ import clingo
 
 from .engine import Answer
 from .policy import Policy
-from .result import DEPENDS, YES, Result
+from .result import DEPENDS, YES, Result, symbol_text
 
 ITEM = "record_item"
 _SLOT = re.compile(r"#[A-Za-z_]+\.\d+")  # a slot name in an atom (pyisp/engine.py)
@@ -43,14 +43,6 @@ LABELS = {
     "written_consent_filed": "Written consent filed with the record",
     "security_reassurance": "Recipient's reassurance about secure handling (fax)",
 }
-
-
-def _text(symbol: clingo.Symbol) -> str:
-    if symbol.type == clingo.SymbolType.String:
-        return symbol.string
-    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
-        return f"{symbol.name}({', '.join(_text(a) for a in symbol.arguments)})"
-    return str(symbol)
 
 
 @dataclass(frozen=True)
@@ -123,7 +115,7 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
     slots = {ident: slot for slot, ident in (names or {}).items()}
 
     def _named(symbol: clingo.Symbol) -> str:
-        text = _text(symbol)
+        text = symbol_text(symbol)
         return _SLOT.sub(lambda m: (names or {}).get(m.group(), m.group()), text) if names else text
 
     records = []

@@ -22,11 +22,12 @@ YES, NO, DEPENDS = "yes", "no", "depends"
 VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
 
 
-def _text(symbol: clingo.Symbol) -> str:
+def symbol_text(symbol: clingo.Symbol) -> str:
+    """A symbol as people read it: strings without quotes, terms as name(args)."""
     if symbol.type == clingo.SymbolType.String:
         return symbol.string
     if symbol.type == clingo.SymbolType.Function and symbol.arguments:
-        return f"{symbol.name}({', '.join(_text(a) for a in symbol.arguments)})"
+        return f"{symbol.name}({', '.join(symbol_text(a) for a in symbol.arguments)})"
     return str(symbol)
 
 
@@ -186,9 +187,9 @@ def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | Non
         parsed = None
         if symbol.name in ("finding", "obligation") and len(symbol.arguments) == 2:
             ident, term = symbol.arguments
-            args = tuple(_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
-            code = term.name if term.type == clingo.SymbolType.Function else _text(term)
-            parsed = (symbol.name, _text(ident), code, args)
+            args = tuple(symbol_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
+            code = term.name if term.type == clingo.SymbolType.Function else symbol_text(term)
+            parsed = (symbol.name, symbol_text(ident), code, args)
         if len(_PARSED) > 100_000:
             _PARSED.clear()
         _PARSED[symbol] = parsed
