@@ -255,17 +255,7 @@ class _Grounding:
     def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
         self.configure("auto", 1)
-        values: list[Any] = []
-
-        def read(model: clingo.Model) -> None:
-            for choices in options:
-                for value, lits in choices:
-                    if all(model.is_true(lit) for lit in lits):
-                        values.append(value)
-                        break
-
-        result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
-        return values if result.satisfiable else None
+        return _completion_values(self.ctl, options, assumptions)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
@@ -377,17 +367,23 @@ class _Run:
 
     def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in one completion satisfying the assumptions."""
-        values: list[Any] = []
+        return _completion_values(self.ctl, self.options, assumptions)
 
-        def read(model: clingo.Model) -> None:
-            for options in self.options:
-                for value, lits in options:
-                    if all(model.is_true(lit) for lit in lits):
-                        values.append(value)
-                        break
 
-        result = self.ctl.solve(assumptions=list(assumptions), on_model=read)
-        return values if result.satisfiable else None
+def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[int]]]],
+                       assumptions: Sequence[int]) -> list[Any] | None:
+    """Solve once under the assumptions; the value each unknown takes in the model found."""
+    values: list[Any] = []
+
+    def read(model: clingo.Model) -> None:
+        for choices in options:
+            for value, lits in choices:
+                if all(model.is_true(lit) for lit in lits):
+                    values.append(value)
+                    break
+
+    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    return values if result.satisfiable else None
 
 
 _LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
