@@ -114,6 +114,8 @@ class _Collector:
             if "x-when" in sub:
                 here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(sub["x-when"], ctx.get("entity") or {})}
             if kind == "object":
+                if item is None and sub.get("x-unstated") == "none":
+                    continue  # a part stated only when it applies (a limited understanding): nothing to choose
                 self.walk(item or {}, sub, here, here_ctx)
             elif kind == "array" and sub["items"].get("type") == "object":
                 for i, entry in enumerate(item or []):
@@ -152,7 +154,8 @@ class _Collector:
         if kind == "boolean":
             values: list[Any] = [True, False]
         elif kind == "integer":
-            values = list(range(spec["minimum"], spec["maximum"] + 1))
+            bounds = (ctx.get("entity") or {}).get(spec.get("x-range", ""), None) or {}
+            values = list(range(bounds.get("min", spec["minimum"]), bounds.get("max", spec["maximum"]) + 1))
         elif "enum" in spec:
             values = list(spec["enum"])
         else:

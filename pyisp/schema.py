@@ -31,6 +31,7 @@ import difflib
 from typing import Any
 
 from .errors import CaseError
+from .upgrade import upgrade
 
 AGENCIES = [
     "childrens_social_care", "police", "school", "local_education_authority", "gp_practice",
@@ -70,6 +71,7 @@ TOLD = {
     "who": "who will see the information",
     "purpose": "the purpose it will be put to",
     "implications": "the implications of sharing it",
+    "right_to_object": "that they have the right to object (glossary, implied consent)",
 }
 
 
@@ -106,7 +108,12 @@ CHILD = _obj({
     "id": _id("Identifier of the child, used to refer to them elsewhere in the case."),
     "name": {"type": "string", "description": "Name used in explanations (not used by the rules)."},
     "age": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Age in whole years (3.3.15-3.3.16).",
-            "x-atom": ["age", "$child", "$value"]},
+            "x-atom": ["age", "$child", "$value"], "x-range": "age_range"},
+    "age_range": _obj({"min": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Youngest age."},
+                       "max": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Oldest age."}},
+                      required=["min", "max"],
+                      description="The child's age as a range, when the exact age is not known (a school year "
+                                  "gives one: school_year N is ages N+4 to N+5)."),
     "understanding": _bool("The professional's overall judgement: does the child have sufficient understanding "
                            "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$child", "$yesno"),
     "understanding_criteria": _obj(
@@ -125,6 +132,20 @@ PERSON = _obj({
                                      "parental_responsibility", "$id"),
     "resident_parent": _bool("The child lives with this adult (3.3.19).", "resident_parent", "$id"),
     "at_risk_of_serious_harm": _bool("This adult is at risk of serious harm (3.2.3, 3.4.2).", "adult_at_risk", "$id"),
+    "cannot_be_reached": _bool("This adult cannot be reached in time to be asked for consent (3.3.5).",
+                               "cannot_be_reached", "$id"),
+    "lacks_capacity": _bool("This adult lacks the capacity to give or refuse consent (3.3.5, 3.3.11).",
+                            "lacks_capacity", "$id"),
+    "alleged_abuser": _bool("This adult is suspected of harming the child (3.4.2, 3.5.19).", "alleged_abuser", "$id"),
+    "seeking_consent_would": {**_obj({key: {**_bool(text + " (asking this adult; 3.4.2).", "seeking_consent_of_would",
+                                                    "$id", key), "x-unstated": "none"}
+                                      for key, text in SEEKING_HARMS.items()},
+                                     description="Harm that asking this adult for consent would do (3.4.2); left out, "
+                                     "the case-level seeking_consent_would applies."), "x-unstated": "none"},
+    "informing_would_put_child_at_risk": {**_bool("Telling this adult that the information was shared would put the "
+                                                  "child at risk of harm (3.5.19, 3.5.20); left out, the disclosure's "
+                                                  "own answer applies.", "informing_person_puts_child_at_risk", "$id"),
+                                          "x-unstated": "none"},
 }, required=["id"], description="An adult in the case.", **{"x-entity": True, "x-atom": ["person", "$id"]})
 
 INFORMATION = _obj({
@@ -145,11 +166,24 @@ INFORMATION = _obj({
     "widely_known": _bool("The information is widely known (3.3.3).", "widely_known", "$id"),
     "given_expecting_sharing": _bool("Whoever gave it understood it would be shared with others (3.3.2-3.3.4).",
                                      "given_expecting_sharing", "$id"),
-    "relationship": _enum(["formal", "informal_asked", "assumed", "public_body", "police", "none"],
-                          "The relationship in which it was given (3.5.6-3.5.7): formal (doctor-patient, "
-                          "counsellor-client), informal_asked (informal, but asked to keep it confidential), "
-                          "assumed (the person assumed confidentiality), public_body (records a public body holds "
-                          "for its functions), police (supplied by the police on the conditions of 3.6.12), or none.", "relationship", "$id", "$value"),
+    "relationship": _enum(["formal", "informal_asked", "assumed", "public_body", "none"],
+                          "The kind of relationship in which it was given (3.5.6-3.5.7): formal (doctor-patient, "
+                          "social worker-client, counsellor-client), informal_asked (informal, as teacher and pupil, "
+                          "but asked to keep it confidential), assumed (the person assumed confidentiality without "
+                          "asking), public_body (records a public body holds for its functions), or none.",
+                          "relationship", "$id", "$value"),
+    "supplied_by_police": _bool("The police supplied it, on the conditions of 3.6.12 (who supplied it, apart from "
+                                "the kind of relationship).", "supplied_by_police", "$id"),
+    "shared_on_understanding": _obj({
+        "recipients": {"type": "array", "items": {"type": "string", "enum": AGENCIES}, "uniqueItems": True,
+                       "description": "The agencies it was understood it could go to.", "x-unstated": "none",
+                       "x-atom": ["understood_recipient", "$id", "$item"]},
+        "purposes": {"type": "array", "items": {"type": "string", "enum": PURPOSES}, "uniqueItems": True,
+                     "description": "The purposes it was understood it could be used for.", "x-unstated": "none",
+                     "x-atom": ["understood_purpose", "$id", "$item"]},
+    }, description="It was given on the understanding that it would be shared only with a limited range of people "
+                   "or for limited purposes (3.3.4); left out, no such understanding is stated.",
+        **{"x-unstated": "none", "x-marker": ["given_on_limited_understanding", "$id"]}),
     "obtained_under_limiting_power": _bool("Obtained under a statutory power or duty that limits its use (3.5.4).",
                                            "obtained_under_limiting_power", "$id"),
     "of_direct_relevance": {**_bool("It is about an adult of direct relevance to child protection, such as one who "
@@ -193,6 +227,10 @@ CONSENT = _obj({
                    "x-atom": ["consent_recipient", "$id", "$item"]},
     "significant_change_since": _bool("A significant change since, in the use of the information or the "
                                       "relationship (3.3.22).", "significant_change_since", "$id"),
+    "information": {"type": "array", "items": {"type": "string", "x-ref": ["information"]}, "uniqueItems": True,
+                    "x-unstated": "none", "x-atom": ["consent_information", "$id", "$item"],
+                    "description": "The information the consent (or refusal) is about; left out, all the information "
+                                   "of the disclosures it covers (3.3.11, 3.5.20)."},
 }, required=["person"], description="Asking someone for consent, and their answer.",
     **{"x-entity": True, "x-atom": ["consent", "$id"]})
 
@@ -284,8 +322,11 @@ HEALTH = _obj({
                                                        "or others to risk of death or serious harm (3.6.2).",
                                                        "nondisclosure_risks_serious_harm", "$id"),
     "in_doubt": _bool("The health professional is in doubt about sharing (3.6.8).", "health_professional_in_doubt", "$id"),
+    "patient": {"type": "string", **_PARTY, "x-ref-extra": [OUTSIDE_CASE], "x-atom": ["patient", "$id", "$value"],
+                "description": "Whose doctor or health professional the sender is: the id of the child or an adult of "
+                f"the case who is their patient, or '{OUTSIDE_CASE}' (3.6.2-3.6.4)."},
 }, description="For a doctor or other health professional: the judgements their professional guidance turns on "
-               "(3.6.1-3.6.8). The patient is the child of the case.",
+               "(3.6.1-3.6.8), and whose patient the information concerns.",
     **{"x-when": [{"path": "from.role", "in": HEALTH_ROLES, "unstated": "open"}]})
 
 EDUCATION = _obj({
@@ -359,6 +400,10 @@ DISCLOSURE = _obj({
         "best_interests_require_sharing": _bool("The professional judges that the child's best interests require "
                                                 "it, despite a refusal (3.3.20).",
                                                 "best_interests_require_sharing", "$id"),
+        "legitimate_purpose": {**_bool("For a purpose outside the listed ones ('other'): the professional judges it a "
+                                       "good reason or legitimate purpose within the agency's functions (3.5.2-3.5.4).",
+                                       "purpose_judged_legitimate", "$id"),
+                               "x-when": [{"path": "purpose", "in": ["other"]}]},
     }, description="The professional's judgements about this disclosure."),
     "requested": _bool("The disclosure answers a request for information (3.3.9, 3.7.1, 3.7.9).", "requested", "$id"),
     "police_request": POLICE_REQUEST,
@@ -381,6 +426,11 @@ DISCLOSURE = _obj({
     **{"x-entity": True, "x-atom": ["disclosure", "$id"]})
 
 CASE = _obj({
+    "format": {"type": "integer", "minimum": 1, "maximum": 2,
+               "description": "The version of the case format (2; a document without it is read as format 1 and "
+                              "upgraded, see pyisp upgrade)."},
+    "meta": {"description": "Free metadata (a case-management reference, ...): carried through to the result "
+                            "untouched, never read by the rules. Keys starting with 'x-' are kept the same way."},
     "id": _id("Identifier of the case."),
     "title": {"type": "string", "description": "A sentence saying what the case is."},
     "paragraphs": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs the case illustrates."},
@@ -454,10 +504,12 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
     elif kind == "object":
         props = spec["properties"]
         for key in value:
+            if isinstance(key, str) and key.startswith("x-"):
+                continue  # free metadata, carried through
             if key not in props:
                 raise CaseError(f"unknown field '{key}'{_suggest(str(key), list(props))}", where=_path(path, key))
         for key, item in value.items():
-            if item is None:
+            if item is None or (isinstance(key, str) and key.startswith("x-")):
                 continue  # null is the same as leaving the field out: unknown
             _check(item, props[key], _path(path, key))
             instead = props[key].get("x-instead")
@@ -507,7 +559,7 @@ def validate(data: Any) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
-    case = copy.deepcopy(data)
+    case = upgrade(data)
     for i, consent in enumerate(case.get("consents") or []):
         if isinstance(consent, dict) and "id" not in consent:
             consent["id"] = f"consent-{i + 1}"
@@ -520,6 +572,12 @@ def validate(data: Any) -> dict[str, Any]:
 
 def _check_consistency(case: dict[str, Any]) -> None:
     """Contradictions visible in the shape of the case; contradictions of meaning are found by the rules."""
+    child = case["child"]
+    if child.get("age_range") is not None:
+        if child.get("age") is not None:
+            raise CaseError("give either 'age' or 'age_range' (or 'school_year'), not both", where="child.age_range")
+        if child["age_range"]["min"] > child["age_range"]["max"]:
+            raise CaseError("min is above max", where="child.age_range")
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for i, consent in enumerate(case.get("consents") or []):
         answer = consent.get("answer")

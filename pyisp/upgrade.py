@@ -1,0 +1,73 @@
+"""Case format versions and shorthands: a format-1 document read as format 2, and the
+shorthands a practitioner may use, written out in the format the rules read.
+
+Format 2 (``format: 2``) differs from format 1 in one field: who supplied a piece of
+information is kept apart from the kind of relationship it was given in, so format 1's
+``relationship: police`` becomes ``supplied_by_police: true``. The shorthands (both
+formats): a disclosure to several recipients (``to`` as a list) is one disclosure per
+recipient; ``provided_by: police`` is information the police supplied; a school year
+instead of an age gives the range of ages of that year. Free metadata (``meta`` and keys
+starting with ``x-``) passes through untouched. Nothing here decides anything: each
+change only restates what the document says.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+FORMAT = 2
+
+
+def upgrade(data: Any) -> Any:
+    """The document in format 2 with its shorthands written out (a copy; the input is not changed)."""
+    if not isinstance(data, dict):
+        return data
+    case = copy.deepcopy(data)
+    version = case.get("format", 1)
+    if version == 1:
+        for item in _entries(case, "information"):
+            if item.get("relationship") == "police":
+                del item["relationship"]
+                item.setdefault("supplied_by_police", True)
+        case["format"] = FORMAT
+    for item in _entries(case, "information"):
+        if item.get("provided_by") == "police":
+            del item["provided_by"]
+            item.setdefault("supplied_by_police", True)
+    child = case.get("child")
+    if isinstance(child, dict) and isinstance(child.get("school_year"), int) and not isinstance(child["school_year"], bool):
+        year = child.pop("school_year")
+        child.setdefault("age_range", {"min": max(0, year + 4), "max": min(17, year + 5)})
+    case["disclosures"] = _one_per_recipient(case.get("disclosures"))
+    return case
+
+
+def _entries(case: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = case.get(key)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _one_per_recipient(disclosures: Any) -> Any:
+    """A disclosure whose ``to`` lists several recipients becomes one disclosure for each
+    (ids ``<id>-to-<agency>``, or ``<id>-<n>`` when two recipients share an agency)."""
+    if not isinstance(disclosures, list):
+        return disclosures
+    out: list[Any] = []
+    for item in disclosures:
+        recipients = item.get("to") if isinstance(item, dict) else None
+        if not isinstance(recipients, list):
+            out.append(item)
+            continue
+        agencies = [r.get("agency") if isinstance(r, dict) else None for r in recipients]
+        distinct = len(set(agencies)) == len(agencies) and all(isinstance(a, str) for a in agencies)
+        if len(recipients) == 1:
+            out.append({**item, "to": recipients[0]})
+            continue
+        for n, recipient in enumerate(recipients, 1):
+            copy_ = {**copy.deepcopy(item), "to": recipient}
+            if isinstance(item.get("id"), str):
+                copy_["id"] = f"{item['id']}-to-{agencies[n - 1]}" if distinct else f"{item['id']}-{n}"
+                copy_.setdefault("x-split-from", item["id"])
+            out.append(copy_)
+    return out
