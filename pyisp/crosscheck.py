@@ -29,6 +29,7 @@ from .engine import Engine, _Run
 from .errors import CaseError, ContradictionError, PyispError
 from .generate import complete_case, fill_unknowns, random_case, strip_inputs
 from .policy import Policy
+from .presumption import switched_off
 from .schema import validate
 
 ANSWER, CONTRADICTION, NO_MODEL = "answer", "contradiction", "no answer set"
@@ -148,7 +149,9 @@ class CrossCheck:
             self.compare(source, document, report)
             return
         try:
-            answer = self.engine.answer(inputs)
+            # strict: a random completion may contradict a presumption, so the bounds are
+            # those of the case with every unstated fact unknown
+            answer = self.engine.answer(inputs, off=switched_off(self.engine.policy, None, strict=True))
             bounds: Bounds | None = (answer.certain, answer.possible)
         except ContradictionError:
             bounds = None

@@ -299,6 +299,19 @@ def _dependencies(conclusion: str, sets: tuple[DecidingSet, ...], other: str) ->
     return tuple(deps)
 
 
+# What a professional can find out or decide now, first: their own judgements, consent and
+# the child's understanding, then the concern, then everything else (rarer facts).
+_FINDABLE = (".judgements.", "consents[", "child.understanding", "concern.", "seeking_consent_would")
+
+
+def _findable(dependency: Dependency) -> tuple[int, int]:
+    """Sort key of a deciding set: how easily its facts are found out, then how many there are."""
+    def rank(path: str) -> int:
+        return next((i for i, part in enumerate(_FINDABLE) if part in path), len(_FINDABLE))
+
+    return max((rank(c.path) for c in dependency.conditions), default=0), len(dependency.conditions)
+
+
 def _assumptions(answer: Answer, key: clingo.Symbol | None, possible: tuple[str, ...],
                  known: Mapping[str, Any]) -> tuple[Assumption, ...]:
     """The presumptions applied; with `key`, only those this disclosure's verdict rests on."""
@@ -360,8 +373,9 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
                  for p in f.paragraphs}
         if verdict == "must_not_share":
             cited = set(policy.cited_by(("permitted_by", [None, None])))
-        depends = _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required) + _dependencies(
-            "required", answer.deciding.get(required_atom, ()), permitted)
+        depends = tuple(sorted(
+            _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required)
+            + _dependencies("required", answer.deciding.get(required_atom, ()), permitted), key=_findable))
         cited |= {p for v in possible for p in policy.cited_by(("verdict", [None, clingo.Function(v)]))}
         disclosures.append(Disclosure(ident, verdict, permitted, required,
                                       tuple(sorted(cited, key=paragraph_key)),

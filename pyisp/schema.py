@@ -403,7 +403,7 @@ DISCLOSURE = _obj({
         "legitimate_purpose": {**_bool("For a purpose outside the listed ones ('other'): the professional judges it a "
                                        "good reason or legitimate purpose within the agency's functions (3.5.2-3.5.4).",
                                        "purpose_judged_legitimate", "$id"),
-                               "x-when": [{"path": "purpose", "in": ["other"]}]},
+                               "x-when": [{"path": "purpose", "in": ["other"], "unstated": "open"}]},
     }, description="The professional's judgements about this disclosure."),
     "requested": _bool("The disclosure answers a request for information (3.3.9, 3.7.1, 3.7.9).", "requested", "$id"),
     "police_request": POLICE_REQUEST,

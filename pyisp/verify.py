@@ -11,6 +11,7 @@ left out at random), comparing each three-valued answer with its completions.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
@@ -258,11 +259,13 @@ def check_soundness(prop: Property, policy: Policy, bounds: Bounds, samples: int
             continue
         partial, removed = _leave_out(complete, grounded, rng)
         try:
-            result = answer_case(partial, policy=policy.directory, depends_on=True)
+            # strict: the completions drawn need not respect the presumptions
+            result = answer_case(partial, policy=policy.directory, depends_on=True, strict=True)
         except PyispError:
             continue
         checked += 1
-        problem = _compare(partial, removed, result, grounded, rng, policy.directory, answer_case, tally)
+        problem = _compare(partial, removed, result, grounded, rng, policy.directory,
+                           functools.partial(answer_case, strict=True), tally)
         if problem:
             return Outcome(prop, False, bounds, len(inputs), time.perf_counter() - start,
                            f"{checked} generated cases", counterexample=partial, detail=problem)
