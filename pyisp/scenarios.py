@@ -47,10 +47,10 @@ from .policy import Policy, paragraph_key
 from .result import DEPENDS, NO, VERDICTS, YES, Conclusion, Disclosure, Result
 from .service import answer_case, engine_for
 
-SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "readings", "expect")
+SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "readings", "presumptions", "expect")
 FILE_KEYS = ("about", "case", "facts", "readings", "scenarios")
 EXPECT_KEYS = ("verdict", "permitted", "required", "paragraphs", "findings", "absent_findings",
-               "obligations", "absent_obligations", "depends_on")
+               "obligations", "absent_obligations", "depends_on", "assumptions")
 STATUSES = (YES, DEPENDS, NO)
 DEPENDENCY_KEYS = ("when", "verdict")
 PARAGRAPH = re.compile(r"^\d+\.\d+(\.\d+)?$")
@@ -115,6 +115,7 @@ class Expectation:
     findings: tuple[tuple[Pattern, str], ...] = ()
     obligations: tuple[tuple[Pattern, str], ...] = ()
     depends_on: tuple[DependencyPattern, ...] | None = None
+    assumptions: tuple[str, ...] | None = None  # presumptions the verdict must rest on
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Scenario:
     line: int
     index: int | None = None
     readings: tuple[tuple[str, str], ...] = ()
+    presumptions_off: frozenset[str] = frozenset()  # presumptions the scenario switches off
 
     @property
     def where(self) -> str:
@@ -318,8 +320,24 @@ class _Reader:
             chosen.update(self.readings(data["readings"], _join(prefix, "readings")))
         expectations = self.expectations(data["expect"], _join(prefix, "expect"), case)
         line = self.lines.get(prefix, 1)
+        off = self.presumptions(data["presumptions"], _join(prefix, "presumptions")) if "presumptions" in data \
+            else frozenset()
         return Scenario(title.strip(), tuple(paragraphs), case, expectations, str(self.path), line, index,
-                        tuple(sorted(chosen.items())))
+                        tuple(sorted(chosen.items())), off)
+
+    def presumptions(self, value: Any, where: str) -> frozenset[str]:
+        """The presumptions a scenario switches off: `false` (all of them: a strict answer)
+        or a mapping of presumption names to false."""
+        from .presumption import PresumptionError, switched_off
+
+        if value is False:
+            return switched_off(self.policy, None, strict=True)
+        if not isinstance(value, dict):
+            raise self.error("must be false (no presumptions) or map presumption names to false", where)
+        try:
+            return switched_off(self.policy, value)
+        except PresumptionError as exc:
+            raise self.error(exc.message, where) from None
 
     def case_error(self, exc: CaseError, prefix: str, data: Mapping[str, Any], origin: str) -> ScenarioError:
         """Name the field of a bad case where the author wrote it: in the inline case, in
@@ -364,6 +382,17 @@ class _Reader:
                 values[key] = tuple(value)
             elif key == "depends_on":
                 values[key] = self.dependencies(value, here, unknowns)
+            elif key == "assumptions":
+                from .presumption import presumptions
+
+                known = [p.name for p in presumptions(self.policy)]
+                if not isinstance(value, list):
+                    raise self.error("must be a list of presumption names (pyisp presumptions lists them)", here)
+                for i, name in enumerate(value):
+                    if name not in known:
+                        raise self.error(f"the policy has no presumption '{name}'{_suggest(str(name), known)}",
+                                         _join(here, f"[{i}]"))
+                values[key] = tuple(value)
         findings = self.conclusions(spec, "findings", "finding", where)
         obligations = self.conclusions(spec, "obligations", "obligation", where)
         return Expectation(ident, findings=findings, obligations=obligations, **values)
@@ -594,7 +623,9 @@ def run_scenario(scenario: Scenario, policy: str | Path | None = None,
     """Answer the scenario's case (under its readings) and compare each expectation."""
     start = time.perf_counter()
     chosen = chosen_readings(scenario, readings)
-    extra = {"readings": chosen} if chosen else {}
+    extra: dict[str, Any] = {"readings": chosen} if chosen else {}
+    if scenario.presumptions_off:
+        extra["presumptions"] = dict.fromkeys(scenario.presumptions_off, False)
     result = answer_case(scenario.case, policy=policy, depends_on=scenario.needs_depends_on, **extra)
     engine = engine_for(policy)
     checks: list[Check] = []
@@ -644,6 +675,11 @@ def compare(expectation: Expectation, got: Disclosure, policy: Policy) -> list[C
                                     why=why, why_not=None if matching else pattern.label))
     if expectation.depends_on is not None:
         checks += _dependency_checks(expectation, got)
+    if expectation.assumptions is not None:
+        rests_on = sorted({a.name for a in got.assumptions})
+        checks.append(Check(ident, "assumptions", ", ".join(expectation.assumptions), ", ".join(rests_on) or "none",
+                            set(expectation.assumptions) <= set(rests_on),
+                            tuple(sorted({p for a in got.assumptions for p in a.paragraphs}, key=paragraph_key))))
     return checks
 
 
