@@ -69,19 +69,25 @@ def test_gp_referral_the_patient_agreed_to_implies_consent_to_share_with_the_spe
     assert "can_decide_for_self(jo, aged_16_or_over)" in labels(d.findings)
 
 
-def test_implied_consent_from_behaviour_alone_is_not_valid():
-    case = changed(_load("gp-referral-implied-consent"), **{"consents[0].implied_by": "behaviour_only"})
+def test_implied_consent_from_behaviour_without_being_told_of_the_right_to_object_is_not_valid():
+    case = changed(_load("gp-referral-implied-consent"), **{"consents[0].implied_by": "behaviour_only",
+                                                            "consents[0].told.right_to_object": False,
+                                                            "child.understanding": True})
     d = disclosure(case)
     # invalid consent could not be obtained: the public interest decides, judged by the GP
     assert d.verdict == "undetermined"
     assert "public_interest_question(consent_not_obtainable)" in labels(d.findings)
     d = disclosure(changed(case, **{"disclosures[0].judgements.public_interest_sufficient": False}))
-    assert "consent_invalid(jo-agrees-to-referral, implied_from_behaviour_only)" in labels(d.findings)
+    assert "consent_invalid(jo-agrees-to-referral, implied_without_right_to_object)" in labels(d.findings)
     assert d.verdict == "must_not_share"
+    # the glossary's implied consent: told of the right to object, agreement shown by behaviour
+    d = disclosure(changed(case, **{"consents[0].told.right_to_object": True}))
+    assert "valid_consent(jo-agrees-to-referral)" in labels(d.findings)
+    assert d.verdict == "may_share"
 
 
 def test_referral_beyond_the_recipients_consented_to_is_not_covered():
-    case = changed(_load("gp-referral-implied-consent"), **{"disclosures[0].to.agency": "school"})
+    case = changed(_load("gp-referral-implied-consent"), **{"disclosures[0].to.agency": "school", "child.understanding": True})
     d = disclosure(case)
     assert "consent_obtained" not in labels(d.findings)
     assert d.verdict == "must_not_share"

@@ -49,7 +49,7 @@ def test_each_firing_keeps_negative_conditions_apart_with_their_arguments(policy
     confidential = found.by_head[clingo.Function("confidential", [drug])]
     assert len(confidential) == 1 and confidential[0].certain
     negative = {a.name for a in confidential[0].negative}
-    assert negative == {"in_public_domain", "widely_known", "given_expecting_sharing"}
+    assert negative == {"in_public_domain", "widely_known", "shared_without_limits"}
     assert {a.name for a in confidential[0].positive} == {"information", "sensitive", "confidential_relationship"}
     assert policy.rules[confidential[0].rule].paragraphs == ("3.3.2", "3.3.3")
 

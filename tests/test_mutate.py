@@ -17,7 +17,7 @@ def test_mutants_cover_each_operator_and_change_the_age_threshold_both_ways():
     assert {m.operator for m in found} == {"delete_rule", "drop_literal", "flip_negation", "change_number",
                                            "drop_value"}
     age = [m for m in found if m.operator == "change_number" and "A >= 16" in m.rule.text
-           and "aged_16_or_over" in m.rule.text]
+           and "aged_16_or_over" in m.rule.text and "rebuttable_presumption" in m.rule.text]
     assert sorted(m.description for m in age) == ["16 -> 15", "16 -> 17"]
     changed = {str(apply(policy, m)[m.index]) for m in age}
     assert any("A >= 15" in text for text in changed) and any("A >= 17" in text for text in changed)

@@ -79,12 +79,15 @@ def test_cli_lists_readings_and_switches_them_per_query() -> None:
     assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
 
 
-def test_a_16_year_old_needs_an_understanding_test_only_under_the_other_reading() -> None:
+def test_a_16_year_old_judged_not_to_understand_decides_only_under_the_no_test_reading() -> None:
     base = pyisp.Case.load(FACTS / "teacher-counselling-disclosure.yaml").data
     data = json.loads(json.dumps(base))
     data["child"] = {"id": "amy", "age": 16, "understanding": False}
     default = pyisp.query(data).disclosures[0]
-    assert any(f.args == ("amy", "aged_16_or_over") for f in default.finding("can_decide_for_self"))
+    assert not default.finding("can_decide_for_self")
+    assert any(f.args == ("consent_16_17", "rebuttable_presumption") for f in default.finding("reading_applied"))
+    no_test = pyisp.query(data, readings={"consent_16_17": "no_test"}).disclosures[0]
+    assert any(f.args == ("amy", "aged_16_or_over") for f in no_test.finding("can_decide_for_self"))
     tested = pyisp.query(data, readings={"consent_16_17": "understanding_test"}).disclosures[0]
     assert not tested.finding("can_decide_for_self")
     assert any(f.args == ("consent_16_17", "understanding_test") for f in tested.finding("reading_applied"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+import pyisp
 from casekit import base_case, changed, disclosure, labels
 
 
@@ -52,10 +54,14 @@ def test_oral_consent_is_valid_and_must_be_recorded():
 
 # ---- 3.3.15-3.3.18: age and understanding --------------------------------------------------------
 
-def test_a_16_year_old_decides_without_a_test_of_understanding():
-    d = disclosure(changed(base_case(), **{"child.age": 16, "child.understanding": False}))
+def test_a_16_year_old_decides_unless_judged_not_to_understand():
+    d = disclosure(changed(base_case(), **{"child.age": 16, "child.understanding": True}))
     assert "can_decide_for_self(kim, aged_16_or_over)" in labels(d.findings)
     assert d.verdict == "may_share"
+    d = disclosure(changed(base_case(), **{"child.age": 16, "child.understanding": False}))
+    assert "can_decide_for_self(kim, aged_16_or_over)" not in labels(d.findings)
+    assert "seek_consent(mum)" in labels(d.obligations)
+    assert d.verdict == "must_not_share"
 
 
 def test_a_15_year_old_judged_unable_to_understand_has_a_parent_decide():
@@ -97,7 +103,10 @@ def test_all_criteria_of_3_3_17_met_is_sufficient_understanding():
 
 
 def test_an_unknown_age_is_decided_by_the_age_bands():
-    d = disclosure(changed(base_case(), **{"child.age": ..., "child.understanding": False}))
+    # Under the reading no_test (16-17 decide whatever their understanding); by default a
+    # 16-year-old judged not to understand has a parent decide, as a younger child does.
+    case = changed(base_case(), **{"child.age": ..., "child.understanding": False})
+    d = pyisp.query(case, readings={"consent_16_17": "no_test"}).disclosures[0]
     assert d.verdict == "undetermined"
     ages = {v for dep in d.depends_on for c in dep.conditions if c.path == "child.age" for v in c.values}
     assert ages == set(range(0, 18))  # 16-17 decide themselves (may share), younger need a parent (must not)
