@@ -250,19 +250,21 @@ POLICE_REQUEST = _obj({
                             "sexual_offences_act_2003", "other"],
                            "For a risk management meeting: the Act it was set up under (3.6.9; reading police_category_2).",
                            "risk_meeting_under", "$id", "$value"),
-    "written_consent_obtained": _bool("For a child in need assessment: written consent from the subject(s) has been "
-                                      "obtained (3.6.9).", "subject_written_consent", "$id"),
+    # The written consent of the subject(s) (fourth category) and the necessary consents (sixth)
+    # are the consents of the case (consents[]), not fields here (3.6.9; see policy/police.lp).
     "safeguarding_overrides_confidence": _bool("For a child in need assessment: the professional's judgement that the "
-                                               "need to safeguard a child overrides the duty of confidence (3.6.9).",
+                                               "need to safeguard a child overrides the duty of confidence (the "
+                                               "alternative to the subjects' written consent in consents[]) (3.6.9).",
                                                "safeguarding_overrides_confidence", "$id"),
-    "necessary_consents_obtained": _bool("For an emergency placement: the necessary consents have been obtained (3.6.9).",
-                                         "placement_consents_obtained", "$id"),
     "category_in_doubt": _bool("The police officer is in doubt whether the request falls in a category (3.6.11).",
                                "police_category_in_doubt", "$id"),
     "s47_enquiry": _bool("The request is made within a s47 enquiry (3.6.13-3.6.14).", "in_s47_enquiry", "$id"),
     "criminal_investigation": _bool("The request is made within a criminal investigation (3.6.13).",
                                     "in_criminal_investigation", "$id"),
-}, description="For a disclosure by the police: the request it answers (3.6.9-3.6.14).",
+}, description="For a disclosure by the police that answers a request (requested: true): the request it answers "
+               "(3.6.9-3.6.14). The written consent of the fourth category and the necessary consents of the sixth "
+               "are read from consents[]: those of the people the information is about (or of whoever decides for "
+               "a child who cannot).",
     **{"x-when": [{"path": "from.agency", "in": ["police"]}]})
 
 CHANNELS = ["phone", "in_person", "fax", "email_internet", "secure_electronic", "post"]
@@ -278,10 +280,6 @@ def _gate(gates: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "x-when": gates}
 
 
-def _phone(description: str, *atom: str) -> dict[str, Any]:
-    return _gate(PHONE, _bool(description, *atom))
-
-
 def _fax(description: str, *atom: str) -> dict[str, Any]:
     return _gate(FAX, _bool(description, *atom))
 
@@ -290,14 +288,22 @@ def _email(description: str, *atom: str) -> dict[str, Any]:
     return _gate(EMAIL, _bool(description, *atom))
 
 
+# 3.7.4: a request received by telephone is verified whatever the channel of the answer: the
+# incoming call is asked of any disclosure answering a request (or proposed by phone), and
+# the caller's fields of any disclosure that may answer an incoming call (the rules read
+# them only where the call is received).
+REQUEST_OR_PHONE = [{"path": "requested", "in": [True], "unstated": "open"}, *PHONE]
+INCOMING_CALL = [{"path": "transfer.incoming_call", "in": [True]}, *REQUEST_OR_PHONE]
 TRANSFER = _obj({
-    "incoming_call": _phone("The request came as a telephone call received from a professional (3.7.4).",
-                           "request_by_incoming_call", "$id"),
-    "caller": _gate(PHONE, _enum(["personally_known", "known_contact", "not_known"],
+    "incoming_call": _gate(REQUEST_OR_PHONE, _bool(
+        "The request this disclosure answers came as a telephone call received from a professional, whatever the "
+        "channel of the answer (3.7.4).", "request_by_incoming_call", "$id")),
+    "caller": _gate(INCOMING_CALL, _enum(["personally_known", "known_contact", "not_known"],
                     "Whether the caller is already known: personally (voice and role), as a contact the agency has "
                     "dealt with before, or not at all (3.7.4; reading caller_known).", "caller_status", "$id", "$value")),
-    "verified_by_call_back": _phone("The caller was verified by calling their agency back (3.7.4).",
-                                   "caller_verified_by_call_back", "$id"),
+    "verified_by_call_back": _gate(INCOMING_CALL, _bool("The caller was verified by calling their agency back, before "
+                                                        "anything is divulged (3.7.4).",
+                                                        "caller_verified_by_call_back", "$id")),
     "secure_system_available": _fax("A secure electronic system reaches the recipient (3.7.6, 3.7.8).",
                                      "secure_system_available", "$id"),
     "fax_judged_unavoidable": _fax("The professional judges sending by fax unavoidable (3.7.6; reading fax_unavoidable).",
@@ -405,7 +411,9 @@ DISCLOSURE = _obj({
                                        "purpose_judged_legitimate", "$id"),
                                "x-when": [{"path": "purpose", "in": ["other"], "unstated": "open"}]},
     }, description="The professional's judgements about this disclosure."),
-    "requested": _bool("The disclosure answers a request for information (3.3.9, 3.7.1, 3.7.9).", "requested", "$id"),
+    "requested": _bool("The disclosure answers a request for information (3.3.9, 3.7.1, 3.7.9); for the police, "
+                       "whether they answer a request (3.6.9-3.6.11; the police_request part says which) or share on "
+                       "their own initiative (false: the general rules apply).", "requested", "$id"),
     "police_request": POLICE_REQUEST,
     "police_permission": _bool("The police gave express permission to pass on the information they supplied (3.6.12).",
                                "police_permission", "$id"),
@@ -621,6 +629,8 @@ def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict
             _check_refs(item, spec["items"], _path(path, i), ids)
     elif spec.get("type") == "object":
         for key, item in value.items():
+            if isinstance(key, str) and key.startswith("x-"):
+                continue  # free metadata (a note of the upgrade): no references to check
             _check_refs(item, spec["properties"][key], _path(path, key), ids)
 
 

@@ -3,8 +3,14 @@ shorthands a practitioner may use, written out in the format the rules read.
 
 Format 2 (``format: 2``) differs from format 1 in one field: who supplied a piece of
 information is kept apart from the kind of relationship it was given in, so format 1's
-``relationship: police`` becomes ``supplied_by_police: true``. The shorthands (both
-formats): a disclosure to several recipients (``to`` as a list) is one disclosure per
+``relationship: police`` becomes ``supplied_by_police: true``; and format 1's yes/no
+flags for the consents of the fourth and sixth police categories
+(``police_request.written_consent_obtained``, ``necessary_consents_obtained``) are
+dropped, kept under an ``x-format-1-`` key as a note: format 2 reads those consents
+from ``consents[]`` (3.6.9). A format-1 police disclosure with a ``police_request`` part
+answered that request. The shorthands (both formats): a disclosure stating the police request it
+answers (a non-empty ``police_request`` part) answers a request (``requested: true`` unless it says
+otherwise); a disclosure to several recipients (``to`` as a list) is one disclosure per
 recipient; ``provided_by: police`` is information the police supplied; a school year
 instead of an age gives the range of ages of that year. Free metadata (``meta`` and keys
 starting with ``x-``) passes through untouched. Nothing here decides anything: each
@@ -30,7 +36,12 @@ def upgrade(data: Any) -> Any:
             if item.get("relationship") == "police":
                 del item["relationship"]
                 item.setdefault("supplied_by_police", True)
+        for item in _entries(case, "disclosures"):
+            _police_request_format_1(item)
         case["format"] = FORMAT
+    for item in _entries(case, "disclosures"):
+        if isinstance(item.get("police_request"), dict) and item["police_request"]:
+            item.setdefault("requested", True)  # the request the police would answer: there was one
     for item in _entries(case, "information"):
         if item.get("provided_by") == "police":
             del item["provided_by"]
@@ -41,6 +52,19 @@ def upgrade(data: Any) -> Any:
         child.setdefault("age_range", {"min": max(0, year + 4), "max": min(17, year + 5)})
     case["disclosures"] = _one_per_recipient(case.get("disclosures"))
     return case
+
+
+_FORMAT_1_CONSENT_FLAGS = ("written_consent_obtained", "necessary_consents_obtained")
+
+
+def _police_request_format_1(disclosure: dict[str, Any]) -> None:
+    """Format 1's police_request: its consent flags become notes (format 2 reads consents[])."""
+    request = disclosure.get("police_request")
+    if not isinstance(request, dict):
+        return
+    for flag in _FORMAT_1_CONSENT_FLAGS:
+        if flag in request:
+            request[f"x-format-1-{flag}"] = request.pop(flag)
 
 
 def _entries(case: dict[str, Any], key: str) -> list[dict[str, Any]]:

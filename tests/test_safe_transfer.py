@@ -68,7 +68,8 @@ def test_an_unavoidable_fax_carries_the_precautions_not_yet_taken() -> None:
 def test_an_unknown_caller_is_verified_by_calling_back_before_anything_is_said() -> None:
     d = answer("channel-phone-unknown-caller")
     assert d.verdict == "must_not_share"
-    assert has(d.finding("channel_not_allowed"), ("phone", "caller_not_verified"), "3.7.4")
+    assert has(d.finding("caller_not_verified"), (), "3.7.4")
+    assert not d.finding("channel_would_do")  # 3.7.4: no channel will do until the caller is verified
     assert has(d.obligation("verify_caller_by_calling_back"), (), "3.7.4")
     verified = answer("channel-phone-caller-verified")
     assert verified.verdict == "may_share" and not verified.obligation("verify_caller_by_calling_back")
@@ -95,3 +96,4 @@ def test_no_channel_named_gives_the_channels_to_avoid_and_the_conditions_of_3_5_
 def test_conditions_of_3_5_20_only_bind_a_disclosure_that_goes_ahead() -> None:
     d = answer("channel-internet-email")
     assert not d.obligation("share_securely") and not d.obligation("establish_onward_disclosure")
+
