@@ -26,6 +26,7 @@ from .domain import Bounds, _set, _spec_at, parse_extra
 from .errors import PolicyError, PyispError
 from .policy import HEADER, Policy, default_policy_dir
 from .solving import OUTPUTS, Grounded, ground, renamed
+from .upgrade import upgrade
 
 PROPERTIES_FILE = "properties.lp"
 DEFAULT_PEOPLE = (1, 3)
@@ -338,7 +339,10 @@ def _leave_out(complete: dict[str, Any], grounded: Grounded, rng: random.Random)
     removed = rng.sample(paths, min(len(paths), rng.randint(2, 12)))
     for path in removed:
         _delete(partial, path)
-    return partial, removed
+    # the format's shorthands restate some fields left out (a named police request says there
+    # was a request): those are stated, not unknown, so no completion may change them
+    partial = upgrade(partial)
+    return partial, [path for path in removed if _get(partial, path) is None]
 
 
 def _status_map(result: Any) -> dict[tuple[str, str], str]:
