@@ -170,7 +170,8 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     # --- channels (3.7.4-3.7.8)
     "unknown-caller-asks-school-for-new-address.yaml": {
         # 3.7.4: a caller not already known must be verified by calling their agency back
-        # before anything is divulged; she has not been.
+        # before anything is divulged; she has not been (and the school has no concern
+        # about Hana, so no 3.4.1 duty is in play).
         "answer-caller": (MUST_NOT, ()),
     },
     "hospital-faxes-discharge-summary-when-secure-email-is-down.yaml": {
@@ -191,8 +192,9 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     },
     # --- failure to thrive and preventative sharing (3.4.5-3.4.6)
     "health-visitor-shares-failure-to-thrive-with-paediatrician.yaml": {
-        # 3.4.5: the parents refuse, but sharing to identify the causes of a baby's failure
-        # to thrive is still justified.
+        # 3.4.5: a baby severely failing to thrive for no known reason; the parents refuse,
+        # but sharing to identify the causes is still justified (the guidance settles the
+        # justification itself; it is not left to a public interest judgement).
         "to-paediatrician": (MAY, ()),
     },
     "youth-worker-refers-joyrider-to-youth-offending-service.yaml": {
