@@ -19,7 +19,8 @@ from typing import Any, Iterable, Iterator, Mapping
 from .case import Case
 from .errors import CaseError, ContradictionError, PolicyError, PyispError
 from .explain import Explanation
-from .result import Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Result
+from .result import Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Question, Result
+from .presumption import Presumption, PresumptionError
 from .reading import Reading, ReadingError
 from .schema import json_schema
 
@@ -29,6 +30,7 @@ __all__ = [
     "Explanation",
     "query_many",
     "readings", "Reading", "ReadingError",
+    "presumptions", "Presumption", "PresumptionError", "Assumption", "Question",
 ]
 __version__ = "0.1.0"
 
@@ -41,17 +43,21 @@ def load_policy(directory: str | Path | None = None) -> "Any":
 
 
 def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
-          depends_on: bool = True, readings: Mapping[str, str] | None = None) -> Result:
+          depends_on: bool = True, readings: Mapping[str, str] | None = None,
+          presumptions: Mapping[str, bool] | None = None, strict: bool = False) -> Result:
     """Answer a case: a Case, a dict in the case format, or the path of a YAML/JSON file.
 
     Raises CaseError (with the field path) for a malformed or contradictory case and
     PolicyError for a broken rule file. `depends_on=False` skips the search for the
     unknowns that would decide an undetermined answer. `readings` chooses another
     alternative of named readings (`{"share_3_4_1": "justification"}`; see `readings()`).
+    The policy's presumptions (see `presumptions()`) fill facts the case leaves out;
+    `presumptions={"no_statutory_duty": False}` switches one off, `strict=True` all of them.
     """
     from .service import answer_case
 
-    return answer_case(case, policy=policy, depends_on=depends_on, readings=readings)
+    return answer_case(case, policy=policy, depends_on=depends_on, readings=readings,
+                       presumptions=presumptions, strict=strict)
 
 
 def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy: str | Path | None = None,
@@ -62,6 +68,14 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
     from .batch import query_many as _query_many
 
     return _query_many(cases, policy=policy, depends_on=depends_on, jobs=jobs, strict=strict)
+
+
+def presumptions(policy: str | Path | None = None) -> "tuple[Presumption, ...]":
+    """The presumptions the policy declares: facts taken as so unless a case says otherwise."""
+    from .presumption import presumptions as _presumptions
+    from .service import engine_for
+
+    return _presumptions(engine_for(policy).policy)
 
 
 def readings(policy: str | Path | None = None) -> "tuple[Reading, ...]":

@@ -6,7 +6,7 @@ Driven entirely by the ``x-atom`` annotations of pyisp/schema.py; no policy here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from clingo import Function, Number, String, Symbol
@@ -24,6 +24,7 @@ class Unknown:
     path: str
     options: tuple[tuple[Any, tuple[Literal, ...]], ...]
     description: str = ""
+    question: str = field(default="", compare=False)
 
     @property
     def atoms(self) -> tuple[Symbol, ...]:
@@ -128,6 +129,7 @@ class _Collector:
         make = self.make
         kind = spec.get("type")
         description = spec.get("description", "")
+        question = _question(spec, ctx)
         if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
             return  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
         if kind == "array":
@@ -138,12 +140,14 @@ class _Collector:
             for option in items.get("enum") or self._refs(items):
                 sym = make(template, ctx, option, items)
                 self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
-                                            description))
+                                            description, question.replace("this purpose", str(option))
+                                            .replace("this recipient", str(option))))
             return
         if kind == "boolean" and "$yesno" not in template:
             sym = make(template, ctx, None, None)
             if value is None:
-                self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description))
+                self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description,
+                                             question))
             elif value:
                 self.facts.append(sym)
             return
@@ -164,10 +168,20 @@ class _Collector:
         options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
         for extra in spec.get("x-ref-extra", ()):
             options.append((extra, tuple((atoms[w], False) for w in values)))
-        self.unknowns.append(Unknown(path, tuple(options), description))
+        self.unknowns.append(Unknown(path, tuple(options), description, question))
 
     def _refs(self, spec: dict[str, Any]) -> list[str]:
         return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
+
+
+def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
+    """The question a professional is asked for this field, with the case's names."""
+    text = spec.get("x-question")
+    if not text:
+        return ""
+    entity = ctx.get("entity") or {}
+    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child", "")}
+    return text.format_map(names)
 
 
 def applies(gates: list[dict[str, Any]], entity: dict[str, Any]) -> bool:

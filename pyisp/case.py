@@ -81,6 +81,19 @@ def as_case(case: "Case | Mapping[str, Any] | str | Path") -> Case:
     raise CaseError(f"a case must be a Case, a mapping or a file path, not {type(case).__name__}")
 
 
+def upgrade_file(path: str | Path, write: bool = False) -> str:
+    """A case file in the current format (validated), as YAML; written back with `write`."""
+    from .upgrade import upgrade
+
+    path = Path(path)
+    Case.load(path)  # validates: a file that does not load is not rewritten
+    text = yaml.safe_dump(upgrade(parse_document(path.read_text(encoding="utf-8"), str(path))),
+                          sort_keys=False, allow_unicode=True, width=100)
+    if write:
+        path.write_text(text, encoding="utf-8")
+    return text
+
+
 def dumps_json(data: Any) -> str:
     """The stable JSON form used for every output: sorted keys, two-space indent."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)

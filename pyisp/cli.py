@@ -10,11 +10,12 @@ from typing import Any, Callable, Optional
 import typer
 
 from . import query as _query
+from . import presumptions as _presumptions
 from . import readings as _readings
 from .case import dumps_json
 from .errors import PyispError
 from .reading import parse_choices
-from .render import readings_text, result_text
+from .render import presumptions_text, readings_text, result_text
 from .schema import json_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -33,16 +34,34 @@ def _run(action: Callable[[], Any]) -> Any:
         raise typer.Exit(exc.exit_code) from None
 
 
+NoPresumeOption = typer.Option(None, "--no-presume", metavar="NAME",
+                               help="Switch a presumption off: the fact stays unknown (repeatable; see "
+                                    "`pyisp presumptions`).")
+StrictOption = typer.Option(False, "--strict", help="No presumptions: every fact the case leaves out is unknown.")
+
+
 @app.command()
 def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           json_output: bool = typer.Option(False, "--json", help="Print the full result as stable JSON."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption,
-          reading: Optional[list[str]] = ReadingOption) -> None:
+          reading: Optional[list[str]] = ReadingOption,
+          no_presume: Optional[list[str]] = NoPresumeOption,
+          strict: bool = StrictOption) -> None:
     """Answer a case: for each proposed disclosure, the verdict and why."""
     result = _run(lambda: _query(case, policy=policy, depends_on=not no_depends,
-                                 readings=parse_choices(reading)))
+                                 readings=parse_choices(reading),
+                                 presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
     typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
+
+
+@app.command()
+def presumptions(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
+                 policy: Optional[Path] = PolicyOption) -> None:
+    """List the presumptions: facts taken as so unless a case says otherwise, and the paragraphs behind them."""
+    found = _run(lambda: _presumptions(policy))
+    typer.echo(dumps_json([p.to_dict() for p in found]) if json_output else presumptions_text(found),
+               nl=json_output)
 
 
 @app.command()
@@ -66,6 +85,18 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
     if summary.errors:
         typer.echo(f"{summary.errors} malformed case(s): see {errors or str(output) + '.errors.jsonl'}", err=True)
         raise typer.Exit(2)
+
+
+@app.command()
+def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in any format version."),
+            write: bool = typer.Option(False, "--write", help="Rewrite the file in place (comments are not kept)."))\
+        -> None:
+    """Print a case in the current case format (format 2), its shorthands written out."""
+    from .case import upgrade_file
+
+    text = _run(lambda: upgrade_file(case, write=write))
+    if not write:
+        typer.echo(text, nl=False)
 
 
 @app.command()

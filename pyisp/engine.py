@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
 from clingo import ast
@@ -55,13 +55,29 @@ class DecidingSet:
 
 
 @dataclass(frozen=True)
+class Presumed:
+    """A presumption of the policy applied to an unstated input: its name, the unknown
+    field it fills, the value taken, and the verdicts possible if it turned out otherwise
+    (`rebutted`: the `verdict/2` atoms that some completion then gives)."""
+
+    name: str
+    unknown: Unknown
+    value: Any
+    rebutted: frozenset[clingo.Symbol]
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What holds for every completion of the case (`certain`) and for some (`possible`)."""
+    """What holds for every completion of the case (`certain`) and for some (`possible`),
+    the presumptions applied, and for each unknown that matters, the conclusions whose
+    possibility turns on it (`relevance`)."""
 
     certain: frozenset[clingo.Symbol]
     possible: frozenset[clingo.Symbol]
     deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]]
     unknowns: tuple[Unknown, ...]
+    presumed: tuple[Presumed, ...] = ()
+    relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
 
 
 # ------------------------------------------------------------------ the slot vocabulary
@@ -270,12 +286,15 @@ class _Grounding:
 
 class _Query:
     """One query: the solver holding the case (a `_Grounding` or a `_Run`), its unknowns
-    and their options as solver literals."""
+    and their options as solver literals, and the assumptions every solve makes (`base`:
+    no contradiction, and the presumptions applied)."""
 
-    def __init__(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]]) -> None:
+    def __init__(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]],
+                 base: Sequence[int]) -> None:
         self.g = solver
         self.unknowns = unknowns
         self.options = options
+        self.base = list(base)
 
 
 def _options(unknowns: Sequence[Unknown]) -> list[list[tuple[Any, list[int]]]]:
@@ -356,7 +375,7 @@ class _Run:
 
     def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
-        return self.witness(assumptions)
+        return _completion_values(self.ctl, options, assumptions)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are."""
@@ -459,16 +478,18 @@ class Engine:
         self._seen[shape] = seen + 1
         return True
 
-    def _answer_fresh(self, inputs: Inputs, decide: Iterable[clingo.Symbol], max_sets: int) -> Answer:
+    def _answer_fresh(self, inputs: Inputs, decide: Iterable[clingo.Symbol], max_sets: int,
+                      off: Container[str]) -> Answer:
         run = _Run(self.policy, inputs)
-        return self._solve(run, inputs.unknowns, run.options, decide, max_sets)
+        return self._solve(run, inputs.unknowns, run.options, decide, max_sets, off)
 
     # -- public: inputs as clingo symbols ----------------------------------------------
     def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
-               max_sets: int = 2) -> Answer:
-        """The three-valued answer; for each atom of `decide` that depends on the unknowns,
-        up to `max_sets` smallest deciding sets for each of its two values. Symbols name
-        the case's ids, in and out."""
+               max_sets: int = 2, off: Container[str] = ()) -> Answer:
+        """The three-valued answer, under the policy's presumptions except those named in
+        `off`; for each atom of `decide` that depends on the unknowns, up to `max_sets`
+        smallest deciding sets for each of its two values. Symbols name the case's ids, in
+        and out."""
         slots: dict[str, str] = {}
         counts: dict[str, int] = {}
         for fact in inputs.facts:
@@ -477,30 +498,36 @@ class Engine:
                 slots[fact.arguments[0].string] = slot(coll, counts.get(coll, 0))
                 counts[coll] = counts.get(coll, 0) + 1
         if self._fresh(counts):
-            return self._answer_fresh(inputs, decide or (), max_sets)
+            return self._answer_fresh(inputs, decide or (), max_sets, off)
         grounding = self.grounding(counts)
         try:
             facts = [grounding.literal[_key(s, slots)] for s in inputs.facts]
             unknowns = tuple(Unknown(u.path, tuple((v, tuple((grounding.literal[_key(s, slots)], t) for s, t in lits))
-                                                   for v, lits in u.options), u.description) for u in inputs.unknowns)
+                                                   for v, lits in u.options), u.description, u.question) for u in inputs.unknowns)
         except KeyError:  # an atom outside the case format (a fact added beside the case's)
-            return self._answer_fresh(inputs, decide or (), max_sets)
+            return self._answer_fresh(inputs, decide or (), max_sets, off)
         names = {v: k for k, v in slots.items()}
         to_slots = {clingo.String(k): clingo.String(v) for k, v in slots.items()}
         decide_slots = {_rename(s, to_slots): s for s in decide or ()}
         grounding.assign(facts, unknowns)
-        answer = self._solve(grounding, unknowns, _options(unknowns), decide_slots, max_sets)
+        answer = self._solve(grounding, unknowns, _options(unknowns), decide_slots, max_sets, off)
         back = {clingo.String(k): clingo.String(v) for k, v in names.items()}
         originals = dict(zip(unknowns, inputs.unknowns))
-        return Answer(frozenset(_rename(s, back) for s in answer.certain),
-                      frozenset(_rename(s, back) for s in answer.possible),
+
+        def ids(symbols: Iterable[clingo.Symbol]) -> frozenset[clingo.Symbol]:
+            return frozenset(_rename(s, back) for s in symbols)
+
+        return Answer(ids(answer.certain), ids(answer.possible),
                       {decide_slots[k]: tuple(DecidingSet(d.value, tuple((originals[u], v) for u, v in d.conditions))
                                               for d in sets) for k, sets in answer.deciding.items()},
-                      inputs.unknowns)
+                      tuple(originals[u] for u in answer.unknowns),
+                      tuple(Presumed(p.name, originals[p.unknown], p.value, ids(p.rebutted)) for p in answer.presumed),
+                      None if answer.relevance is None else
+                      {originals[u]: ids(atoms) for u, atoms in answer.relevance.items()})
 
     # -- fast path: a validated case dict ----------------------------------------------
     def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
-                    max_sets: int = 2) -> tuple[Answer, dict[str, str]]:
+                    max_sets: int = 2, off: Container[str] = ()) -> tuple[Answer, dict[str, str]]:
         """Answer a validated case. Returns the answer, whose atoms name slots, and the map
         from each slot to the case's id (empty when the atoms name the ids themselves).
         `decide(slots)` gives the atoms to find deciding sets for."""
@@ -508,7 +535,7 @@ class Engine:
         counts = {coll: len(members) for coll, members in ids.items()}
         if self._fresh(counts):
             identity = {ident: ident for members in ids.values() for ident in members}
-            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets), {}
+            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets, off), {}
         slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
         grounding = self.grounding(counts)
         literal = grounding.literal
@@ -531,13 +558,22 @@ class Engine:
         inputs = case_inputs(case, make)
         grounding.assign(inputs.facts, inputs.unknowns)
         answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
-                             decide(slots) if decide else (), max_sets)
+                             decide(slots) if decide else (), max_sets, off)
         return answer, {v: k for k, v in slots.items()}
 
     # -- solving -----------------------------------------------------------------------
     def _solve(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]],
-               decide: Iterable[clingo.Symbol], max_sets: int) -> Answer:
-        base = solver.base
+               decide: Iterable[clingo.Symbol], max_sets: int, off: Container[str] = ()) -> Answer:
+        base = list(solver.base)
+        presumed: list[tuple[str, int, Any, int]] = []
+        originals = unknowns
+        if unknowns:
+            strict = solver.consequences("cautious", base)
+            if strict is None:
+                raise _contradiction(solver)
+            presumed, kept, options = _presume(solver, strict, options, off)
+            base += [lit for _, _, _, lit in presumed]
+            unknowns = tuple(unknowns[i] for i in kept)
         if not unknowns:
             certain = solver.consequences("auto", base)
             possible = certain
@@ -546,16 +582,86 @@ class Engine:
             certain = solver.consequences("cautious", base) if possible is not None else None
         if possible is None or certain is None:
             raise _contradiction(solver)
+        applied = tuple(Presumed(name, originals[index], value, _verdicts(solver, [b for b in base if b != lit] + [-lit]))
+                        for name, index, value, lit in presumed)
         deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
+        relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
+        decide = list(decide)
         if unknowns:
-            query = _Query(solver, unknowns, options)
+            query = _Query(solver, unknowns, options, base)
             for symbol in decide:
                 if symbol in possible and symbol not in certain:
                     lit = solver.lookup(symbol)
                     if lit is not None:
                         deciding[symbol] = tuple(_deciding_sets(query, lit, True, max_sets)) + tuple(
                             _deciding_sets(query, lit, False, max_sets))
-        return Answer(certain, possible, deciding, unknowns)
+            if decide:
+                relevance = _relevance(query, possible - certain)
+        return Answer(certain, possible, deciding, unknowns, applied, relevance)
+
+
+PRESUMPTION = "presumption_applies"
+CONCLUSIONS = ("verdict", "finding", "obligation")
+
+
+def _presume(solver: Any, strict: frozenset[clingo.Symbol], options: list[list[tuple[Any, list[int]]]],
+             off: Container[str]) -> tuple[list[tuple[str, int, Any, int]], list[int], list[list[tuple[Any, list[int]]]]]:
+    """The presumptions of the policy (`presumption_applies/3`, read from what holds
+    whatever the unknowns are) that fill an unstated input and are not switched off: for
+    each, (name, index of the unknown, value taken, the literal assumed). Returns them, the
+    indices of the unknowns still open and the options left to every unknown."""
+    owner: dict[int, int] = {}
+    for index, choices in enumerate(options):
+        for _, lits in choices:
+            for lit in lits:
+                owner.setdefault(abs(lit), index)
+    applied: list[tuple[str, int, Any, int]] = []
+    narrowed = [list(choices) for choices in options]
+    for symbol in sorted((s for s in strict if s.name == PRESUMPTION and len(s.arguments) == 3), key=str):
+        name, atom, value = symbol.arguments
+        if name.name in off:
+            continue
+        lit = solver.lookup(atom)
+        index = owner.get(lit) if lit is not None else None
+        if index is None:
+            continue  # the case states it: a stated fact always wins
+        assumed = lit if value.name == "true" else -lit
+        choices = [(v, lits) for v, lits in narrowed[index] if assumed in lits]
+        if not choices:
+            continue  # another presumption already excludes this value
+        narrowed[index] = choices
+        applied.append((name.name, index, _option_value(choices), assumed))
+    kept = [i for i, choices in enumerate(narrowed) if len(choices) > 1]
+    return applied, kept, [narrowed[i] for i in kept]
+
+
+def _option_value(choices: list[tuple[Any, list[int]]]) -> Any:
+    """The value an unknown takes once presumed: the one option left, else the options."""
+    return choices[0][0] if len(choices) == 1 else tuple(v for v, _ in choices)
+
+
+def _verdicts(solver: Any, assumptions: Sequence[int]) -> frozenset[clingo.Symbol]:
+    """The verdicts some completion gives under the assumptions (empty when none can hold)."""
+    found = solver.consequences("brave", assumptions)
+    return frozenset(s for s in found or () if s.name == "verdict")
+
+
+def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, frozenset[clingo.Symbol]]:
+    """For each unknown, the open conclusions (verdicts, findings, obligations) that one of
+    its values rules out: the unknowns whose answer would change something of the case."""
+    open_ = frozenset(s for s in open_ if s.name in CONCLUSIONS)
+    found: dict[Unknown, frozenset[clingo.Symbol]] = {}
+    if not open_:
+        return found
+    for unknown, choices in zip(query.unknowns, query.options):
+        changed: set[clingo.Symbol] = set()
+        for _, lits in choices:
+            brave = query.g.consequences("brave", query.base + lits)
+            if brave is not None:
+                changed |= open_ - brave
+        if changed:
+            found[unknown] = frozenset(changed)
+    return found
 
 
 def _core(ctl: clingo.Control, assumptions: Sequence[int]) -> frozenset[int] | None:
@@ -603,7 +709,7 @@ def _contradiction(solver: Any) -> ContradictionError:
 def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> frozenset[int] | None:
     """Whether the chosen values force `lit` to `value`: then the core, the assumptions
     that are enough for it (a subset, from the solver), else None."""
-    assumptions = list(query.g.base) + [-lit if value else lit]
+    assumptions = list(query.base) + [-lit if value else lit]
     for index, option_value in chosen.items():
         assumptions += next(lits for v, lits in query.options[index] if v == option_value)
     return query.g.core(assumptions)
@@ -615,7 +721,7 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
     found: list[DecidingSet] = []
     blockers: list[int] = []
     for _ in range(limit):
-        witness = _first_completion(query.g, query.options, list(query.g.base) + [lit if value else -lit]
+        witness = _first_completion(query.g, query.options, list(query.base) + [lit if value else -lit]
                                     + [-b for b in blockers])
         if witness is None:
             break

@@ -1,9 +1,10 @@
 """Results: what the engine's answer means for each proposed disclosure, as frozen
 dataclasses with `to_dict()`.
 
-The verdict is read off the two three-valued answers of the rules, `permitted` and
-`required`: must_share when required is yes; must_not_share when permitted is no;
-may_share when permitted is yes (and required is not yes); otherwise undetermined.
+The verdict is the rules' own (`verdict/2`, policy/verdict.lp): the one verdict that every
+completion of the case gives, or `undetermined` with the verdicts still possible. Each
+disclosure lists the presumptions its verdict rests on (with the verdicts possible if one
+turned out otherwise) and the unstated facts whose answer would change something.
 """
 
 from __future__ import annotations
@@ -95,6 +96,37 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A presumption of the policy that filled an unstated fact: its name, the field and
+    the value taken, why (text, paragraphs), and the verdicts possible for this disclosure
+    if it turned out otherwise (`if_not`; empty when that would not change the verdict)."""
+
+    name: str
+    path: str
+    value: Any
+    text: str
+    paragraphs: tuple[str, ...]
+    if_not: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "value": _plain(self.value), "text": self.text,
+                "paragraphs": list(self.paragraphs), "if_not": list(self.if_not)}
+
+
+@dataclass(frozen=True)
+class Question:
+    """An unstated fact or judgement whose answer would change a conclusion about this
+    disclosure (`changes`: the verdict, or findings and obligations)."""
+
+    path: str
+    text: str
+    changes: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "text": self.text, "changes": self.changes}
+
+
+@dataclass(frozen=True)
 class Disclosure:
     """The answer for one proposed disclosure."""
 
@@ -106,6 +138,9 @@ class Disclosure:
     findings: tuple[Conclusion, ...]
     obligations: tuple[Conclusion, ...]
     depends_on: tuple[Dependency, ...]
+    possible_verdicts: tuple[str, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    questions: tuple[Question, ...] = ()
 
     def finding(self, code: str) -> list[Conclusion]:
         """The findings with this code (any arguments)."""
@@ -116,10 +151,13 @@ class Disclosure:
         return [o for o in self.obligations if o.code == code]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "verdict": self.verdict, "permitted": self.permitted, "required": self.required,
+        return {"id": self.id, "verdict": self.verdict, "possible_verdicts": list(self.possible_verdicts),
+                "permitted": self.permitted, "required": self.required,
                 "paragraphs": list(self.paragraphs), "findings": [f.to_dict() for f in self.findings],
                 "obligations": [o.to_dict() for o in self.obligations],
-                "depends_on": [d.to_dict() for d in self.depends_on]}
+                "depends_on": [d.to_dict() for d in self.depends_on],
+                "assumptions": [a.to_dict() for a in self.assumptions],
+                "questions": [q.to_dict() for q in self.questions]}
 
 
 @dataclass(frozen=True)
@@ -130,6 +168,8 @@ class Result:
     title: str
     disclosures: tuple[Disclosure, ...]
     unknowns: tuple[str, ...] = field(default=())
+    presumptions: tuple[Assumption, ...] = field(default=())  # every presumption applied to the case
+    meta: Any = field(default=None, compare=False)  # the case's free metadata, untouched
     case: Any = field(default=None, repr=False, compare=False)    # the Case, kept for explain()
     policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
     inputs: Any = field(default=None, repr=False, compare=False)  # the exact input atoms it was answered on
@@ -156,18 +196,35 @@ class Result:
         return explainer_for(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "title": self.title,
-                "disclosures": [d.to_dict() for d in self.disclosures], "unknowns": list(self.unknowns)}
+        data = {"case": self.case_id, "title": self.title,
+                "disclosures": [d.to_dict() for d in self.disclosures], "unknowns": list(self.unknowns),
+                "presumptions": [a.to_dict() for a in self.presumptions]}
+        if self.meta is not None:
+            data["meta"] = self.meta
+        return data
 
 
-def verdict_of(permitted: str, required: str) -> str:
+def verdict_of(permitted: str, required: str) -> str | None:
+    """The verdict settled by two three-valued answers, or None when they leave it open
+    (required yes: must share; permitted no: must not share; permitted yes and required
+    no: may share). The rules' `verdict/2` is the authority; this reads a deciding set."""
     if required == YES:
         return "must_share"
     if permitted == NO:
         return "must_not_share"
-    if permitted == YES:
+    if permitted == YES and required == NO:
         return "may_share"
-    return "undetermined"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _verdicts(symbols: Any, key: clingo.Symbol) -> tuple[str, ...]:
+    """The verdicts that the `verdict/2` atoms among `symbols` give this disclosure, in the order of VERDICTS."""
+    found = {s.arguments[1].name for s in symbols if s.name == "verdict" and s.arguments[0] == key}
+    return tuple(v for v in VERDICTS if v in found)
 
 
 def _status(symbol: clingo.Symbol, answer: Answer) -> str:
@@ -236,16 +293,50 @@ def _dependencies(conclusion: str, sets: tuple[DecidingSet, ...], other: str) ->
         if conclusion == "permitted":
             verdict = "must_not_share" if value == NO else ("may_share" if other == NO else None)
         else:
-            verdict = "must_share" if value == YES else (verdict_of(other, NO) if other != DEPENDS else None)
+            verdict = "must_share" if value == YES else verdict_of(other, NO)
         conditions = tuple(Condition(u.path, values, u.description) for u, values in deciding.conditions)
         deps.append(Dependency(conclusion, value, conditions, verdict))
     return tuple(deps)
+
+
+def _assumptions(answer: Answer, key: clingo.Symbol | None, possible: tuple[str, ...],
+                 known: Mapping[str, Any]) -> tuple[Assumption, ...]:
+    """The presumptions applied; with `key`, only those this disclosure's verdict rests on."""
+    items = []
+    for presumed in answer.presumed:
+        meta = known.get(presumed.name)
+        if_not: tuple[str, ...] = ()
+        if key is not None:
+            if_not = _verdicts(presumed.rebutted, key)
+            if if_not == possible:
+                continue  # the verdict does not rest on it
+        items.append(Assumption(presumed.name, presumed.unknown.path, presumed.value, meta.text if meta else "",
+                                meta.paragraphs if meta else (), if_not))
+    return tuple(sorted(items, key=lambda a: (a.name, a.path)))
+
+
+def _questions(answer: Answer, key: clingo.Symbol, verdict_open: bool) -> tuple[Question, ...]:
+    """The unstated facts whose answer would change a conclusion of this disclosure, those
+    that decide the verdict first."""
+    if not answer.relevance:
+        return ()
+    items = []
+    for unknown, atoms in answer.relevance.items():
+        mine = [a for a in atoms if a.arguments and a.arguments[0] == key]
+        if not mine:
+            continue
+        changes = "verdict" if any(a.name == "verdict" for a in mine) else "obligations and findings"
+        items.append(Question(unknown.path, unknown.question or "Not stated: " + unknown.description, changes))
+    return tuple(sorted(items, key=lambda q: (q.changes != "verdict", q.path)))
 
 
 def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy,
                  names: Mapping[str, str] | None = None) -> Result:
     """Read the engine's answer into a Result. `names` maps the slots the answer's atoms
     name (pyisp/engine.py) to the case's ids; without it the atoms name the ids."""
+    from .presumption import presumptions
+
+    known = {p.name: p for p in presumptions(policy)} if answer.presumed else {}
     slots = {v: k for k, v in names.items()} if names else {}
     found: dict[tuple[str, str], list[tuple[clingo.Symbol, str, tuple[str, ...]]]] = {}
     for symbol in answer.possible:
@@ -262,7 +353,8 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
         required = _status(required_atom, answer)
         findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
         obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
-        verdict = verdict_of(permitted, required)
+        possible = _verdicts(answer.possible, key)
+        verdict = possible[0] if len(possible) == 1 else "undetermined"
         route = "required_by" if verdict == "must_share" else "permitted_by"
         cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
                  for p in f.paragraphs}
@@ -270,8 +362,11 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
             cited = set(policy.cited_by(("permitted_by", [None, None])))
         depends = _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required) + _dependencies(
             "required", answer.deciding.get(required_atom, ()), permitted)
+        cited |= {p for v in possible for p in policy.cited_by(("verdict", [None, clingo.Function(v)]))}
         disclosures.append(Disclosure(ident, verdict, permitted, required,
-                                      tuple(sorted(cited | {"3.5.1"}, key=paragraph_key)),
-                                      findings, obligations, depends))
+                                      tuple(sorted(cited, key=paragraph_key)),
+                                      findings, obligations, depends, possible,
+                                      _assumptions(answer, key, possible, known),
+                                      _questions(answer, key, verdict == "undetermined")))
     unknowns = tuple(u.path for u in answer.unknowns)
-    return Result(case_id, title, tuple(disclosures), unknowns)
+    return Result(case_id, title, tuple(disclosures), unknowns, _assumptions(answer, None, (), known))

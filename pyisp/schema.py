@@ -448,6 +448,78 @@ CASE = _obj({
                                   description="Harm that seeking consent would do (3.4.2)."),
     "disclosures": {"type": "array", "items": DISCLOSURE, "minItems": 1, "description": "The proposed disclosures."},
 }, required=["child", "disclosures"], description="A case: the facts a professional knows, never conclusions.")
+# The question a professional is asked for an unstated field ({id}: the entity's id, {person}:
+# a consent's person, {child}: the child). Fields without one are asked by their description.
+QUESTIONS = {
+    "child.age": "How old is {child}?",
+    "child.understanding": "Does {child} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
+    "people.parental_responsibility": "Does {id} have parental responsibility for the child?",
+    "people.resident_parent": "Does the child live with {id}?",
+    "people.at_risk_of_serious_harm": "Is {id} at risk of serious harm?",
+    "family.parents_separated": "Are the child's parents separated?",
+    "family.in_conflict": "Are family members in conflict about the sharing?",
+    "information.provided_by": "Who gave you {id}?",
+    "information.sensitive": "Is {id} of some sensitivity?",
+    "information.relationship": "In what kind of relationship was {id} given (formal, asked to keep it confidential, "
+                                "assumed confidential, public body, none)?",
+    "concern.significant_harm_evidence": "Is there evidence that the child is suffering, or at risk of, significant harm?",
+    "concern.reasonable_cause_to_believe": "Do you have reasonable cause to believe the child may be suffering, or at "
+                                           "risk of, significant harm?",
+    "concern.reasonable_cause_to_suspect": "Do you have reasonable cause to suspect the child may be suffering, or at "
+                                           "risk of, significant harm?",
+    "concern.risk_of_serious_harm_to_adult": "Is an adult at risk of serious harm?",
+    "concern.serious_crime": "Is the concern about a serious crime?",
+    "concern.unsure": "Do you have a concern you are unsure amounts to reasonable cause?",
+    "consents.answer": "What did {person} answer when asked for consent?",
+    "consents.form": "Was {person}'s consent written, oral or implied?",
+    "consents.implied_by": "What signalled {person}'s implied consent?",
+    "consents.told.why": "Was {person} told why the information needs to be shared?",
+    "consents.told.who": "Was {person} told who will see the information?",
+    "consents.told.purpose": "Was {person} told what it will be used for?",
+    "consents.told.implications": "Was {person} told what sharing it, or not, may lead to?",
+    "consents.told.right_to_object": "Was {person} told they may object?",
+    "consents.purposes": "Does {person}'s consent cover this purpose?",
+    "consents.recipients": "Does {person}'s consent cover this recipient?",
+    "seeking_consent_would.increase_risk_to_child": "Would seeking consent place the child at increased risk of "
+                                                    "significant harm?",
+    "seeking_consent_would.put_adult_at_risk": "Would seeking consent place an adult at risk of serious harm?",
+    "seeking_consent_would.prejudice_crime_inquiry": "Would seeking consent prejudice the prevention or detection of a "
+                                                     "serious crime?",
+    "seeking_consent_would.cause_unjustified_delay": "Would seeking consent cause unjustified delay in enquiries about "
+                                                     "significant harm?",
+    "seeking_consent_would.prejudice_other_crime_inquiry": "Would seeking consent prejudice an inquiry into a crime "
+                                                           "that is not serious?",
+    "disclosures.purpose": "What is {id} for?",
+    "disclosures.within_statutory_limits": "Does the power under which the information was obtained allow {id}?",
+    "disclosures.judgements.proportionate": "Is {id} a proportionate response to the need (your judgement)?",
+    "disclosures.judgements.public_interest_sufficient": "Is the public interest in {id} sufficient to justify sharing "
+                                                         "without consent (your judgement)?",
+    "disclosures.judgements.best_interests_require_sharing": "Do the child's best interests require {id}, despite the "
+                                                             "refusal (your judgement)?",
+    "disclosures.judgements.legitimate_purpose": "Is the purpose of {id} a legitimate one within your agency's "
+                                                 "functions (your judgement)?",
+    "disclosures.requested": "Does {id} answer a request for information?",
+    "disclosures.urgent": "Is {id} urgent?",
+    "disclosures.health.disclosure_in_best_interests": "Is {id} in the patient's best interests (your judgement)?",
+    "disclosures.health.nondisclosure_risks_death_or_serious_harm": "Could not making {id} expose the patient or others "
+                                                                    "to risk of death or serious harm?",
+    "disclosures.health.patient": "Whose patient is the information about (the child, or an adult)?",
+    "disclosures.education.relevant_to_child_protection": "May the information in {id} be relevant to child protection?",
+    "disclosures.record.subject_informed": "Was the child or parent told of {id} afterwards?",
+}
+
+
+def _ask(spec: dict[str, Any], path: str = "") -> None:
+    """Attach QUESTIONS to the fields of the case format (as ``x-question``)."""
+    if path in QUESTIONS:
+        spec["x-question"] = QUESTIONS[path]
+    for key, sub in spec.get("properties", {}).items():
+        _ask(sub, f"{path}.{key}" if path else key)
+    if isinstance(spec.get("items"), dict):
+        _ask(spec["items"], path)
+
+
+_ask(CASE)
 CASE["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 CASE["title"] = "pyisp case"
 

@@ -15,6 +15,7 @@ from .atoms import Inputs, case_inputs
 from .case import Case, as_case
 from .engine import Engine
 from .policy import Policy
+from .presumption import switched_off
 from .reading import reading_facts
 from .record import build_record
 from .result import Result, build_result
@@ -39,26 +40,30 @@ def engine_for(directory: str | Path | None = None) -> Engine:
 
 
 def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
-                depends_on: bool = True, readings: Mapping[str, str] | None = None) -> Result:
-    """Validate, solve and read one case (under the chosen readings, as extra facts)."""
+                depends_on: bool = True, readings: Mapping[str, str] | None = None,
+                presumptions: Mapping[str, bool] | None = None, strict: bool = False) -> Result:
+    """Validate, solve and read one case (under the chosen readings, as extra facts, and
+    the presumptions in force: all but those mapped to False, none with `strict`)."""
     the_case = as_case(case)
     engine = engine_for(policy)
     data = dict(the_case.data)
     ids = [d["id"] for d in data["disclosures"]]
     chosen = reading_facts(engine.policy, readings)
+    off = switched_off(engine.policy, presumptions, strict)
     extra: dict[str, Any] = {}
     if chosen:  # facts beside the case's: answered in a fresh grounding, atoms name the ids
         inputs = case_inputs(data)
         inputs = Inputs(inputs.facts + chosen, inputs.unknowns)
         ids_decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]
-        answer, names = engine.answer(inputs, ids_decide if depends_on else None), {}
+        answer, names = engine.answer(inputs, ids_decide if depends_on else None, off=off), {}
         extra["inputs"] = inputs  # explain() must see the reading facts too
     else:
         def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
             return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
 
-        answer, names = engine.answer_case(data, decide if depends_on else None)
-    result = build_result(the_case.id, the_case.title, ids, answer, engine.policy, names)
+        answer, names = engine.answer_case(data, decide if depends_on else None, off=off)
+    result = replace(build_result(the_case.id, the_case.title, ids, answer, engine.policy, names),
+                     meta=data.get("meta"))
     record = build_record(data, result, answer, engine.policy, names)
     return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
     # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
