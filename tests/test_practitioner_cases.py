@@ -246,8 +246,8 @@ def test_practitioner_case(results, name, ident):
         for path in paths:
             assert path in depends or path in result.unknowns, (
                 f"{name} {ident}: the deciding judgement {path} is not among depends_on {sorted(depends)}")
-    # TODO(lead): enable once the relevance filter lands (issue 12: at most 10 "not stated"
-    # questions per disclosure). Replace `not_stated` with the Result/Disclosure attribute
-    # that lists them.
-    # not_stated = disclosure.not_stated
-    # assert len(not_stated) <= 10, f"{name} {ident}: {len(not_stated)} facts not stated: {not_stated}"
+    # TODO(lead): enable when the relevance filter is tight enough (issue 12: at most 10 "not
+    # stated" questions per disclosure). At the merge of the Presumptions commit (80a2f08) 27
+    # of the 31 disclosures answered here have more than 10 (up to 24).
+    # questions = [q.path for q in disclosure.questions]
+    # assert len(questions) <= 10, f"{name} {ident}: {len(questions)} facts not stated: {questions}"
