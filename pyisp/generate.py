@@ -108,6 +108,10 @@ class _Filler:
                     sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
                 continue  # not an unknown of the case (atoms.py): a completion leaves it out too
             value[key] = self.value(value.get(key), sub, entity)
+            if sub.get("x-range") and value.get(sub["x-range"]) is not None:
+                bounds = value.pop(sub["x-range"])  # an age within the stated range, which it replaces
+                value[key] = value[key] if bounds["min"] <= value[key] <= bounds["max"] else \
+                    self.rng.randint(bounds["min"], bounds["max"])
         return value
 
     def value(self, current: Any, spec: dict[str, Any], entity: dict[str, Any] | None = None) -> Any:
