@@ -5,6 +5,10 @@ The verdict is the rules' own (`verdict/2`, policy/verdict.lp): the one verdict 
 completion of the case gives, or `undetermined` with the verdicts still possible. Each
 disclosure lists the presumptions its verdict rests on (with the verdicts possible if one
 turned out otherwise) and the unstated facts whose answer would change something.
+
+Late binding: core imports nothing above it at module level (tests/test_layers.py). The one
+way up is `Result.explain()` (with the cached `_explainer` it reuses), which imports the
+explain layer (pyisp/explain/) inside the method, when an explanation is asked for.
 """
 
 from __future__ import annotations
