@@ -157,7 +157,7 @@ def main() -> int:
 
         datalog = DatalogEngine(translate(engine_for(None).policy))
         facts_of = [list(case_inputs(d).facts) for d in known_dicts]
-        rows.append(("pyDatalog translation (pyisp/datalog)", timed(datalog.answer, facts_of, max(2, REPEAT // 10)),
+        rows.append(("pyDatalog translation (pyisp/authoring/datalog)", timed(datalog.answer, facts_of, max(2, REPEAT // 10)),
                      "all known"))
     except Exception as exc:  # noqa: BLE001 - pyDatalog missing or another engineer's module absent
         rows.append(("pyDatalog translation", None, f"skipped: {type(exc).__name__}: {exc}"))

@@ -3,7 +3,7 @@ which never did, and which paragraphs of the chapter at least one passing expect
 exercises.
 
 A rule fires in a scenario when some instance of its body holds in some completion of
-the case (pyisp/instrument.py). Facts (rules without a body, such as the list of the
+the case (pyisp/explain/instrument.py). Facts (rules without a body, such as the list of the
 elements of informed consent) always hold and are left out of the count. A paragraph is
 exercised when a passing check's conclusion cites it; the paragraphs counted are those
 that some rule of the policy cites.

@@ -246,7 +246,7 @@ def _differences(expected: Outcome, got: Outcome) -> Iterator[Difference]:
 
 
 def _scenario_cases(directory: Path) -> Iterator[tuple[str, Case]]:
-    """The case of every scenario under a folder (needs pyisp.scenarios, the scenario runner)."""
+    """The case of every scenario under a folder (needs pyisp.authoring.scenarios, the scenario runner)."""
     if not directory.is_dir() or not any(directory.rglob("*.y*ml")):
         return
     try:

@@ -2,7 +2,7 @@
 of information, consent records and disclosures, as choice rules over the whole input
 vocabulary. A model is one complete case; `case_document` turns it back into a case file.
 
-Built from the case format alone (pyisp/schema.py through pyisp/atoms.py): a skeleton
+Built from the case format alone (pyisp/core/schema.py through pyisp/core/atoms.py): a skeleton
 case with every field left out gives one `Unknown` per input; the entities themselves
 (a person, a piece of information, ...) and the references between them (`about`,
 `discloses`, `consent_by`) become choices too, constrained so that every model is a case

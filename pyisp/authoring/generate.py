@@ -1,4 +1,4 @@
-"""Case documents drawn at random from the case format (pyisp/schema.py), with every
+"""Case documents drawn at random from the case format (pyisp/core/schema.py), with every
 input stated, and random completions of a case that leaves some inputs out.
 
 Driven by the spec alone: a field is an input when it carries ``x-atom`` (or is an
@@ -168,7 +168,7 @@ def _strip(value: dict[str, Any], spec: dict[str, Any], rng: random.Random, shar
 
 
 def fill_unknowns(case: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a case with unknown inputs set, keyed by the field paths pyisp/atoms.py
+    """A copy of a case with unknown inputs set, keyed by the field paths pyisp/core/atoms.py
     gives them (``disclosures[0].judgements.proportionate``; a list field's item as
     ``information[0].about[amy]`` with True or False)."""
     doc = copy.deepcopy(case)

@@ -4,7 +4,7 @@ make the difference.
 
 The old rules are a directory or a git revision (its ``policy/`` is extracted with
 ``git archive`` to a temporary directory). A rule makes the difference when it fired for
-the case (pyisp/instrument.py) under one rule set and its text is not in the other: it
+the case (pyisp/explain/instrument.py) under one rule set and its text is not in the other: it
 was added, removed or changed by the edit.
 """
 

@@ -20,7 +20,7 @@ MAX_EXPLANATION_LINES = 60
 
 
 def explanation(outcome: Outcome) -> str:
-    """What was got, explained: the whole result, then (pyisp/explain.py) for each broken
+    """What was got, explained: the whole result, then (pyisp/explain/) for each broken
     expectation why the verdict is what it is, why an unexpected conclusion holds, or why
     an expected one does not. Each explanation is cut at 60 lines."""
     parts: list[str] = []

@@ -1,7 +1,7 @@
 """Turn a validated case into the policy's input atoms: facts for what it states, and an
 `Unknown` for every input it leaves out, so that nothing unstated is taken as false.
 
-Driven entirely by the ``x-atom`` annotations of pyisp/schema.py; no policy here.
+Driven entirely by the ``x-atom`` annotations of pyisp/core/schema.py; no policy here.
 """
 
 from __future__ import annotations

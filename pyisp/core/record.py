@@ -19,7 +19,7 @@ from .policy import Policy
 from .result import DEPENDS, YES, Result, symbol_text
 
 ITEM = "record_item"
-_SLOT = re.compile(r"#[A-Za-z_]+\.\d+")  # a slot name in an atom (pyisp/engine.py)
+_SLOT = re.compile(r"#[A-Za-z_]+\.\d+")  # a slot name in an atom (pyisp/core/engine.py)
 ENTRY = "record_entry"
 LABELS = {
     "decision": "Decision",
@@ -110,7 +110,7 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
                  names: Mapping[str, str] | None = None) -> Record:
     """Lay out the record of each disclosure from the rules' `record_item`/`record_entry` atoms
     and the texts the case gives under `disclosures[].record`. `names` maps the slots the
-    answer's atoms may name (pyisp/engine.py) to the case's ids."""
+    answer's atoms may name (pyisp/core/engine.py) to the case's ids."""
     stated = {d["id"]: dict(d.get("record") or {}) for d in case["disclosures"]}
     slots = {ident: slot for slot, ident in (names or {}).items()}
 

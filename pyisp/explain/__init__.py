@@ -1,6 +1,6 @@
 """Explanations: why a conclusion holds, why it does not, and what would settle it.
 
-Built from the rules themselves (pyisp/instrument.py records every rule instance that
+Built from the rules themselves (pyisp/explain/instrument.py records every rule instance that
 fires), never written per conclusion. Each statement is labelled by its truth over the
 completions of the case: ``yes`` (true whatever the unknowns are: a cautious
 consequence), ``no`` (true for none of them: not a brave consequence) or ``unknown``

@@ -356,7 +356,7 @@ def fired_rules(policy: Policy, inputs: Inputs, *, every_completion: bool = Fals
     """The indices (into ``policy.rules``) of the rules that fire for a case: in some
     completion of its unknowns, or with `every_completion` in all of them.
 
-    >>> from pyisp.atoms import case_inputs; from pyisp.case import Case
+    >>> from pyisp.core.atoms import case_inputs; from pyisp.core.case import Case
     >>> policy = Policy()
     >>> case = Case.load("facts/teacher-counselling-disclosure.yaml")       # doctest: +SKIP
     >>> [policy.rules[i].where for i in sorted(fired_rules(policy, case_inputs(dict(case.data))))]  # doctest: +SKIP

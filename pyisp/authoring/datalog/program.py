@@ -2,7 +2,7 @@
 clauses, plus clingo's arithmetic and order on values, so that the second engine can
 evaluate them without calling clingo.
 
-Nothing here knows pyDatalog; pyisp/datalog/evaluate.py loads these clauses into it.
+Nothing here knows pyDatalog; pyisp/authoring/datalog/evaluate.py loads these clauses into it.
 """
 
 from __future__ import annotations

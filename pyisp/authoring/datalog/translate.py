@@ -9,7 +9,7 @@ variables become projections. Each clause's body is put in an order in which eve
 comparison and every negated literal comes after the literals that bind its variables
 (pyDatalog silently fails otherwise), and the whole program must be stratified
 (pyDatalog does not check). A rule outside the fragment stops the translation with its
-file and line, unless its predicate is exempt (pyisp/datalog/exemptions.py).
+file and line, unless its predicate is exempt (pyisp/authoring/datalog/exemptions.py).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class _Translator:
         stale = [sig for sig, rules in self.exempt_rules.items() if not rules]
         if stale:
             raise TranslationError(f"exemption for {stale[0]} matches no rule: remove it from "
-                                   "pyisp/datalog/exemptions.py")
+                                   "pyisp/authoring/datalog/exemptions.py")
         check_stratified(self.clauses)
         preds = {c.head.signature for c in self.clauses} | self.declared
         for clause in self.clauses:
@@ -152,7 +152,7 @@ class _Translator:
 
     def outside(self, node: Any, what: str) -> TranslationError:
         return TranslationError(f"{what} is outside the fragment pyDatalog can check: rewrite the rule, or exempt "
-                                "its predicate with a reason in pyisp/datalog/exemptions.py", where=self.where(node))
+                                "its predicate with a reason in pyisp/authoring/datalog/exemptions.py", where=self.where(node))
 
     def name(self, prefix: str) -> str:
         self.fresh += 1
