@@ -40,7 +40,7 @@ def run(count: int, folder: Path) -> dict[str, float]:
     casegen.write_jsonl(cases, count, seed=21, malformed=0.01)
     out = folder / f"results-{count}.jsonl"
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "pyisp.cli", "batch", str(cases), "-o", str(out),
+    process = subprocess.Popen([sys.executable, "-m", "pyisp._cli", "batch", str(cases), "-o", str(out),
                                 "--jobs", "2", "--no-depends"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                text=True)
     peak = 0

@@ -32,10 +32,10 @@ sys.path.insert(0, str(HERE))
 import casegen  # noqa: E402
 
 import pyisp  # noqa: E402
-from pyisp.atoms import case_inputs  # noqa: E402
-from pyisp.case import Case  # noqa: E402
-from pyisp.generate import complete_case  # noqa: E402
-from pyisp.policy import default_policy_dir  # noqa: E402
+from pyisp.core.atoms import case_inputs  # noqa: E402
+from pyisp.core.case import Case  # noqa: E402
+from pyisp.authoring.generate import complete_case  # noqa: E402
+from pyisp.core.policy import default_policy_dir  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
 # CPU time of this process by default: on a shared machine, wall time measures the others'
@@ -101,7 +101,7 @@ def batch_rows(cases_file: Path, jobs: int) -> tuple[float, float, int, int]:
         out = Path(tmp) / "results.jsonl"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pyisp.cli", "batch", str(cases_file), "-o", str(out),
+        subprocess.run([sys.executable, "-m", "pyisp._cli", "batch", str(cases_file), "-o", str(out),
                         "--jobs", str(jobs)], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -151,13 +151,13 @@ def main() -> int:
     rows.append(("solver floor: solve a program grounded for the case",
                  timed(lambda ctl: ctl.solve(on_model=lambda m: m.symbols(shown=True)), controls), ""))
     try:
-        from pyisp.datalog.evaluate import DatalogEngine
-        from pyisp.datalog.translate import translate
-        from pyisp.service import engine_for
+        from pyisp.authoring.datalog.evaluate import DatalogEngine
+        from pyisp.authoring.datalog.translate import translate
+        from pyisp.core.service import engine_for
 
         datalog = DatalogEngine(translate(engine_for(None).policy))
         facts_of = [list(case_inputs(d).facts) for d in known_dicts]
-        rows.append(("pyDatalog translation (pyisp/datalog)", timed(datalog.answer, facts_of, max(2, REPEAT // 10)),
+        rows.append(("pyDatalog translation (pyisp/authoring/datalog)", timed(datalog.answer, facts_of, max(2, REPEAT // 10)),
                      "all known"))
     except Exception as exc:  # noqa: BLE001 - pyDatalog missing or another engineer's module absent
         rows.append(("pyDatalog translation", None, f"skipped: {type(exc).__name__}: {exc}"))

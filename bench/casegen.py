@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from pyisp.schema import CASE
+from pyisp.core.schema import CASE
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"id", "name", "description", "title", "paragraphs"}
@@ -21,7 +21,7 @@ def seed_cases(root: Path = ROOT, scenarios: bool = True) -> list[dict[str, Any]
     """The cases of facts/, then (with `scenarios`) the case of every scenario in scenarios/."""
     cases = [yaml.safe_load(p.read_text()) for p in sorted((root / "facts").glob("*.y*ml"))]
     if scenarios and (root / "scenarios").is_dir():
-        from pyisp import scenarios as scenario_files
+        from pyisp.authoring import scenarios as scenario_files
 
         cases += [copy.deepcopy(dict(s.case.data)) for s in scenario_files.load([root / "scenarios"])]
     return [c for c in cases if isinstance(c, dict) and "child" in c]
@@ -102,8 +102,8 @@ def variant(seed: dict[str, Any], rng: random.Random, drop: int = 3, change: int
 
 def with_unknowns(seed: dict[str, Any], count: int, rng: random.Random) -> dict[str, Any]:
     """A copy of a seed case with facts left out until about `count` facts are unknown."""
-    from pyisp.atoms import case_inputs
-    from pyisp.schema import validate
+    from pyisp.core.atoms import case_inputs
+    from pyisp.core.schema import validate
 
     from pyisp.errors import PyispError
 

@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from pyisp import scenarios
-from pyisp.coverage import measure
-from pyisp.service import engine_for
+from pyisp.authoring import scenarios
+from pyisp.authoring.coverage import measure
+from pyisp.core.service import engine_for
 
 CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from .case import Case
+from .core.case import Case
 from .errors import CaseError, ContradictionError, PolicyError, PyispError
 from .explain import Explanation
-from .result import Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Question, Result
-from .presumption import Presumption, PresumptionError
-from .reading import Reading, ReadingError
-from .schema import json_schema
+from .core.result import Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Question, Result
+from .core.presumption import Presumption, PresumptionError
+from .core.reading import Reading, ReadingError
+from .core.schema import json_schema
 
 __all__ = [
     "query", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 def load_policy(directory: str | Path | None = None) -> "Any":
     """The engine for a policy directory (default: the shipped policy), parsed once and cached."""
-    from .service import engine_for
+    from .core.service import engine_for
 
     return engine_for(directory)
 
@@ -54,7 +54,7 @@ def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | N
     The policy's presumptions (see `presumptions()`) fill facts the case leaves out;
     `presumptions={"no_statutory_duty": False}` switches one off, `strict=True` all of them.
     """
-    from .service import answer_case
+    from .core.service import answer_case
 
     return answer_case(case, policy=policy, depends_on=depends_on, readings=readings,
                        presumptions=presumptions, strict=strict)
@@ -65,22 +65,22 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
     """Answer many cases, yielding each Result as it is ready (in order). `strict=False`
     yields a malformed case's PyispError instead of raising it; `jobs` > 1 answers in
     worker processes. Memory does not grow with the number of cases."""
-    from .batch import query_many as _query_many
+    from .core.batch import query_many as _query_many
 
     return _query_many(cases, policy=policy, depends_on=depends_on, jobs=jobs, strict=strict)
 
 
 def presumptions(policy: str | Path | None = None) -> "tuple[Presumption, ...]":
     """The presumptions the policy declares: facts taken as so unless a case says otherwise."""
-    from .presumption import presumptions as _presumptions
-    from .service import engine_for
+    from .core.presumption import presumptions as _presumptions
+    from .core.service import engine_for
 
     return _presumptions(engine_for(policy).policy)
 
 
 def readings(policy: str | Path | None = None) -> "tuple[Reading, ...]":
     """The readings the policy names where the guidance is ambiguous, with alternatives and defaults."""
-    from .reading import readings as _readings
-    from .service import engine_for
+    from .core.reading import readings as _readings
+    from .core.service import engine_for
 
     return _readings(engine_for(policy).policy)

@@ -27,4 +27,4 @@ class PolicyError(PyispError):
 
 
 class ScenarioError(PyispError):
-    """A scenario file is malformed; `where` is ``file:line: field`` (pyisp/scenarios.py)."""
+    """A scenario file is malformed; `where` is ``file:line: field`` (pyisp/authoring/scenarios.py)."""

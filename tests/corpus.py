@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pyisp import scenarios
+from pyisp.authoring import scenarios
 
 CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
 SCENARIOS = scenarios.load([CORPUS])

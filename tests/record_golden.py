@@ -24,9 +24,9 @@ import reference_engine  # noqa: E402
 import clingo  # noqa: E402
 
 import pyisp  # noqa: E402
-from pyisp.atoms import case_inputs  # noqa: E402
-from pyisp.case import as_case, dumps_json  # noqa: E402
-from pyisp.result import Result, build_result  # noqa: E402
+from pyisp.core.atoms import case_inputs  # noqa: E402
+from pyisp.core.case import as_case, dumps_json  # noqa: E402
+from pyisp.core.result import Result, build_result  # noqa: E402
 
 CORPUS = HERE / "golden" / "corpus.jsonl"
 

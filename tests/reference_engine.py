@@ -22,9 +22,9 @@ from typing import Any, Iterable, Sequence
 import clingo
 from clingo import ast
 
-from pyisp.atoms import Inputs, Unknown
+from pyisp.core.atoms import Inputs, Unknown
 from pyisp.errors import ContradictionError
-from pyisp.policy import Policy
+from pyisp.core.policy import Policy
 
 INCONSISTENT = clingo.Function("inconsistent")
 CONTRADICTION = "contradiction"

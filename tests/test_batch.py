@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 import casegen
 import pyisp
-from pyisp.batch import run_batch
-from pyisp.case import dumps_json
-from pyisp.cli import app
+from pyisp.core.batch import run_batch
+from pyisp.core.case import dumps_json
+from pyisp._cli import app
 
 runner = CliRunner()
 
@@ -74,7 +74,7 @@ def test_a_killed_run_resumed_ends_with_each_case_once(tmp_path: Path) -> None:
     whole = tmp_path / "whole.jsonl"
     run_batch(cases, whole)
     out = tmp_path / "killed.jsonl"
-    command = [sys.executable, "-m", "pyisp.cli", "batch", str(cases), "-o", str(out)]
+    command = [sys.executable, "-m", "pyisp._cli", "batch", str(cases), "-o", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 8_000):

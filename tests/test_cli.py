@@ -7,7 +7,7 @@ import json
 from casekit import FACTS
 from typer.testing import CliRunner
 
-from pyisp.cli import app
+from pyisp._cli import app
 
 runner = CliRunner()
 CASE = str(FACTS / "teacher-counselling-disclosure.yaml")

@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from pyisp.cli import app
-from pyisp.crosscheck import CrossCheck
-from pyisp.policy import Policy, default_policy_dir
+from pyisp._cli import app
+from pyisp.authoring.crosscheck import CrossCheck
+from pyisp.core.policy import Policy, default_policy_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -11,9 +11,9 @@ from pathlib import Path
 import clingo
 import pytest
 
-from pyisp.datalog.evaluate import DatalogEngine
-from pyisp.datalog.translate import TranslationError, translate
-from pyisp.policy import Policy
+from pyisp.authoring.datalog.evaluate import DatalogEngine
+from pyisp.authoring.datalog.translate import TranslationError, translate
+from pyisp.core.policy import Policy
 
 
 def _policy(tmp_path: Path, program: str) -> Policy:

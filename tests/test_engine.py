@@ -15,12 +15,12 @@ import pytest
 
 import casegen
 import pyisp
-import pyisp.atoms
-from pyisp import service
-from pyisp.atoms import case_inputs
-from pyisp.case import Case, dumps_json
-from pyisp.engine import FRESH_FIRST, Engine
-from pyisp.result import build_result
+import pyisp.core.atoms
+from pyisp.core import service
+from pyisp.core.atoms import case_inputs
+from pyisp.core.case import Case, dumps_json
+from pyisp.core.engine import FRESH_FIRST, Engine
+from pyisp.core.result import build_result
 import reference_engine
 from record_golden import CORPUS, reference_query
 
@@ -119,10 +119,10 @@ def test_an_unknown_purpose_may_be_any_recognised_purpose_not_only_the_first() -
 def test_facts_added_beside_the_case_format_are_answered_too() -> None:
     case = Case.from_dict(_teacher_case())
     inputs = case_inputs(dict(case.data))
-    extra = pyisp.atoms.Inputs(inputs.facts + (clingo.Function("statutory_duty", [clingo.String("to-social-care")]),),
+    extra = pyisp.core.atoms.Inputs(inputs.facts + (clingo.Function("statutory_duty", [clingo.String("to-social-care")]),),
                                inputs.unknowns)
     engine = Engine(fresh_first=0)
     assert engine.answer(extra).certain == reference_engine.Engine().answer(extra).certain
-    beside = pyisp.atoms.Inputs(inputs.facts + (clingo.Function("reading", [clingo.Function("strict")]),),
+    beside = pyisp.core.atoms.Inputs(inputs.facts + (clingo.Function("reading", [clingo.Function("strict")]),),
                                 inputs.unknowns)
     assert engine.answer(beside).certain == reference_engine.Engine().answer(beside).certain

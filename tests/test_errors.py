@@ -7,7 +7,7 @@ from casekit import base_case, changed
 from typer.testing import CliRunner
 
 import pyisp
-from pyisp.cli import app
+from pyisp._cli import app
 
 
 @pytest.mark.parametrize("change, where, words", [
@@ -72,7 +72,7 @@ def test_fail_cli_reports_bad_files_with_exit_code_2_and_no_traceback(tmp_path):
 
 
 def test_fail_broken_rule_file_names_file_and_line(tmp_path):
-    from pyisp.policy import default_policy_dir
+    from pyisp.core.policy import default_policy_dir
     policy = tmp_path / "policy"
     policy.mkdir()
     for lp in default_policy_dir().glob("*.lp"):

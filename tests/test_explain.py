@@ -13,7 +13,7 @@ from casekit import FACTS
 
 import pyisp
 from pyisp.explain import NO, UNKNOWN, YES, Explanation, Statement, Step
-from pyisp.explain_render import phrase
+from pyisp.render.explanation import phrase
 
 
 def _explain(name: str, disclosure: str | None = None, **question: str) -> Explanation:
@@ -212,12 +212,12 @@ def test_success_to_dict_is_plain_json_with_rules_and_paragraphs(counselling):
 
 def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch):
     import pyisp.explain
-    import pyisp.instrument
+    import pyisp.explain.instrument
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("query must not trace")
 
-    monkeypatch.setattr(pyisp.instrument, "trace", refuse)
+    monkeypatch.setattr(pyisp.explain.instrument, "trace", refuse)
     monkeypatch.setattr(pyisp.explain, "run_trace", refuse)
     result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
     assert result.disclosures[0].verdict == "undetermined"
@@ -300,9 +300,9 @@ def test_success_someone_who_always_decides_is_certain_though_who_is_unknown():
 
 
 def test_success_a_rule_whose_open_conditions_never_hold_together_says_so(tmp_path):
-    from pyisp.atoms import Inputs, Unknown
+    from pyisp.core.atoms import Inputs, Unknown
     from pyisp.explain import JOINTLY, Explainer
-    from pyisp.policy import Policy
+    from pyisp.core.policy import Policy
 
     (tmp_path / "main.lp").write_text("%% 3.1.1: Both answers at once.\nboth :- answer(yes), answer(no).\n")
     answers = [clingo.Function("answer", [clingo.Function(v)]) for v in ("yes", "no")]

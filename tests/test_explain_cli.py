@@ -8,8 +8,8 @@ import re
 from casekit import FACTS, guidance_file
 from typer.testing import CliRunner
 
-from pyisp.cli import app
-from pyisp.explain_render import source_paragraphs
+from pyisp._cli import app
+from pyisp.render.explanation import source_paragraphs
 
 runner = CliRunner()
 COUNSELLING = str(FACTS / "teacher-counselling-disclosure.yaml")

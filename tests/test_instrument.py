@@ -7,10 +7,10 @@ from pathlib import Path
 import clingo
 import pytest
 
-from pyisp.atoms import case_inputs
-from pyisp.case import Case
-from pyisp.instrument import fired_rules, trace
-from pyisp.policy import Policy
+from pyisp.core.atoms import case_inputs
+from pyisp.core.case import Case
+from pyisp.explain.instrument import fired_rules, trace
+from pyisp.core.policy import Policy
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 
@@ -80,7 +80,7 @@ alone(D) :- disclosure(D), not discloses(D, _).
 def test_success_any_rule_form_is_instrumented_and_explained(tmp_path):
     """Not a list of predicates: aggregates, pools, arithmetic, constraints, choices,
     double negation, negated comparisons and anonymous variables all work."""
-    from pyisp.atoms import Inputs
+    from pyisp.core.atoms import Inputs
     from pyisp.explain import NO, UNKNOWN, YES, Explainer
 
     (tmp_path / "main.lp").write_text(SYNTHETIC)

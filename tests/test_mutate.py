@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyisp.mutate import apply, mutants, report_text, run
-from pyisp.policy import Policy
+from pyisp.authoring.mutate import apply, mutants, report_text, run
+from pyisp.core.policy import Policy
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -9,10 +9,10 @@ from clingo import ast
 from casekit import FACTS, guidance_file
 
 import pyisp
-from pyisp.atoms import case_inputs, iter_input_predicates
-from pyisp.engine import _head, _rule
-from pyisp.policy import Policy, default_policy_dir
-from pyisp.schema import validate
+from pyisp.core.atoms import case_inputs, iter_input_predicates
+from pyisp.core.engine import _head, _rule
+from pyisp.core.policy import Policy, default_policy_dir
+from pyisp.core.schema import validate
 
 
 def test_success_policy_loads_without_undefined_atoms():
@@ -65,7 +65,7 @@ def test_success_every_input_known_gives_exactly_one_answer():
 
 
 def test_success_results_are_the_same_bytes_every_time():
-    from pyisp.case import dumps_json
+    from pyisp.core.case import dumps_json
     path = FACTS / "teacher-counselling-disclosure.yaml"
     first = dumps_json(pyisp.query(path).to_dict())
     assert all(dumps_json(pyisp.query(path).to_dict()) == first for _ in range(3))

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 import pyisp
-from pyisp.cli import app
+from pyisp._cli import app
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 runner = CliRunner()

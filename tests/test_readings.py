@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import pyisp
-from pyisp.cli import app
+from pyisp._cli import app
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 PARAGRAPH = re.compile(r"^3\.\d+\.\d+$")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import pyisp
-from pyisp.cli import app
+from pyisp._cli import app
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 

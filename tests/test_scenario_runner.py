@@ -13,13 +13,13 @@ from casekit import FACTS
 from corpus import CORPUS, SCENARIOS, outcomes
 from typer.testing import CliRunner
 
-from pyisp import scenarios
-from pyisp.cli import app
-from pyisp.coverage import measure
+from pyisp.authoring import scenarios
+from pyisp._cli import app
+from pyisp.authoring.coverage import measure
 from pyisp.errors import ScenarioError
-from pyisp.impact import cases_to_compare, compare_policies
-from pyisp.policy import default_policy_dir
-from pyisp.service import engine_for
+from pyisp.authoring.impact import cases_to_compare, compare_policies
+from pyisp.core.policy import default_policy_dir
+from pyisp.core.service import engine_for
 
 runner = CliRunner()
 

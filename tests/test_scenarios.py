@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, SCENARIOS, outcomes
 
-from pyisp.scenarios import Scenario
-from pyisp.testreport import failure_text
+from pyisp.authoring.scenarios import Scenario
+from pyisp.authoring.testreport import failure_text
 
 
 def _id(scenario: Scenario) -> str:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pyisp.cli import app
+from pyisp._cli import app
 from pyisp.errors import PolicyError
-from pyisp.policy import Policy, default_policy_dir
-from pyisp.trace import load_map, trace
+from pyisp.core.policy import Policy, default_policy_dir
+from pyisp.authoring.trace import load_map, trace
 
 GUIDANCE = "london-cpp-chapter-3-information-sharing.txt"
 

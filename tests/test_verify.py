@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import pyisp
-from pyisp.cli import app
-from pyisp.diff import diff
-from pyisp.domain import Bounds
-from pyisp.policy import default_policy_dir
-from pyisp.verify import Verifier, verify
+from pyisp._cli import app
+from pyisp.authoring.diff import diff
+from pyisp.authoring.domain import Bounds
+from pyisp.core.policy import default_policy_dir
+from pyisp.authoring.verify import Verifier, verify
 
 
 def edited_policy(tmp_path: Path, file: str, old: str, new: str) -> Path:
@@ -120,7 +120,7 @@ def test_settled_answers_hold_in_every_completion_and_deciding_sets_decide(seed)
     # sound_unknowns: a complete case drawn by the solver from the domain, some fields then
     # left out (hypothesis picks the seed); settled verdicts and findings must survive
     # sampled completions, and each depends_on set, filled in, must settle its conclusion.
-    from pyisp.verify import check_soundness
+    from pyisp.authoring.verify import check_soundness
 
     verifier = Verifier()
     prop = next(p for p in verifier.properties if p.name == "sound_unknowns")

@@ -6,11 +6,11 @@ import clingo
 import pytest
 from clingo import ast
 
-from pyisp.atoms import iter_input_predicates
+from pyisp.core.atoms import iter_input_predicates
 from pyisp.errors import PolicyError
 from pyisp.explain import _record_atoms, _shapes, _templates, _words
-from pyisp.policy import OUTPUT_FILE, Policy
-from pyisp.wording import Wording, case_names, load_templates
+from pyisp.core.policy import OUTPUT_FILE, Policy
+from pyisp.explain.wording import Wording, case_names, load_templates
 
 
 @pytest.fixture(scope="module")

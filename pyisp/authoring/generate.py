@@ -1,0 +1,210 @@
+"""Case documents drawn at random from the case format (pyisp/core/schema.py), with every
+input stated, and random completions of a case that leaves some inputs out.
+
+Driven by the spec alone: a field is an input when it carries ``x-atom`` (or is an
+entity list or an object holding inputs); ``x-ref`` values are drawn from the case's
+ids; of two ``x-instead`` alternatives one is chosen. No policy here: the draws
+are blind to the rules, so some cases are contradictory, and the rules say so. Each
+case leans to yes, to no, or to neither in its yes/no fields, so that long chains of
+conditions (valid consent needs every element) are met often enough.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+from ..core.atoms import applies
+from ..errors import CaseError
+from ..core.schema import CASE, validate
+
+MAX_ENTITIES = 2  # at most this many people, pieces of information, consents, disclosures
+ATTEMPTS = 50
+
+
+def random_case(rng: random.Random, ident: str = "generated") -> dict[str, Any]:
+    """A valid case document with every input stated."""
+    for _ in range(ATTEMPTS):
+        doc = _Filler(rng, {}, fresh=True).fill_root(ident)
+        try:
+            return validate(doc)
+        except CaseError:
+            continue  # a shape the format refuses (the same consent given and refused): draw again
+    raise CaseError(f"no valid case in {ATTEMPTS} draws from the case format: the generator needs to learn a "
+                    "new rule of its shape")
+
+
+def complete_case(case: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A copy of a case with every input it leaves out filled in at random (its own
+    facts and entities kept)."""
+    for _ in range(ATTEMPTS):
+        doc = _Filler(rng, case, fresh=False).fill_root(case.get("id") or "case")
+        try:
+            return validate(doc)
+        except CaseError:
+            continue
+    raise CaseError("no completion of this case is a valid case", where=str(case.get("id", "case")))
+
+
+def is_input(spec: dict[str, Any]) -> bool:
+    """Whether a field states an input, or holds fields that do."""
+    if "x-atom" in spec or "x-marker" in spec:
+        return True
+    if spec.get("type") == "object":
+        return any(is_input(s) for s in spec["properties"].values())
+    if spec.get("type") == "array" and isinstance(spec.get("items"), dict):
+        return spec["items"].get("type") == "object" and is_input(spec["items"])
+    return False
+
+
+class _Filler:
+    def __init__(self, rng: random.Random, case: dict[str, Any], fresh: bool) -> None:
+        self.rng = rng
+        self.case = copy.deepcopy(case)
+        self.fresh = fresh
+        self.ids: dict[str, list[str]] = {}
+        # one leaning per case for yes/no fields, so that long chains of conditions are met too
+        self.truth = rng.choice([0.1, 0.5, 0.9])
+
+    def fill_root(self, ident: str) -> dict[str, Any]:
+        doc = self.case
+        doc.setdefault("id", ident)
+        props = CASE["properties"]
+        # entity ids first: references are drawn from them
+        child = doc.setdefault("child", {})
+        child.setdefault("id", "child")
+        self.ids["child"] = [child["id"]]
+        for key, spec in props.items():
+            items = spec.get("items") if spec.get("type") == "array" else None
+            if isinstance(items, dict) and items.get("x-entity"):
+                if key not in doc and self.fresh:
+                    low = spec.get("minItems", 0)
+                    doc[key] = [{"id": f"{key}-{i + 1}"} for i in range(self.rng.randint(low, max(low, MAX_ENTITIES)))]
+                self.ids[key] = [entry["id"] for entry in doc.get(key) or []]
+        return self.object(doc, CASE)
+
+    def object(self, value: dict[str, Any], spec: dict[str, Any], entity: dict[str, Any] | None = None) -> dict[str, Any]:
+        props = spec["properties"]
+        if spec.get("x-entity"):
+            entity = value
+        skip = set()
+        for alt, sub in props.items():
+            base = sub.get("x-instead")
+            if base is None:
+                continue
+            if value.get(base) is not None or value.get(alt) is not None:
+                skip.add(alt if value.get(alt) is None else base)  # the case chose its form
+            elif self.fresh:
+                skip.add(self.rng.choice([base, alt]))  # one form or the other, never both
+            else:
+                skip.add(alt)  # a case that uses neither form leaves the base form unknown (atoms.py)
+        for key, sub in props.items():
+            if key in skip or not is_input(sub):
+                continue
+            if value.get(key) is None and not self.fresh and _entity_list(sub):
+                continue  # a list of entities the case does not have stays empty
+            if value.get(key) is None and not self.fresh and (
+                    sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
+                continue  # not an unknown of the case (atoms.py): a completion leaves it out too
+            value[key] = self.value(value.get(key), sub, entity)
+            if sub.get("x-range") and value.get(sub["x-range"]) is not None:
+                bounds = value.pop(sub["x-range"])  # an age within the stated range, which it replaces
+                value[key] = value[key] if bounds["min"] <= value[key] <= bounds["max"] else \
+                    self.rng.randint(bounds["min"], bounds["max"])
+        return value
+
+    def value(self, current: Any, spec: dict[str, Any], entity: dict[str, Any] | None = None) -> Any:
+        kind = spec.get("type")
+        if kind == "object":
+            return self.object(current if current is not None else {}, spec, entity)
+        if kind == "array":
+            items = spec["items"]
+            if items.get("type") == "object":
+                return [self.object(entry, items, entity) for entry in current or []]
+            if current is not None:
+                return current
+            options = list(items.get("enum") or self.refs(items))
+            low = spec.get("minItems", 0)
+            if not options:
+                return []
+            return self.rng.sample(options, self.rng.randint(min(low, len(options)), len(options)))
+        if current is not None:
+            return current
+        if kind == "boolean":
+            return self.rng.random() < self.truth
+        if kind == "integer":
+            return self.rng.randint(spec["minimum"], spec["maximum"])
+        if "enum" in spec:
+            return self.rng.choice(spec["enum"])
+        if "x-ref" in spec:
+            return self.rng.choice(self.refs(spec))
+        raise ValueError(f"cannot draw a value for {spec}")
+
+    def refs(self, spec: dict[str, Any]) -> list[str]:
+        return [ident for coll in spec.get("x-ref", []) for ident in self.ids.get(coll, [])]
+
+
+def _entity_list(spec: dict[str, Any]) -> bool:
+    return spec.get("type") == "array" and bool(spec.get("items", {}).get("x-entity"))
+
+
+def strip_inputs(case: dict[str, Any], rng: random.Random, share: float = 0.5) -> dict[str, Any]:
+    """A copy of a case with about `share` of its optional input fields left out (unknown)."""
+    doc = copy.deepcopy(case)
+    _strip(doc, CASE, rng, share)
+    return doc
+
+
+def _strip(value: dict[str, Any], spec: dict[str, Any], rng: random.Random, share: float) -> None:
+    required = set(spec.get("required", ()))
+    for key, sub in spec["properties"].items():
+        if key not in value or not is_input(sub):
+            continue
+        kind = sub.get("type")
+        if kind == "object" and isinstance(value[key], dict):
+            _strip(value[key], sub, rng, share)
+        elif kind == "array" and sub["items"].get("type") == "object":
+            for entry in value[key]:
+                _strip(entry, sub["items"], rng, share)
+        elif key not in required and "x-atom" in sub and rng.random() < share:
+            del value[key]
+
+
+def fill_unknowns(case: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a case with unknown inputs set, keyed by the field paths pyisp/core/atoms.py
+    gives them (``disclosures[0].judgements.proportionate``; a list field's item as
+    ``information[0].about[amy]`` with True or False)."""
+    doc = copy.deepcopy(case)
+    for path, value in values.items():
+        _set(doc, CASE, _tokens(path), value)
+    return doc
+
+
+def _tokens(path: str) -> list[str]:
+    tokens: list[str] = []
+    for part in path.split("."):
+        name, *rest = part.split("[")
+        tokens.append(name)
+        tokens += ["[" + r for r in rest]
+    return tokens
+
+
+def _set(value: Any, spec: dict[str, Any], tokens: list[str], new: Any) -> None:
+    key, rest = tokens[0], tokens[1:]
+    sub = spec["properties"][key]
+    if not rest:
+        if new is not None:
+            value[key] = new
+        return
+    if sub.get("type") == "object":
+        _set(value.setdefault(key, {}), sub, rest, new)
+        return
+    item = rest[0][1:-1]
+    if sub["items"].get("type") == "object":
+        _set(value[key][int(item)], sub["items"], rest[1:], new)
+        return
+    members = value.setdefault(key, [])
+    option: Any = int(item) if sub["items"].get("type") == "integer" else item
+    if new and option not in members:
+        members.append(option)

@@ -1,0 +1,224 @@
+"""Turn a validated case into the policy's input atoms: facts for what it states, and an
+`Unknown` for every input it leaves out, so that nothing unstated is taken as false.
+
+Driven entirely by the ``x-atom`` annotations of pyisp/core/schema.py; no policy here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from clingo import Function, Number, String, Symbol
+
+from .schema import CASE
+
+Literal = tuple[Symbol, bool]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An input the case leaves out: its field path and, for each value it could take,
+    the input atoms (with their truth) that value stands for."""
+
+    path: str
+    options: tuple[tuple[Any, tuple[Literal, ...]], ...]
+    description: str = ""
+    question: str = field(default="", compare=False)
+
+    @property
+    def atoms(self) -> tuple[Symbol, ...]:
+        seen: dict[Symbol, None] = {}
+        for _, lits in self.options:
+            for sym, _truth in lits:
+                seen[sym] = None
+        return tuple(seen)
+
+    @property
+    def exactly_one(self) -> bool:
+        """True when exactly one of the atoms holds in every option (an enumerated value)."""
+        return all(sum(1 for _, truth in lits if truth) == 1 for _, lits in self.options)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The atoms of one case: known facts and unknown inputs."""
+
+    facts: tuple[Symbol, ...]
+    unknowns: tuple[Unknown, ...]
+
+
+def _term(token: Any, ctx: dict[str, Any], value: Any, spec: dict[str, Any]) -> Symbol:
+    if token == "$id":
+        return String(ctx["id"])
+    if token == "$child":
+        return String(ctx["child"])
+    if token in ("$value", "$item"):
+        if isinstance(value, bool):
+            raise TypeError("boolean values use $yesno")
+        if isinstance(value, int):
+            return Number(value)
+        return String(value) if "x-ref" in spec else Function(value)
+    if token == "$yesno":
+        return Function("yes" if value else "no")
+    return Function(token)
+
+
+def _atom(template: list[str], ctx: dict[str, Any], value: Any = None, spec: dict[str, Any] | None = None) -> Symbol:
+    name, *args = template
+    return Function(name, [_term(a, ctx, value, spec or {}) for a in args])
+
+
+AtomMaker = Callable[[list[str], dict[str, Any], Any, "dict[str, Any] | None"], Any]
+
+
+_ALTERNATIVES: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
+    """For an object spec: field -> the field that replaces it when present (x-instead). Cached."""
+    cached = _ALTERNATIVES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, {other["x-instead"]: name for name, other in spec["properties"].items()
+                         if other.get("x-instead") is not None})
+        _ALTERNATIVES[id(spec)] = cached
+    return cached[1]
+
+
+class _Collector:
+    def __init__(self, child_id: str, ids: dict[str, list[str]], make: AtomMaker | None = None) -> None:
+        self.facts: list[Any] = []
+        self.unknowns: list[Unknown] = []
+        self.child = child_id
+        self.ids = ids
+        self.make: AtomMaker = make or _atom
+
+    def walk(self, value: dict[str, Any], spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
+        if spec.get("x-entity"):
+            ctx = {**ctx, "id": value["id"], "entity": value}
+        make = self.make
+        if "x-atom" in spec and spec.get("type") == "object":
+            self.facts.append(make(spec["x-atom"], ctx, None, None))
+        if "x-marker" in spec:
+            self.facts.append(make(spec["x-marker"], ctx, None, None))
+        replaced_by = _alternatives(spec)
+        for key, sub in spec["properties"].items():
+            here = f"{path}.{key}" if path else key
+            item = value.get(key)
+            instead = sub.get("x-instead")
+            if instead is not None and item is None:
+                continue  # an alternative form the case did not use
+            if key in replaced_by and value.get(replaced_by[key]) is not None:
+                continue  # replaced by its alternative form
+            kind = sub.get("type")
+            here_ctx = ctx
+            if "x-when" in sub:
+                here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(sub["x-when"], ctx.get("entity") or {})}
+            if kind == "object":
+                if item is None and sub.get("x-unstated") == "none":
+                    continue  # a part stated only when it applies (a limited understanding): nothing to choose
+                self.walk(item or {}, sub, here, here_ctx)
+            elif kind == "array" and sub["items"].get("type") == "object":
+                for i, entry in enumerate(item or []):
+                    self.walk(entry, sub["items"], f"{here}[{i}]", here_ctx)
+            elif "x-atom" in sub:
+                self.leaf(item, sub, here, here_ctx)
+
+    def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
+        template = spec["x-atom"]
+        make = self.make
+        kind = spec.get("type")
+        description = spec.get("description", "")
+        question = _question(spec, ctx)
+        if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
+            return  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
+        if kind == "array":
+            items = spec["items"]
+            if value is not None:
+                self.facts.extend(make(template, ctx, v, items) for v in value)
+                return
+            for option in items.get("enum") or self._refs(items):
+                sym = make(template, ctx, option, items)
+                self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
+                                            description, question.replace("this purpose", str(option))
+                                            .replace("this recipient", str(option))))
+            return
+        if kind == "boolean" and "$yesno" not in template:
+            sym = make(template, ctx, None, None)
+            if value is None:
+                self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description,
+                                             question))
+            elif value:
+                self.facts.append(sym)
+            return
+        if value is not None:
+            if value not in spec.get("x-ref-extra", ()):
+                self.facts.append(make(template, ctx, value, spec))
+            return
+        if kind == "boolean":
+            values: list[Any] = [True, False]
+        elif kind == "integer":
+            bounds = (ctx.get("entity") or {}).get(spec.get("x-range", ""), None) or {}
+            values = list(range(bounds.get("min", spec["minimum"]), bounds.get("max", spec["maximum"]) + 1))
+        elif "enum" in spec:
+            values = list(spec["enum"])
+        else:
+            values = self._refs(spec)
+        atoms = {v: make(template, ctx, v, spec) for v in values}
+        options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
+        for extra in spec.get("x-ref-extra", ()):
+            options.append((extra, tuple((atoms[w], False) for w in values)))
+        self.unknowns.append(Unknown(path, tuple(options), description, question))
+
+    def _refs(self, spec: dict[str, Any]) -> list[str]:
+        return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
+
+
+def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
+    """The question a professional is asked for this field, with the case's names."""
+    text = spec.get("x-question")
+    if not text:
+        return ""
+    entity = ctx.get("entity") or {}
+    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child", "")}
+    return text.format_map(names)
+
+
+def applies(gates: list[dict[str, Any]], entity: dict[str, Any]) -> bool:
+    """An ``x-when`` gate: does this part of the case format apply to the entity? Open when
+    any gate's field has one of its values, or is unstated and the gate says ``unstated: open``."""
+    for gate in gates:
+        value: Any = entity
+        for key in gate["path"].split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value in gate["in"] or (value is None and gate.get("unstated") == "open"):
+            return True
+    return False
+
+
+def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:
+    """The ids of each collection of a validated case (the child's under ``child``)."""
+    ids = {"child": [case["child"]["id"]]}
+    for coll in ("people", "information", "consents", "disclosures"):
+        ids[coll] = [item["id"] for item in case.get(coll) or []]
+    return ids
+
+
+def case_inputs(case: dict[str, Any], make: AtomMaker | None = None) -> Inputs:
+    """The input atoms of a validated case. `make(template, ctx, value, spec)` builds each
+    atom (default: a clingo Symbol); the engine passes its own to get solver literals."""
+    collector = _Collector(case["child"]["id"], case_ids(case), make)
+    collector.walk(case, CASE, "", {"child": case["child"]["id"], "id": None})
+    return Inputs(tuple(collector.facts), tuple(collector.unknowns))
+
+
+def iter_input_predicates(spec: dict[str, Any] = CASE) -> Iterator[tuple[str, int]]:
+    """Every (predicate, arity) a case can state, for checking against policy/defined.lp."""
+    if "x-atom" in spec:
+        yield spec["x-atom"][0], len(spec["x-atom"]) - 1
+    if "x-marker" in spec:
+        yield spec["x-marker"][0], len(spec["x-marker"]) - 1
+    for sub in spec.get("properties", {}).values():
+        yield from iter_input_predicates(sub)
+    if isinstance(spec.get("items"), dict):
+        yield from iter_input_predicates(spec["items"])

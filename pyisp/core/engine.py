@@ -1,0 +1,751 @@
+"""Run clingo on a case: the three-valued answer (true whatever the unknowns are, true for
+some of them, or false for all) and the smallest sets of unknowns that decide a conclusion.
+
+Unknown inputs are free choices; every completion of the case is one answer set. The
+cautious consequences hold whatever the unknowns are, the brave ones for some filling
+in. Completions in which the rules find a contradiction are left out (``inconsistent``).
+
+Design (for speed; see bench/README.md): the policy is grounded once per shape of case
+over a *slot vocabulary*. Every input atom a case could state is an ``#external`` atom
+whose entity arguments are slots (``"#people.0"``, ``"#disclosures.1"``, ...) instead of
+the case's ids; the vocabulary is generated from the case format (pyisp/schema.py), so a
+new input field needs no change here. A query maps the case's ids to slots, sets the
+externals (true for a fact, free for an unknown, false otherwise; only the ones that
+changed since the last query) and solves. Enumerated unknowns (one value of several)
+keep their constraints in the grounding: "at most one value" always, "at least one"
+behind a switch atom turned on for the query that leaves the field unknown. Results
+name slots; they are mapped back to the case's ids when read (`Answer` from
+`Engine.answer`, or pyisp/result.py given the slot names). Each case
+shape (number of entities per collection) has its own grounding, made on first use:
+a case never has more entities than slots, so nothing is ever truncated.
+
+A `clingo.Control` is not thread-safe: use one `Engine` per thread (pyisp.service does).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Container, Iterable, Mapping, Sequence
+
+import clingo
+from clingo import ast
+
+from .atoms import Inputs, Unknown, case_ids, case_inputs
+from ..errors import ContradictionError, PolicyError
+from .policy import Policy
+from .schema import CASE
+
+INCONSISTENT = clingo.Function("inconsistent")
+CONTRADICTION = "contradiction"
+SLOT_MARK = "#"
+GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
+FRESH_FIRST = 2  # cases of a shape answered in a fresh Control before the shape gets a grounding
+GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
+
+
+@dataclass(frozen=True)
+class DecidingSet:
+    """Values of unknown inputs that together settle a conclusion, whatever the other
+    unknowns are. Each item is (unknown, the values any of which will do)."""
+
+    value: bool
+    conditions: tuple[tuple[Unknown, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Presumed:
+    """A presumption of the policy applied to an unstated input: its name, the unknown
+    field it fills, the value taken, and the verdicts possible if it turned out otherwise
+    (`rebutted`: the `verdict/2` atoms that some completion then gives)."""
+
+    name: str
+    unknown: Unknown
+    value: Any
+    rebutted: frozenset[clingo.Symbol]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What holds for every completion of the case (`certain`) and for some (`possible`),
+    the presumptions applied, and for each unknown that matters, the conclusions whose
+    possibility turns on it (`relevance`)."""
+
+    certain: frozenset[clingo.Symbol]
+    possible: frozenset[clingo.Symbol]
+    deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]]
+    unknowns: tuple[Unknown, ...]
+    presumed: tuple[Presumed, ...] = ()
+    relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
+
+
+# ------------------------------------------------------------------ the slot vocabulary
+
+Key = tuple[Any, ...]  # (predicate, argument, ...): slots and constants as str, numbers as int
+
+
+@dataclass(frozen=True)
+class _Template:
+    """An input atom of the case format: its predicate, the domain of each argument
+    (("slot", collections) or ("value", values)) and whether it is a one-of field."""
+
+    name: str
+    args: tuple[tuple[str, tuple[Any, ...]], ...]
+    one_of: int | None  # the position of the value, for a field with one value of several
+
+
+def slot(collection: str, index: int) -> str:
+    """The name of a slot: the `index`-th entity of a collection in the grounding."""
+    return f"{SLOT_MARK}{collection}.{index}"
+
+
+def _domain(token: str, spec: dict[str, Any], entity: str | None, where: str) -> tuple[str, tuple[Any, ...]]:
+    if token == "$id":
+        return ("slot", (entity,))
+    if token == "$child":
+        return ("slot", ("child",))
+    if token == "$yesno":
+        return ("value", ("yes", "no"))
+    if token in ("$value", "$item"):
+        if "x-ref" in spec:
+            return ("slot", tuple(spec["x-ref"]))
+        if "enum" in spec:
+            return ("value", tuple(spec["enum"]))
+        if spec.get("type") == "integer":
+            return ("value", tuple(range(spec["minimum"], spec["maximum"] + 1)))
+        raise PolicyError("the field has no finite set of values; the engine needs one (enum, x-ref or "
+                          "integer bounds)", where=where)
+    return ("value", (token,))
+
+
+def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
+               out: list[_Template], entities: dict[str, str]) -> None:
+    """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
+    if spec.get("x-entity"):
+        entity = key
+        entities[spec["x-atom"][0]] = key
+    kind = spec.get("type")
+    if kind == "object":
+        for template_key in ("x-atom", "x-marker"):
+            if template_key in spec:
+                name, *tokens = spec[template_key]
+                out.append(_Template(name, tuple(_domain(t, spec, entity, path) for t in tokens), None))
+        for sub_key, sub in spec["properties"].items():
+            here = f"{path}.{sub_key}" if path else sub_key
+            if sub.get("type") == "object":
+                _templates(sub, entity, sub_key, here, out, entities)
+            elif sub.get("type") == "array" and sub["items"].get("type") == "object":
+                _templates(sub["items"], entity, sub_key, here, out, entities)
+            elif "x-atom" in sub:
+                values = sub["items"] if sub.get("type") == "array" else sub
+                name, *tokens = sub["x-atom"]
+                args = tuple(_domain(t, values, entity, here) for t in tokens)
+                one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
+                out.append(_Template(name, args, one_of if sub.get("type") != "array" else None))
+
+
+class _Vocabulary:
+    """Every input atom of the case format over a number of slots per collection."""
+
+    def __init__(self, spec: dict[str, Any] = CASE) -> None:
+        self.templates: list[_Template] = []
+        self.entities: dict[str, str] = {}  # predicate naming an entity -> its collection
+        _templates(spec, None, "", "", self.templates, self.entities)
+        self.collections = tuple(dict.fromkeys(["child", *self.entities.values()]))
+
+    def atoms(self, counts: Mapping[str, int]) -> tuple[list[Key], list[list[Key]]]:
+        """All ground input atoms, and the groups of atoms of which at most one holds."""
+        keys: list[Key] = []
+        groups: list[list[Key]] = []
+        for template in self.templates:
+            domains = []
+            for kind, values in template.args:
+                domains.append([slot(c, i) for c in values for i in range(counts[c])] if kind == "slot"
+                               else list(values))
+            position = template.one_of
+            if position is not None:
+                fixed = [d if i != position else [None] for i, d in enumerate(domains)]
+                for binding in itertools.product(*fixed):
+                    group = [(template.name, *binding[:position], v, *binding[position + 1:])
+                             for v in domains[position]]
+                    groups.append(group)
+                    keys += group
+            else:
+                keys += [(template.name, *args) for args in itertools.product(*domains)]
+        return list(dict.fromkeys(keys)), groups
+
+
+def _symbol(key: Key) -> clingo.Symbol:
+    args = [clingo.Number(a) if isinstance(a, int) else clingo.String(a) if a.startswith(SLOT_MARK)
+            else clingo.Function(a) for a in key[1:]]
+    return clingo.Function(key[0], args)
+
+
+# ------------------------------------------------------------------ one grounding
+
+
+class _Grounding:
+    """The policy grounded once over a slot vocabulary, reused for every query."""
+
+    def __init__(self, policy: Policy, vocabulary: _Vocabulary, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.ctl = clingo.Control(["--warn=none"])
+        keys, groups = vocabulary.atoms(counts)
+        where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
+        false = ast.SymbolicTerm(where, clingo.Function("false"))
+        with ast.ProgramBuilder(self.ctl) as builder:
+            for statement in policy.statements:
+                builder.add(statement)
+            for key in keys:  # #external key. (the grounder must know these may become true)
+                builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
+        self.ctl.ground([("base", [])])
+        atoms = self.ctl.symbolic_atoms
+        self.literal: dict[Key, int] = {key: atoms[_symbol(key)].literal for key in keys}
+        self.switch: dict[int, int] = {}  # atom of a one-of group -> its "at least one" switch
+        with self.ctl.backend() as backend:
+            for group in groups:
+                atoms = [self.literal[k] for k in group]
+                if len(atoms) < 2:
+                    continue
+                backend.add_weight_rule([], 2, [(a, 1) for a in atoms])  # at most one value
+                switch = backend.add_atom()
+                backend.add_external(switch, clingo.TruthValue.False_)
+                backend.add_rule([], [switch] + [-a for a in atoms])  # at least one, when switched on
+                for a in atoms:
+                    self.switch[a] = switch
+        inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
+        self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
+        self.state: dict[int, bool | None] = {}
+        self.mode = ("auto", 1)
+        self.symbols: dict[clingo.Symbol, int | None] = {}
+        self.garbage = 0
+
+    def lookup(self, symbol: clingo.Symbol) -> int | None:
+        if symbol not in self.symbols:
+            atom = self.ctl.symbolic_atoms[symbol]
+            self.symbols[symbol] = atom.literal if atom is not None else None
+        return self.symbols[symbol]
+
+    def assign(self, facts: Iterable[int], unknowns: Sequence[Unknown]) -> None:
+        """Set the externals for a query: facts true, unknowns free, everything else false."""
+        wanted: dict[int, bool | None] = dict.fromkeys(facts, True)
+        for unknown in unknowns:
+            atoms = unknown.atoms
+            for atom in atoms:
+                wanted[atom] = None
+            if len(atoms) > 1:
+                switches = {self.switch.get(a) for a in atoms}
+                if len(switches) != 1 or None in switches:
+                    raise PolicyError(f"the engine has no one-of group for the unknown field {unknown.path}")
+                if unknown.exactly_one:
+                    wanted[switches.pop()] = True  # type: ignore[index]
+        assign = self.ctl.assign_external
+        state = self.state
+        for atom in [a for a in state if a not in wanted]:
+            assign(atom, False)
+            del state[atom]
+        for atom, value in wanted.items():
+            if state.get(atom, False) is not value:
+                assign(atom, value)
+                state[atom] = value
+
+    def configure(self, mode: str, models: int) -> None:
+        if self.mode != (mode, models):
+            config = self.ctl.configuration.solve
+            config.enum_mode = mode
+            config.models = models
+            self.mode = (mode, models)
+
+    def consequences(self, mode: str, assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
+        self.configure(mode, 0)
+        last: list[Sequence[clingo.Symbol]] = []
+        result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
+        return frozenset(last[-1]) if result.satisfiable and last else None
+
+    def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
+        """None when the assumptions can hold together; else a subset of them that cannot."""
+        self.configure("auto", 1)
+        return _core(self.ctl, assumptions)
+
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in some completion satisfying the assumptions."""
+        self.configure("auto", 1)
+        return _completion_values(self.ctl, options, assumptions)
+
+    def block(self, lits: Iterable[int]) -> int:
+        """A fresh atom true exactly when all the given literals are: assume its negation
+        to look for completions that differ. Such rules stay in the grounding (harmless:
+        nothing else uses the atom); the engine regrounds after `GARBAGE` of them."""
+        with self.ctl.backend() as backend:
+            atom = backend.add_atom()
+            backend.add_rule([atom], list(lits))
+        self.garbage += 1
+        return atom
+
+
+class _Query:
+    """One query: the solver holding the case (a `_Grounding` or a `_Run`), its unknowns
+    and their options as solver literals, and the assumptions every solve makes (`base`:
+    no contradiction, and the presumptions applied)."""
+
+    def __init__(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]],
+                 base: Sequence[int]) -> None:
+        self.g = solver
+        self.unknowns = unknowns
+        self.options = options
+        self.base = list(base)
+
+
+def _options(unknowns: Sequence[Unknown]) -> list[list[tuple[Any, list[int]]]]:
+    """Each unknown's options as lists of solver literals (unknowns whose atoms are literals)."""
+    return [[(value, [lit if truth else -lit for lit, truth in option]) for value, option in u.options]
+            for u in unknowns]
+
+
+def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
+                      assumptions: Sequence[int]) -> list[Any] | None:
+    """The first completion satisfying the assumptions, in the order of the unknowns and of
+    their options: fixed by the case, not by the solver's search (the same on any grounding)."""
+    current = solver.values(options, assumptions)
+    if current is None:
+        return None
+    chosen = list(assumptions)
+    for index, choices in enumerate(options):
+        for value, lits in choices:
+            if value == current[index]:
+                break
+            found = solver.values(options, chosen + lits)
+            if found is not None:
+                current = found
+                break
+        chosen += next(lits for value, lits in choices if value == current[index])
+    return current
+
+
+# ------------------------------------------------------------------ a fresh Control per case
+
+
+class _Run:
+    """One case grounded on its own in a fresh Control (the foundation's way): used by
+    pyisp/crosscheck.py, which wants a second, independent path to the answer."""
+
+    def __init__(self, policy: Policy, inputs: Inputs) -> None:
+        self.ctl = clingo.Control(["--warn=none"])
+        self.unknowns = inputs.unknowns
+        with ast.ProgramBuilder(self.ctl) as builder:
+            for statement in policy.statements:
+                builder.add(statement)
+            # Inputs go through the grounder as rules, not through the backend: atoms
+            # added with the backend before grounding were seen to be missed by rules
+            # that compare their arguments (age(C, A), A >= 16 matched 16 but not 17).
+            for fact in inputs.facts:
+                builder.add(_rule(_head(fact)))
+            for unknown in inputs.unknowns:
+                builder.add(_choice(unknown))
+        self.ctl.ground([("base", [])])
+        self.options: list[list[tuple[Any, list[int]]]] = []
+        for unknown in inputs.unknowns:
+            lits = {sym: self.ctl.symbolic_atoms[sym].literal for sym in unknown.atoms}
+            self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
+                                 for value, option in unknown.options])
+        inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
+        self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
+
+    def literal(self, symbol: clingo.Symbol) -> int | None:
+        atom = self.ctl.symbolic_atoms[symbol]
+        return atom.literal if atom is not None else None
+
+    def consequences(self, mode: str, assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
+        config = self.ctl.configuration.solve
+        config.enum_mode = mode
+        config.models = 0
+        last: list[Sequence[clingo.Symbol]] = []
+        result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
+        config.enum_mode = "auto"
+        config.models = 1
+        return frozenset(last[-1]) if result.satisfiable and last else None
+
+    def lookup(self, symbol: clingo.Symbol) -> int | None:
+        return self.literal(symbol)
+
+    def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
+        """None when the assumptions can hold together; else a subset of them that cannot."""
+        return _core(self.ctl, assumptions)
+
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in some completion satisfying the assumptions."""
+        return _completion_values(self.ctl, options, assumptions)
+
+    def block(self, lits: Iterable[int]) -> int:
+        """A fresh atom true exactly when all the given literals are."""
+        with self.ctl.backend() as backend:
+            atom = backend.add_atom()
+            backend.add_rule([atom], list(lits))
+        return atom
+
+    def witness(self, assumptions: Sequence[int]) -> list[Any] | None:
+        """The value of every unknown in one completion satisfying the assumptions."""
+        return _completion_values(self.ctl, self.options, assumptions)
+
+
+def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[int]]]],
+                       assumptions: Sequence[int]) -> list[Any] | None:
+    """Solve once under the assumptions; the value each unknown takes in the model found."""
+    values: list[Any] = []
+
+    def read(model: clingo.Model) -> None:
+        for choices in options:
+            for value, lits in choices:
+                if all(model.is_true(lit) for lit in lits):
+                    values.append(value)
+                    break
+
+    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    return values if result.satisfiable else None
+
+
+_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
+
+
+def _head(symbol: clingo.Symbol) -> Any:
+    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
+
+
+def _rule(head: Any, body: Sequence[Any] = ()) -> Any:
+    return ast.Rule(_LOC, head, list(body))
+
+
+def _choice(unknown: Unknown) -> Any:
+    """`{ a1; ...; an }` for an unknown, bounded to exactly one (an enumerated value) or
+    at most one (a reference that may name nobody of the case) when it has several atoms."""
+    elements = [ast.ConditionalLiteral(_LOC, _head(sym), []) for sym in unknown.atoms]
+    several = len(elements) > 1
+    lower = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several and unknown.exactly_one else None
+    upper = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
+        if several else None
+    return _rule(ast.Aggregate(_LOC, lower, elements, upper))
+
+
+
+# ------------------------------------------------------------------ the engine
+
+
+class Engine:
+    """Answers cases with one parsed policy, grounded once. One query at a time: use one
+    Engine per thread."""
+
+    def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST) -> None:
+        self.policy = policy or Policy()
+        self.fresh_first = fresh_first
+        self.vocabulary = _Vocabulary()
+        self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
+        self._seen: dict[tuple[int, ...], int] = {}
+
+    # -- the groundings ----------------------------------------------------------------
+    def _shape(self, counts: Mapping[str, int]) -> tuple[int, ...]:
+        return tuple(max(1, counts.get(c, 0)) for c in self.vocabulary.collections)
+
+    def grounding(self, counts: Mapping[str, int]) -> _Grounding:
+        """The grounding with exactly `counts` slots per collection (at least one each).
+
+        Solving time grows with the grounding (a consent slot joins every disclosure slot
+        over 11 purposes x 14 agencies), so each shape of case gets its own grounding,
+        made on first use (~30-60 ms) and kept (the `GROUNDINGS` most recently used)."""
+        shape = self._shape(counts)
+        grounding = self._groundings.get(shape)
+        if grounding is None or grounding.garbage >= GARBAGE:
+            grounding = _Grounding(self.policy, self.vocabulary, dict(zip(self.vocabulary.collections, shape)))
+            self._groundings[shape] = grounding
+            while len(self._groundings) > GROUNDINGS:
+                self._groundings.popitem(last=False)
+        self._groundings.move_to_end(shape)
+        return grounding
+
+    def _fresh(self, counts: Mapping[str, int]) -> bool:
+        """Whether to answer in a fresh Control: the first `FRESH_FIRST` cases of a shape are
+        (grounding the slot vocabulary costs several cases' worth, and an engine may be
+        used only once, as pyisp/mutate.py does)."""
+        shape = self._shape(counts)
+        if shape in self._groundings:
+            return False
+        seen = self._seen.get(shape, 0)
+        if seen >= self.fresh_first:
+            return False
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[shape] = seen + 1
+        return True
+
+    def _answer_fresh(self, inputs: Inputs, decide: Iterable[clingo.Symbol], max_sets: int,
+                      off: Container[str]) -> Answer:
+        run = _Run(self.policy, inputs)
+        return self._solve(run, inputs.unknowns, run.options, decide, max_sets, off)
+
+    # -- public: inputs as clingo symbols ----------------------------------------------
+    def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
+               max_sets: int = 2, off: Container[str] = ()) -> Answer:
+        """The three-valued answer, under the policy's presumptions except those named in
+        `off`; for each atom of `decide` that depends on the unknowns, up to `max_sets`
+        smallest deciding sets for each of its two values. Symbols name the case's ids, in
+        and out."""
+        slots: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for fact in inputs.facts:
+            coll = self.vocabulary.entities.get(fact.name)
+            if coll is not None and len(fact.arguments) == 1 and fact.arguments[0].string not in slots:
+                slots[fact.arguments[0].string] = slot(coll, counts.get(coll, 0))
+                counts[coll] = counts.get(coll, 0) + 1
+        if self._fresh(counts):
+            return self._answer_fresh(inputs, decide or (), max_sets, off)
+        grounding = self.grounding(counts)
+        try:
+            facts = [grounding.literal[_key(s, slots)] for s in inputs.facts]
+            unknowns = tuple(Unknown(u.path, tuple((v, tuple((grounding.literal[_key(s, slots)], t) for s, t in lits))
+                                                   for v, lits in u.options), u.description, u.question) for u in inputs.unknowns)
+        except KeyError:  # an atom outside the case format (a fact added beside the case's)
+            return self._answer_fresh(inputs, decide or (), max_sets, off)
+        names = {v: k for k, v in slots.items()}
+        to_slots = {clingo.String(k): clingo.String(v) for k, v in slots.items()}
+        decide_slots = {_rename(s, to_slots): s for s in decide or ()}
+        grounding.assign(facts, unknowns)
+        answer = self._solve(grounding, unknowns, _options(unknowns), decide_slots, max_sets, off)
+        back = {clingo.String(k): clingo.String(v) for k, v in names.items()}
+        originals = dict(zip(unknowns, inputs.unknowns))
+
+        def ids(symbols: Iterable[clingo.Symbol]) -> frozenset[clingo.Symbol]:
+            return frozenset(_rename(s, back) for s in symbols)
+
+        return Answer(ids(answer.certain), ids(answer.possible),
+                      {decide_slots[k]: tuple(DecidingSet(d.value, tuple((originals[u], v) for u, v in d.conditions))
+                                              for d in sets) for k, sets in answer.deciding.items()},
+                      tuple(originals[u] for u in answer.unknowns),
+                      tuple(Presumed(p.name, originals[p.unknown], p.value, ids(p.rebutted)) for p in answer.presumed),
+                      None if answer.relevance is None else
+                      {originals[u]: ids(atoms) for u, atoms in answer.relevance.items()})
+
+    # -- fast path: a validated case dict ----------------------------------------------
+    def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
+                    max_sets: int = 2, off: Container[str] = ()) -> tuple[Answer, dict[str, str]]:
+        """Answer a validated case. Returns the answer, whose atoms name slots, and the map
+        from each slot to the case's id (empty when the atoms name the ids themselves).
+        `decide(slots)` gives the atoms to find deciding sets for."""
+        ids = case_ids(case)
+        counts = {coll: len(members) for coll, members in ids.items()}
+        if self._fresh(counts):
+            identity = {ident: ident for members in ids.values() for ident in members}
+            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets, off), {}
+        slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
+        grounding = self.grounding(counts)
+        literal = grounding.literal
+
+        def make(template: list[str], ctx: dict[str, Any], value: Any, spec: dict[str, Any] | None) -> int:
+            key = [template[0]]
+            for token in template[1:]:
+                if token == "$id":
+                    key.append(slots[ctx["id"]])
+                elif token == "$child":
+                    key.append(slots[ctx["child"]])
+                elif token in ("$value", "$item"):
+                    key.append(slots[value] if spec and "x-ref" in spec else value)
+                elif token == "$yesno":
+                    key.append("yes" if value else "no")
+                else:
+                    key.append(token)
+            return literal[tuple(key)]
+
+        inputs = case_inputs(case, make)
+        grounding.assign(inputs.facts, inputs.unknowns)
+        answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
+                             decide(slots) if decide else (), max_sets, off)
+        return answer, {v: k for k, v in slots.items()}
+
+    # -- solving -----------------------------------------------------------------------
+    def _solve(self, solver: Any, unknowns: tuple[Unknown, ...], options: list[list[tuple[Any, list[int]]]],
+               decide: Iterable[clingo.Symbol], max_sets: int, off: Container[str] = ()) -> Answer:
+        base = list(solver.base)
+        presumed: list[tuple[str, int, Any, int]] = []
+        originals = unknowns
+        if unknowns:
+            strict = solver.consequences("cautious", base)
+            if strict is None:
+                raise _contradiction(solver)
+            presumed, kept, options = _presume(solver, strict, options, off)
+            base += [lit for _, _, _, lit in presumed]
+            unknowns = tuple(unknowns[i] for i in kept)
+        if not unknowns:
+            certain = solver.consequences("auto", base)
+            possible = certain
+        else:
+            possible = solver.consequences("brave", base)
+            certain = solver.consequences("cautious", base) if possible is not None else None
+        if possible is None or certain is None:
+            raise _contradiction(solver)
+        applied = tuple(Presumed(name, originals[index], value, _verdicts(solver, [b for b in base if b != lit] + [-lit]))
+                        for name, index, value, lit in presumed)
+        deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
+        relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
+        decide = list(decide)
+        if unknowns:
+            query = _Query(solver, unknowns, options, base)
+            for symbol in decide:
+                if symbol in possible and symbol not in certain:
+                    lit = solver.lookup(symbol)
+                    if lit is not None:
+                        deciding[symbol] = tuple(_deciding_sets(query, lit, True, max_sets)) + tuple(
+                            _deciding_sets(query, lit, False, max_sets))
+            if decide:
+                relevance = _relevance(query, possible - certain)
+        return Answer(certain, possible, deciding, unknowns, applied, relevance)
+
+
+PRESUMPTION = "presumption_applies"
+CONCLUSIONS = ("verdict", "finding", "obligation")
+
+
+def _presume(solver: Any, strict: frozenset[clingo.Symbol], options: list[list[tuple[Any, list[int]]]],
+             off: Container[str]) -> tuple[list[tuple[str, int, Any, int]], list[int], list[list[tuple[Any, list[int]]]]]:
+    """The presumptions of the policy (`presumption_applies/3`, read from what holds
+    whatever the unknowns are) that fill an unstated input and are not switched off: for
+    each, (name, index of the unknown, value taken, the literal assumed). Returns them, the
+    indices of the unknowns still open and the options left to every unknown."""
+    owner: dict[int, int] = {}
+    for index, choices in enumerate(options):
+        for _, lits in choices:
+            for lit in lits:
+                owner.setdefault(abs(lit), index)
+    applied: list[tuple[str, int, Any, int]] = []
+    narrowed = [list(choices) for choices in options]
+    for symbol in sorted((s for s in strict if s.name == PRESUMPTION and len(s.arguments) == 3), key=str):
+        name, atom, value = symbol.arguments
+        if name.name in off:
+            continue
+        lit = solver.lookup(atom)
+        index = owner.get(lit) if lit is not None else None
+        if index is None:
+            continue  # the case states it: a stated fact always wins
+        assumed = lit if value.name == "true" else -lit
+        choices = [(v, lits) for v, lits in narrowed[index] if assumed in lits]
+        if not choices:
+            continue  # another presumption already excludes this value
+        narrowed[index] = choices
+        applied.append((name.name, index, _option_value(choices), assumed))
+    kept = [i for i, choices in enumerate(narrowed) if len(choices) > 1]
+    return applied, kept, [narrowed[i] for i in kept]
+
+
+def _option_value(choices: list[tuple[Any, list[int]]]) -> Any:
+    """The value an unknown takes once presumed: the one option left, else the options."""
+    return choices[0][0] if len(choices) == 1 else tuple(v for v, _ in choices)
+
+
+def _verdicts(solver: Any, assumptions: Sequence[int]) -> frozenset[clingo.Symbol]:
+    """The verdicts some completion gives under the assumptions (empty when none can hold)."""
+    found = solver.consequences("brave", assumptions)
+    return frozenset(s for s in found or () if s.name == "verdict")
+
+
+def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, frozenset[clingo.Symbol]]:
+    """For each unknown, the open conclusions (verdicts, findings, obligations) that one of
+    its values rules out: the unknowns whose answer would change something of the case."""
+    open_ = frozenset(s for s in open_ if s.name in CONCLUSIONS)
+    found: dict[Unknown, frozenset[clingo.Symbol]] = {}
+    if not open_:
+        return found
+    for unknown, choices in zip(query.unknowns, query.options):
+        changed: set[clingo.Symbol] = set()
+        for _, lits in choices:
+            brave = query.g.consequences("brave", query.base + lits)
+            if brave is not None:
+                changed |= open_ - brave
+        if changed:
+            found[unknown] = frozenset(changed)
+    return found
+
+
+def _core(ctl: clingo.Control, assumptions: Sequence[int]) -> frozenset[int] | None:
+    cores: list[Sequence[int]] = []
+    result = ctl.solve(assumptions=list(assumptions), on_core=cores.append)
+    if result.satisfiable:
+        return None
+    return frozenset(cores[0]) if cores else frozenset(assumptions)
+
+
+def _key(symbol: clingo.Symbol, slots: Mapping[str, str]) -> Key:
+    args: list[Any] = [symbol.name]
+    for arg in symbol.arguments:
+        if arg.type == clingo.SymbolType.String:
+            args.append(slots.get(arg.string, arg.string))
+        elif arg.type == clingo.SymbolType.Number:
+            args.append(arg.number)
+        else:
+            args.append(arg.name)
+    return tuple(args)
+
+
+def _rename(symbol: clingo.Symbol, names: Mapping[clingo.Symbol, clingo.Symbol]) -> clingo.Symbol:
+    if symbol.type == clingo.SymbolType.String:
+        return names.get(symbol, symbol)
+    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
+        return clingo.Function(symbol.name, [_rename(a, names) for a in symbol.arguments], symbol.positive)
+    return symbol
+
+
+def _contradiction(solver: Any) -> ContradictionError:
+    found = solver.consequences("brave", []) or frozenset()
+    contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
+    if not contradictions:
+        return ContradictionError("the facts of the case cannot all hold together")
+    symbol = contradictions[0]
+    path = symbol.arguments[0].string
+    reason = symbol.arguments[1]
+    if reason.name == "implied_by":
+        return ContradictionError(f"is stated false, but {reason.arguments[0].string} is true and implies it",
+                                  where=path)
+    return ContradictionError(f"contradicts the other facts of the case ({reason})", where=path)
+
+
+def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> frozenset[int] | None:
+    """Whether the chosen values force `lit` to `value`: then the core, the assumptions
+    that are enough for it (a subset, from the solver), else None."""
+    assumptions = list(query.base) + [-lit if value else lit]
+    for index, option_value in chosen.items():
+        assumptions += next(lits for v, lits in query.options[index] if v == option_value)
+    return query.g.core(assumptions)
+
+
+def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[DecidingSet]:
+    """Subset-minimal sets of unknown values that force `lit` to `value` (greedy shrinking
+    of a witness completion, then every alternative value that works as well)."""
+    found: list[DecidingSet] = []
+    blockers: list[int] = []
+    for _ in range(limit):
+        witness = _first_completion(query.g, query.options, list(query.base) + [lit if value else -lit]
+                                    + [-b for b in blockers])
+        if witness is None:
+            break
+        chosen = dict(enumerate(witness))
+        core: frozenset[int] | None = None
+        for index in list(chosen):
+            if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
+                del chosen[index]  # the last core holds without it: still forced, no need to ask
+                continue
+            trial = {k: v for k, v in chosen.items() if k != index}
+            found_core = _forces(query, trial, lit, value)
+            if found_core is not None:
+                chosen, core = trial, found_core
+        conditions = []
+        alternatives: list[list[Any]] = []
+        for index, option_value in chosen.items():
+            works = [v for v, _ in query.options[index]
+                     if v == option_value or _forces(query, {**chosen, index: v}, lit, value) is not None]
+            conditions.append((query.unknowns[index], tuple(works)))
+            alternatives.append(works)
+        found.append(DecidingSet(value, tuple(conditions)))
+        indices = list(chosen)
+        if len(found) < limit:
+            for combo in itertools.islice(itertools.product(*alternatives), 64):
+                blockers.append(query.g.block([l for index, v in zip(indices, combo)
+                                               for l in next(ls for ov, ls in query.options[index] if ov == v)]))
+    return sorted(found, key=lambda s: len(s.conditions))

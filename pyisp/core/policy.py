@@ -1,0 +1,302 @@
+"""Load the rules in policy/: parse them once, read each rule's citation, and find the
+paragraphs behind any conclusion.
+
+Citation format (see policy/README.md): a comment line ``%% 3.3.15, 3.3.16: summary``
+cites those paragraphs for every rule below it, up to the next such line. Predicate
+docstrings are ``%! name/arity: text`` lines (policy/defined.lp).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+import clingo
+from clingo import ast
+from clingo.symbol import Symbol, SymbolType
+
+from ..errors import PolicyError
+
+HEADER = re.compile(r"^%%\s+(\d+\.\d+(?:\.\d+)?(?:\s*,\s*\d+\.\d+(?:\.\d+)?)*)\s*:\s*(.+?)\s*$")
+DOC = re.compile(r"^%!\s+(\w+)/(\d+):\s*(.+?)\s*$")
+OUTPUT_FILE = "show.lp"
+ROOT_FILE = "main.lp"
+
+
+def default_policy_dir() -> Path:
+    """The policy shipped with the package (in a wheel), or the checkout's policy/."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "policy", here.parent / "policy"):
+        if (candidate / ROOT_FILE).is_file():
+            return candidate
+    raise PolicyError("no policy directory found beside the package", where=str(here))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the policy with where it is and what it cites."""
+
+    file: str
+    line: int
+    paragraphs: tuple[str, ...]
+    summary: str
+    text: str
+    node: Any = field(repr=False, compare=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def head_name(self) -> str | None:
+        atom = _head_atom(self.node)
+        return atom.name if atom is not None and atom.ast_type == ast.ASTType.Function else (
+            str(atom.symbol.name) if atom is not None and atom.ast_type == ast.ASTType.SymbolicTerm else None)
+
+
+def _head_atom(rule: Any) -> Any:
+    head = rule.head
+    if head.ast_type == ast.ASTType.Literal and head.atom.ast_type == ast.ASTType.SymbolicAtom:
+        return head.atom.symbol
+    return None
+
+
+def _body_atoms(rule: Any) -> list[Any]:
+    atoms = []
+    for lit in rule.body:
+        if (lit.ast_type == ast.ASTType.Literal and lit.sign == ast.Sign.NoSign
+                and lit.atom.ast_type == ast.ASTType.SymbolicAtom):
+            atoms.append(lit.atom.symbol)
+    return atoms
+
+
+def _match(term: Any, value: Any, binding: dict[str, Any]) -> bool:
+    """Match an AST term of a rule against a ground symbol or a partly bound pattern
+    (None is a wildcard). Binds the rule's variables."""
+    if value is None:
+        return True
+    kind = term.ast_type
+    if kind == ast.ASTType.Variable:
+        if term.name == "_":
+            return True
+        if term.name in binding and binding[term.name] is not None and binding[term.name] != value:
+            return False
+        binding[term.name] = value
+        return True
+    if kind == ast.ASTType.SymbolicTerm:
+        return term.symbol == value if isinstance(value, Symbol) else _same(term.symbol, value)
+    if kind == ast.ASTType.Function:
+        if isinstance(value, Symbol):
+            if value.type != SymbolType.Function or value.name != term.name or len(value.arguments) != len(term.arguments):
+                return False
+            return all(_match(t, v, binding) for t, v in zip(term.arguments, value.arguments))
+        name, args = value
+        return name == term.name and len(args) == len(term.arguments) and all(
+            _match(t, v, binding) for t, v in zip(term.arguments, args))
+    if kind == ast.ASTType.Pool:
+        return any(_match(alt, value, dict(binding)) for alt in term.arguments)
+    return True  # arithmetic: accept (over-approximates, never drops a citation)
+
+
+def _same(symbol: Symbol, pattern: Any) -> bool:
+    name, args = pattern
+    return symbol.type == SymbolType.Function and symbol.name == name and not args
+
+
+def _instantiate(term: Any, binding: dict[str, Any]) -> Any:
+    """A pattern for an AST term under a binding: ground parts as symbols, free variables as None."""
+    kind = term.ast_type
+    if kind == ast.ASTType.Variable:
+        return binding.get(term.name)
+    if kind == ast.ASTType.SymbolicTerm:
+        return term.symbol
+    if kind == ast.ASTType.Function:
+        args = [_instantiate(a, binding) for a in term.arguments]
+        if all(isinstance(a, Symbol) for a in args):
+            return clingo.Function(term.name, args)
+        return (term.name, args)
+    return None
+
+
+class Policy:
+    """The parsed rules of one policy directory."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory else default_policy_dir()
+        root = self.directory / ROOT_FILE
+        if not root.is_file():
+            raise PolicyError(f"no {ROOT_FILE} in the policy directory", where=str(self.directory))
+        messages: list[str] = []
+        statements: list[Any] = []
+        try:
+            ast.parse_files([str(root)], statements.append, logger=lambda _code, msg: messages.append(msg))
+        except RuntimeError as exc:
+            raise _policy_error(messages, exc) from None
+        self.statements = [s for s in statements if s.ast_type != ast.ASTType.Comment]
+        self._headers: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+        self._lines: dict[str, list[str]] = {}
+        self.docs: dict[tuple[str, int], str] = {}
+        for filename in dict.fromkeys(s.location.begin.filename for s in self.statements):
+            self._file(filename)
+        self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
+        self._cache: dict[Symbol, tuple[str, ...]] = {}
+        self._cited: dict[str, tuple[str, ...]] = {}
+
+    # -- reading files -------------------------------------------------------------
+    def _file(self, filename: str) -> list[str]:
+        if filename not in self._lines:
+            lines = Path(filename).read_text(encoding="utf-8").splitlines()
+            self._lines[filename] = lines
+            headers = []
+            for number, line in enumerate(lines, start=1):
+                match = HEADER.match(line)
+                if match:
+                    paragraphs = tuple(p.strip() for p in match.group(1).split(","))
+                    headers.append((number, paragraphs, match.group(2)))
+                doc = DOC.match(line)
+                if doc:
+                    self.docs[(doc.group(1), int(doc.group(2)))] = doc.group(3)
+            self._headers[filename] = headers
+        return self._lines[filename]
+
+    def _rule(self, node: Any) -> Rule:
+        begin, end = node.location.begin, node.location.end
+        lines = self._file(begin.filename)
+        text = " ".join(line.strip() for line in lines[begin.line - 1:end.line])
+        cited = [h for h in self._headers[begin.filename] if h[0] < begin.line]
+        paragraphs, summary = (cited[-1][1], cited[-1][2]) if cited else ((), "")
+        return Rule(self._relative(begin.filename), begin.line, paragraphs, summary, text, node)
+
+    def _relative(self, filename: str) -> str:
+        try:
+            return str(Path(filename).resolve().relative_to(self.directory.resolve()))
+        except ValueError:
+            return filename
+
+    # -- what the rules say --------------------------------------------------------
+    @cached_property
+    def output_rules(self) -> list[Rule]:
+        return [r for r in self.rules if r.file == OUTPUT_FILE]
+
+    @cached_property
+    def cited_rules(self) -> list[Rule]:
+        return [r for r in self.rules if r.file != OUTPUT_FILE]
+
+    @cached_property
+    def _heads(self) -> dict[str, list[tuple[Rule, Any]]]:
+        """Cited rules by head predicate name, with their head atom (AST access is slow)."""
+        index: dict[str, list[tuple[Rule, Any]]] = {}
+        for rule in self.cited_rules:
+            head = _head_atom(rule.node)
+            if head is None:
+                continue
+            if head.ast_type == ast.ASTType.Function:
+                name = head.name
+            elif head.ast_type == ast.ASTType.SymbolicTerm:
+                name = head.symbol.name
+            else:
+                name = ""  # a head the index cannot name: tried for every pattern
+            index.setdefault(name, []).append((rule, head))
+        return index
+
+    def rules_concluding(self, pattern: Any) -> list[Rule]:
+        """The rules whose head can match a ground atom or a partly bound pattern."""
+        name = pattern.name if isinstance(pattern, Symbol) else pattern[0]
+        candidates = self._heads.get(name, []) + self._heads.get("", [])
+        return [r for r, head in sorted(candidates, key=lambda c: (c[0].file, c[0].line))
+                if _match(head, pattern, {})]
+
+    def cited_by(self, pattern: Any) -> tuple[str, ...]:
+        """The paragraphs cited by the rules whose head can match a pattern (cached)."""
+        key = repr(pattern)
+        if key not in self._cited:
+            self._cited[key] = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs},
+                                            key=paragraph_key))
+        return self._cited[key]
+
+    def paragraphs_for(self, atom: Symbol) -> tuple[str, ...]:
+        """The paragraphs behind an output atom: those cited by the rules that draw the
+        conclusion it reports (the first body atom of the output rule that produces it)."""
+        if atom in self._cache:
+            return self._cache[atom]
+        key = atom if atom.name in self._id_sensitive else _without_ids(atom)
+        if key in self._cache:
+            self._cache[atom] = self._cache[key]
+            return self._cache[key]
+        found: set[str] = set()
+        for head, body in self._output_shapes:
+            binding: dict[str, Any] = {}
+            if head is None or not _match(head, atom, binding):
+                continue
+            if body:
+                for source in self.rules_concluding(_instantiate(body[0], binding)):
+                    found.update(source.paragraphs)
+        for source in self.rules_concluding(atom):
+            found.update(source.paragraphs)
+        result = tuple(sorted(found, key=paragraph_key))
+        self._cache[atom] = self._cache[key] = result
+        return result
+
+    @cached_property
+    def _output_shapes(self) -> list[tuple[Any, list[Any]]]:
+        """Each output rule's head atom and positive body atoms, read once (AST access is slow)."""
+        return [(_head_atom(rule.node), _body_atoms(rule.node)) for rule in self.output_rules]
+
+    @cached_property
+    def _id_sensitive(self) -> frozenset[str]:
+        """The predicates whose paragraphs may depend on the ids (strings) in an atom: those
+        for which a head that `paragraphs_for` matches (the atom's own rules, its output
+        rules and the rules concluding their first body atom) names a string constant."""
+        def has_string(term: Any) -> bool:
+            kind = term.ast_type
+            if kind == ast.ASTType.SymbolicTerm:
+                return term.symbol.type == SymbolType.String
+            if kind in (ast.ASTType.Function, ast.ASTType.Pool):
+                return any(has_string(a) for a in term.arguments)
+            return False
+
+        def stringy(name: str) -> bool:
+            return any(has_string(head) for _rule, head in self._heads.get(name, []) + self._heads.get("", []))
+
+        chains: dict[str, set[str]] = {}
+        for rule in self.output_rules:
+            head = _head_atom(rule.node)
+            if head is None or head.ast_type != ast.ASTType.Function:
+                continue
+            chain = chains.setdefault(head.name, {head.name})
+            body = _body_atoms(rule.node)
+            if has_string(head):
+                chain.add("")  # marks the chain as sensitive below
+            if body and body[0].ast_type == ast.ASTType.Function:
+                chain.add(body[0].name)
+        return frozenset(name for name, chain in chains.items() if "" in chain or any(stringy(n) for n in chain))
+
+
+_ID = clingo.String("\x00id")
+
+
+def _without_ids(symbol: Symbol) -> Symbol:
+    """The symbol with every string (an id of the case) replaced by one placeholder: the
+    rules never test an id, so conclusions that differ only in ids cite the same paragraphs."""
+    if symbol.type == SymbolType.String:
+        return _ID
+    if symbol.type == SymbolType.Function and symbol.arguments:
+        return clingo.Function(symbol.name, [_without_ids(a) for a in symbol.arguments], symbol.positive)
+    return symbol
+
+
+def paragraph_key(number: str) -> tuple[int, ...]:
+    """Sort key for paragraph numbers: 3.3.9 before 3.3.10."""
+    return tuple(int(part) for part in number.split("."))
+
+
+def _policy_error(messages: Iterable[str], exc: Exception) -> PolicyError:
+    for message in messages:
+        match = re.match(r"^(.*?):(\d+):(\d+)(?:-\d+(?::\d+)?)?:\s*(.*)$", message.strip().splitlines()[0])
+        if match:
+            return PolicyError(match.group(4), where=f"{match.group(1)}:{match.group(2)}")
+    text = " ".join(m.strip() for m in messages) or str(exc)
+    return PolicyError(text)

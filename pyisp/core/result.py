@@ -1,0 +1,390 @@
+"""Results: what the engine's answer means for each proposed disclosure, as frozen
+dataclasses with `to_dict()`.
+
+The verdict is the rules' own (`verdict/2`, policy/verdict.lp): the one verdict that every
+completion of the case gives, or `undetermined` with the verdicts still possible. Each
+disclosure lists the presumptions its verdict rests on (with the verdicts possible if one
+turned out otherwise) and the unstated facts whose answer would change something.
+
+Late binding: core imports nothing above it at module level (tests/test_layers.py). The one
+way up is `Result.explain()` (with the cached `_explainer` it reuses), which imports the
+explain layer (pyisp/explain/) inside the method, when an explanation is asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import clingo
+
+from .engine import SLOT_MARK, Answer, DecidingSet
+from .policy import Policy, paragraph_key
+
+YES, NO, DEPENDS = "yes", "no", "depends"
+VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
+
+
+def symbol_text(symbol: clingo.Symbol) -> str:
+    """A symbol as people read it: strings without quotes, terms as name(args)."""
+    if symbol.type == clingo.SymbolType.String:
+        return symbol.string
+    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
+        return f"{symbol.name}({', '.join(symbol_text(a) for a in symbol.arguments)})"
+    return str(symbol)
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A finding or an obligation: its code, arguments, whether it holds (`yes`) or
+    depends on unknowns (`depends`), and the paragraphs it comes from."""
+
+    code: str
+    args: tuple[str, ...]
+    status: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}({', '.join(self.args)})" if self.args else self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "args": list(self.args), "status": self.status,
+                "paragraphs": list(self.paragraphs)}
+
+
+Finding = Conclusion
+Obligation = Conclusion
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An unknown fact or judgement of the case, and the values of it that would do."""
+
+    path: str
+    values: tuple[Any, ...]
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "values": list(self.values)}
+
+    @property
+    def text(self) -> str:
+        shown = " or ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in self.values)
+        return f"{self.path} = {shown}"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A smallest set of unknowns that settles `conclusion` (`permitted` or `required`,
+    or a finding) to `value`, with the verdict it would then give where known."""
+
+    conclusion: str
+    value: str
+    conditions: tuple[Condition, ...]
+    verdict: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"conclusion": self.conclusion, "value": self.value,
+                                "conditions": [c.to_dict() for c in self.conditions]}
+        if self.verdict:
+            data["verdict"] = self.verdict
+        return data
+
+    @property
+    def text(self) -> str:
+        effect = f"{self.conclusion}: {self.value}" + (f" (verdict {self.verdict})" if self.verdict else "")
+        return f"if {' and '.join(c.text for c in self.conditions)} then {effect}"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A presumption of the policy that filled an unstated fact: its name, the field and
+    the value taken, why (text, paragraphs), and the verdicts possible for this disclosure
+    if it turned out otherwise (`if_not`; empty when that would not change the verdict)."""
+
+    name: str
+    path: str
+    value: Any
+    text: str
+    paragraphs: tuple[str, ...]
+    if_not: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "value": _plain(self.value), "text": self.text,
+                "paragraphs": list(self.paragraphs), "if_not": list(self.if_not)}
+
+
+@dataclass(frozen=True)
+class Question:
+    """An unstated fact or judgement whose answer would change a conclusion about this
+    disclosure (`changes`: the verdict, or findings and obligations)."""
+
+    path: str
+    text: str
+    changes: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "text": self.text, "changes": self.changes}
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The answer for one proposed disclosure."""
+
+    id: str
+    verdict: str
+    permitted: str
+    required: str
+    paragraphs: tuple[str, ...]
+    findings: tuple[Conclusion, ...]
+    obligations: tuple[Conclusion, ...]
+    depends_on: tuple[Dependency, ...]
+    possible_verdicts: tuple[str, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    questions: tuple[Question, ...] = ()
+
+    def finding(self, code: str) -> list[Conclusion]:
+        """The findings with this code (any arguments)."""
+        return [f for f in self.findings if f.code == code]
+
+    def obligation(self, code: str) -> list[Conclusion]:
+        """The obligations with this code (any arguments)."""
+        return [o for o in self.obligations if o.code == code]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "verdict": self.verdict, "possible_verdicts": list(self.possible_verdicts),
+                "permitted": self.permitted, "required": self.required,
+                "paragraphs": list(self.paragraphs), "findings": [f.to_dict() for f in self.findings],
+                "obligations": [o.to_dict() for o in self.obligations],
+                "depends_on": [d.to_dict() for d in self.depends_on],
+                "assumptions": [a.to_dict() for a in self.assumptions],
+                "questions": [q.to_dict() for q in self.questions]}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer for a whole case."""
+
+    case_id: str
+    title: str
+    disclosures: tuple[Disclosure, ...]
+    unknowns: tuple[str, ...] = field(default=())
+    presumptions: tuple[Assumption, ...] = field(default=())  # every presumption applied to the case
+    meta: Any = field(default=None, compare=False)  # the case's free metadata, untouched
+    case: Any = field(default=None, repr=False, compare=False)    # the Case, kept for explain()
+    policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
+    inputs: Any = field(default=None, repr=False, compare=False)  # the exact input atoms it was answered on
+    record: Any = field(default=None, repr=False, compare=False)  # the Record of its decisions (pyisp/record.py)
+
+    def disclosure(self, disclosure_id: str) -> Disclosure:
+        for item in self.disclosures:
+            if item.id == disclosure_id:
+                return item
+        raise KeyError(disclosure_id)
+
+    def explain(self, disclosure_id: str, conclusion: str | None = None, why_not: str | None = None) -> Any:
+        """Why the verdict (or `conclusion`) holds, or why `why_not` does not, as a tree with
+        `to_dict()`, `to_text()`, `to_markdown()`, `to_html()`. Computed only when asked."""
+        from ..explain import explain_result
+
+        return explain_result(self, disclosure_id, conclusion, why_not, self._explainer)[0]
+
+    @cached_property
+    def _explainer(self) -> Any:
+        """One instrumented run of the case, made on the first explain() and reused."""
+        from ..explain import explainer_for
+
+        return explainer_for(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"case": self.case_id, "title": self.title,
+                "disclosures": [d.to_dict() for d in self.disclosures], "unknowns": list(self.unknowns),
+                "presumptions": [a.to_dict() for a in self.presumptions]}
+        if self.meta is not None:
+            data["meta"] = self.meta
+        return data
+
+
+def verdict_of(permitted: str, required: str) -> str | None:
+    """The verdict settled by two three-valued answers, or None when they leave it open
+    (required yes: must share; permitted no: must not share; permitted yes and required
+    no: may share). The rules' `verdict/2` is the authority; this reads a deciding set."""
+    if required == YES:
+        return "must_share"
+    if permitted == NO:
+        return "must_not_share"
+    if permitted == YES and required == NO:
+        return "may_share"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _verdicts(symbols: Any, key: clingo.Symbol) -> tuple[str, ...]:
+    """The verdicts that the `verdict/2` atoms among `symbols` give this disclosure, in the order of VERDICTS."""
+    found = {s.arguments[1].name for s in symbols if s.name == "verdict" and s.arguments[0] == key}
+    return tuple(v for v in VERDICTS if v in found)
+
+
+def _status(symbol: clingo.Symbol, answer: Answer) -> str:
+    if symbol in answer.certain:
+        return YES
+    return DEPENDS if symbol in answer.possible else NO
+
+
+_SLOT = re.compile(r"#[A-Za-z_]+\.\d+")
+_PARSED: dict[clingo.Symbol, tuple[str, str, str, tuple[str, ...]] | None] = {}
+
+
+def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | None:
+    """A finding or obligation atom as (name, disclosure, code, args), cached: the engine's
+    atoms name slots, so the same few recur from case to case."""
+    if symbol not in _PARSED:
+        parsed = None
+        if symbol.name in ("finding", "obligation") and len(symbol.arguments) == 2:
+            ident, term = symbol.arguments
+            args = tuple(symbol_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
+            code = term.name if term.type == clingo.SymbolType.Function else symbol_text(term)
+            parsed = (symbol.name, symbol_text(ident), code, args)
+        if len(_PARSED) > 100_000:
+            _PARSED.clear()
+        _PARSED[symbol] = parsed
+    return _PARSED[symbol]
+
+
+_CANONICAL: dict[clingo.Symbol, clingo.Symbol] = {}
+
+
+def _canonical(symbol: clingo.Symbol) -> clingo.Symbol:
+    """The atom with its slots renamed #0, #1, ... in order of first appearance: it matches
+    the same rules (slots equal each other as before and no constant of the policy), so
+    its paragraphs are the same, and the policy's cache stays small across case shapes."""
+    if symbol not in _CANONICAL:
+        names: dict[str, clingo.Symbol] = {}
+
+        def rename(term: clingo.Symbol) -> clingo.Symbol:
+            if term.type == clingo.SymbolType.String and term.string.startswith(SLOT_MARK):
+                return names.setdefault(term.string, clingo.String(f"{SLOT_MARK}{len(names)}"))
+            if term.type == clingo.SymbolType.Function and term.arguments:
+                return clingo.Function(term.name, [rename(a) for a in term.arguments], term.positive)
+            return term
+
+        if len(_CANONICAL) > 100_000:
+            _CANONICAL.clear()
+        _CANONICAL[symbol] = rename(symbol)
+    return _CANONICAL[symbol]
+
+
+def _conclusions(found: list[tuple[clingo.Symbol, str, tuple[str, ...]]], answer: Answer, policy: Policy,
+                 names: Mapping[str, str] | None) -> tuple[Conclusion, ...]:
+    items = []
+    for symbol, code, args in found:
+        if names and any(SLOT_MARK in a for a in args):
+            args = tuple(_SLOT.sub(lambda m: names[m.group()], a) for a in args)
+        items.append(Conclusion(code, args, _status(symbol, answer), policy.paragraphs_for(_canonical(symbol))))
+    return tuple(sorted(items, key=lambda c: (c.code, c.args)))
+
+
+def _dependencies(conclusion: str, sets: tuple[DecidingSet, ...], other: str) -> tuple[Dependency, ...]:
+    deps = []
+    for deciding in sets:
+        value = YES if deciding.value else NO
+        if conclusion == "permitted":
+            verdict = "must_not_share" if value == NO else ("may_share" if other == NO else None)
+        else:
+            verdict = "must_share" if value == YES else verdict_of(other, NO)
+        conditions = tuple(Condition(u.path, values, u.description) for u, values in deciding.conditions)
+        deps.append(Dependency(conclusion, value, conditions, verdict))
+    return tuple(deps)
+
+
+# What a professional can find out or decide now, first: their own judgements, consent and
+# the child's understanding, then the concern, then everything else (rarer facts).
+_FINDABLE = (".judgements.", "consents[", "child.understanding", "concern.", "seeking_consent_would")
+
+
+def _findable(dependency: Dependency) -> tuple[int, int]:
+    """Sort key of a deciding set: how easily its facts are found out, then how many there are."""
+    def rank(path: str) -> int:
+        return next((i for i, part in enumerate(_FINDABLE) if part in path), len(_FINDABLE))
+
+    return max((rank(c.path) for c in dependency.conditions), default=0), len(dependency.conditions)
+
+
+def _assumptions(answer: Answer, key: clingo.Symbol | None, possible: tuple[str, ...],
+                 known: Mapping[str, Any]) -> tuple[Assumption, ...]:
+    """The presumptions applied; with `key`, only those this disclosure's verdict rests on."""
+    items = []
+    for presumed in answer.presumed:
+        meta = known.get(presumed.name)
+        if_not: tuple[str, ...] = ()
+        if key is not None:
+            if_not = _verdicts(presumed.rebutted, key)
+            if if_not == possible:
+                continue  # the verdict does not rest on it
+        items.append(Assumption(presumed.name, presumed.unknown.path, presumed.value, meta.text if meta else "",
+                                meta.paragraphs if meta else (), if_not))
+    return tuple(sorted(items, key=lambda a: (a.name, a.path)))
+
+
+def _questions(answer: Answer, key: clingo.Symbol, verdict_open: bool) -> tuple[Question, ...]:
+    """The unstated facts whose answer would change a conclusion of this disclosure, those
+    that decide the verdict first."""
+    if not answer.relevance:
+        return ()
+    items = []
+    for unknown, atoms in answer.relevance.items():
+        mine = [a for a in atoms if a.arguments and a.arguments[0] == key]
+        if not mine:
+            continue
+        changes = "verdict" if any(a.name == "verdict" for a in mine) else "obligations and findings"
+        items.append(Question(unknown.path, unknown.question or "Not stated: " + unknown.description, changes))
+    return tuple(sorted(items, key=lambda q: (q.changes != "verdict", q.path)))
+
+
+def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy,
+                 names: Mapping[str, str] | None = None) -> Result:
+    """Read the engine's answer into a Result. `names` maps the slots the answer's atoms
+    name (pyisp/engine.py) to the case's ids; without it the atoms name the ids."""
+    from .presumption import presumptions
+
+    known = {p.name: p for p in presumptions(policy)} if answer.presumed else {}
+    slots = {v: k for k, v in names.items()} if names else {}
+    found: dict[tuple[str, str], list[tuple[clingo.Symbol, str, tuple[str, ...]]]] = {}
+    for symbol in answer.possible:
+        parsed = _parse(symbol)
+        if parsed is not None:
+            found.setdefault(parsed[:2], []).append((symbol, parsed[2], parsed[3]))
+    disclosures = []
+    for ident in disclosure_ids:
+        name = slots.get(ident, ident)
+        key = clingo.String(name)
+        permitted_atom = clingo.Function("permitted", [key])
+        required_atom = clingo.Function("required", [key])
+        permitted = _status(permitted_atom, answer)
+        required = _status(required_atom, answer)
+        findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
+        obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
+        possible = _verdicts(answer.possible, key)
+        verdict = possible[0] if len(possible) == 1 else "undetermined"
+        route = "required_by" if verdict == "must_share" else "permitted_by"
+        cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
+                 for p in f.paragraphs}
+        if verdict == "must_not_share":
+            cited = set(policy.cited_by(("permitted_by", [None, None])))
+        depends = tuple(sorted(
+            _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required)
+            + _dependencies("required", answer.deciding.get(required_atom, ()), permitted), key=_findable))
+        cited |= {p for v in possible for p in policy.cited_by(("verdict", [None, clingo.Function(v)]))}
+        disclosures.append(Disclosure(ident, verdict, permitted, required,
+                                      tuple(sorted(cited, key=paragraph_key)),
+                                      findings, obligations, depends, possible,
+                                      _assumptions(answer, key, possible, known),
+                                      _questions(answer, key, verdict == "undetermined")))
+    unknowns = tuple(u.path for u in answer.unknowns)
+    return Result(case_id, title, tuple(disclosures), unknowns, _assumptions(answer, None, (), known))
