@@ -7,7 +7,7 @@ Driven entirely by the ``x-atom`` annotations of pyisp/core/schema.py; no policy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from clingo import Function, Number, String, Symbol
 
@@ -46,6 +46,24 @@ class Inputs:
 
     facts: tuple[Symbol, ...]
     unknowns: tuple[Unknown, ...]
+
+    def with_values(self, values: Mapping[str, Any]) -> "Inputs":
+        """These inputs with some unknowns taken as given values (by field path): a value
+        becomes the facts of its option; a tuple of values narrows the unknown to them.
+        Used to answer or explain a case under the presumptions a result applied."""
+        facts = list(self.facts)
+        unknowns = []
+        for unknown in self.unknowns:
+            if unknown.path not in values:
+                unknowns.append(unknown)
+                continue
+            value = values[unknown.path]
+            kept = tuple(o for o in unknown.options if (o[0] in value if isinstance(value, tuple) else o[0] == value))
+            if len(kept) > 1:
+                unknowns.append(Unknown(unknown.path, kept, unknown.description, unknown.question))
+            elif kept:
+                facts += [atom for atom, truth in kept[0][1] if truth]
+        return Inputs(tuple(facts), tuple(unknowns))
 
 
 def _term(token: Any, ctx: dict[str, Any], value: Any, spec: dict[str, Any]) -> Symbol:

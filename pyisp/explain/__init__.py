@@ -769,6 +769,8 @@ def explainer_for(result: Any) -> Explainer:
     data = dict(result.case.data)
     # the very inputs the result was answered on (with any facts added beside the case's)
     inputs = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
+    # under the presumptions the result applied, so that the explanation agrees with the answer
+    inputs = inputs.with_values({a.path: a.value for a in getattr(result, "presumptions", ())})
     return Explainer(result.policy, inputs, data)
 
 
