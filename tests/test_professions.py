@@ -75,7 +75,7 @@ def test_education_authority_must_assist_childrens_social_care_on_request() -> N
 
 
 def test_s27_duty_is_not_owed_where_it_would_prejudice_the_authoritys_functions() -> None:
-    d = answer("education-authority-s27-prejudicial")
+    d = answer("education-authority-s27-prejudicial", education_act_2002="arrangements_only")
     assert d.verdict == "must_not_share"
     assert has(d.finding("s27_duty_not_owed"), ("prejudicial_to_own_functions",), "3.6.16")
     assert has(d.finding("reading_applied"), ("education_act_2002", "arrangements_only"), "3.6.17")

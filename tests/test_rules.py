@@ -146,10 +146,21 @@ def test_anonymised_information_may_be_shared_for_a_legitimate_purpose_without_c
 
 def test_anonymised_information_without_a_legitimate_purpose_must_not_be_shared():
     case = changed(base_case(), **{"consents": [], "information[0].identifiable": False,
-                                   "disclosures[0].purpose": "other"})
+                                   "disclosures[0].purpose": "other",
+                                   "disclosures[0].judgements.legitimate_purpose": False})
     d = disclosure(case)
     assert d.verdict == "must_not_share"
     assert "no_legitimate_purpose(purpose_not_recognised)" in labels(d.findings)
+
+
+def test_anonymised_information_for_another_purpose_judged_legitimate_may_be_shared():
+    case = changed(base_case(), **{"consents": [], "information[0].identifiable": False,
+                                   "disclosures[0].purpose": "other",
+                                   "disclosures[0].judgements.legitimate_purpose": True,
+                                   "information[0].supplied_by_police": False})
+    d = disclosure(case)
+    assert d.verdict == "may_share"
+    assert "legitimate_purpose" in labels(d.findings)
 
 
 @pytest.mark.parametrize("basis", ["statutory_duty", "court_order"])
