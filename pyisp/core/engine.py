@@ -601,7 +601,7 @@ class Engine:
 
 
 PRESUMPTION = "presumption_applies"
-CONCLUSIONS = ("verdict", "finding", "obligation")
+CONCLUSIONS = ("verdict", "obligation")  # what a professional must decide or do; findings only explain
 
 
 def _presume(solver: Any, strict: frozenset[clingo.Symbol], options: list[list[tuple[Any, list[int]]]],
@@ -647,8 +647,8 @@ def _verdicts(solver: Any, assumptions: Sequence[int]) -> frozenset[clingo.Symbo
 
 
 def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, frozenset[clingo.Symbol]]:
-    """For each unknown, the open conclusions (verdicts, findings, obligations) that one of
-    its values rules out: the unknowns whose answer would change something of the case."""
+    """For each unknown, the open conclusions (verdicts, obligations) that one of its values
+    rules out: the unknowns whose answer would change what the professional may or must do."""
     open_ = frozenset(s for s in open_ if s.name in CONCLUSIONS)
     found: dict[Unknown, frozenset[clingo.Symbol]] = {}
     if not open_:

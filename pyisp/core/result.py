@@ -342,7 +342,7 @@ def _questions(answer: Answer, key: clingo.Symbol, verdict_open: bool) -> tuple[
         mine = [a for a in atoms if a.arguments and a.arguments[0] == key]
         if not mine:
             continue
-        changes = "verdict" if any(a.name == "verdict" for a in mine) else "obligations and findings"
+        changes = "verdict" if any(a.name == "verdict" for a in mine) else "obligations"
         items.append(Question(unknown.path, unknown.question or "Not stated: " + unknown.description, changes))
     return tuple(sorted(items, key=lambda q: (q.changes != "verdict", q.path)))
 

@@ -7,6 +7,9 @@ from ..core.reading import Reading
 from ..core.result import Conclusion, Result
 
 
+QUESTIONS_SHOWN = 10  # the verdict's questions come first, so none of those is ever cut
+
+
 def _conclusion_line(item: Conclusion) -> str:
     return f"    {item.status:<8} {item.label:<58} {', '.join(item.paragraphs)}"
 
@@ -35,7 +38,10 @@ def result_text(result: Result) -> str:
         if disclosure.questions:
             lines.append("  not stated, and would change the answer:")
             lines += [f"    {q.text}" + (" (decides the verdict)" if q.changes == "verdict" else "")
-                      for q in disclosure.questions]
+                      for q in disclosure.questions[:QUESTIONS_SHOWN]]
+            if len(disclosure.questions) > QUESTIONS_SHOWN:
+                lines.append(f"    ... and {len(disclosure.questions) - QUESTIONS_SHOWN} more that change only what "
+                             "to do (--json lists them)")
         lines.append("")
     if result.presumptions:
         lines.append("presumed (switch off with --no-presume NAME or --strict): "
