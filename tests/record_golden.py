@@ -10,6 +10,7 @@ Re-record when the rules or the case format change, never because the engine cha
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import random
 import sys
 from pathlib import Path
@@ -60,7 +61,8 @@ def reference_query(case: Any, depends_on: bool = True) -> Result:
     ids = [d["id"] for d in the_case.data["disclosures"]]
     decide = [clingo.Function(name, [clingo.String(i)]) for i in ids for name in ("permitted", "required")]
     answer = engine.answer(inputs, decide if depends_on else None)
-    return build_result(the_case.id, the_case.title, ids, answer, engine.policy)
+    return replace(build_result(the_case.id, the_case.title, ids, answer, engine.policy),
+                   meta=the_case.data.get("meta"))
 
 
 def answer(case: dict[str, Any], depends_on: bool) -> dict[str, str]:

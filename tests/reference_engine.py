@@ -40,6 +40,16 @@ class DecidingSet:
 
 
 @dataclass(frozen=True)
+class Presumed:
+    """A presumption applied to an unstated input (as pyisp.core.engine.Presumed)."""
+
+    name: str
+    unknown: Unknown
+    value: Any
+    rebutted: frozenset[clingo.Symbol]
+
+
+@dataclass(frozen=True)
 class Answer:
     """What holds for every completion of the case (`certain`) and for some (`possible`)."""
 
@@ -47,6 +57,8 @@ class Answer:
     possible: frozenset[clingo.Symbol]
     deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]]
     unknowns: tuple[Unknown, ...]
+    presumed: tuple[Presumed, ...] = ()
+    relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
 
 
 class _Run:
@@ -140,8 +152,25 @@ class Engine:
 
     def answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None = None,
                max_sets: int = 2) -> Answer:
-        """The three-valued answer; for each atom of `decide` that depends on the unknowns,
-        up to `max_sets` smallest deciding sets for each of its two values."""
+        """The three-valued answer under the policy's presumptions; for each atom of
+        `decide` that depends on the unknowns, up to `max_sets` smallest deciding sets for
+        each of its two values. Presumptions are applied the plain way: read from the strict
+        answer of the case, then given as facts in a fresh run (the fast engine assumes them
+        instead); what each rests on comes from a fresh run with it rebutted."""
+        applied = _presumptions(self.policy, inputs)
+        values = {u.path: v for _, u, v in applied}
+        presumed = inputs.with_values(values)
+        answer = self._answer(presumed, decide, max_sets)
+        rebutted = []
+        for name, unknown, value in applied:
+            others = {u.path: v for _, u, v in applied if u.path != unknown.path}
+            opposite = tuple(v for v, _ in unknown.options if v not in (value if isinstance(value, tuple) else (value,)))
+            others[unknown.path] = opposite if len(opposite) > 1 else opposite[0]
+            rebutted.append(Presumed(name, unknown, value, _verdicts(self.policy, inputs.with_values(others))))
+        return Answer(answer.certain, answer.possible, answer.deciding, answer.unknowns, tuple(rebutted),
+                      answer.relevance)
+
+    def _answer(self, inputs: Inputs, decide: Iterable[clingo.Symbol] | None, max_sets: int) -> Answer:
         run = _Run(self.policy, inputs)
         if not inputs.unknowns:
             certain = run.consequences("auto", run.base)
@@ -158,7 +187,54 @@ class Engine:
                 if lit is not None:
                     deciding[symbol] = tuple(_deciding_sets(run, lit, True, max_sets)) + tuple(
                         _deciding_sets(run, lit, False, max_sets))
-        return Answer(certain, possible, deciding, inputs.unknowns)
+        relevance = None
+        if decide is not None and inputs.unknowns:
+            open_ = frozenset(s for s in possible - certain if s.name in ("verdict", "obligation"))
+            relevance = {}
+            for unknown, options in zip(inputs.unknowns, run.options) if open_ else ():
+                changed: set[clingo.Symbol] = set()
+                for _, lits in options:
+                    brave = run.consequences("brave", run.base + lits)
+                    if brave is not None:
+                        changed |= open_ - brave
+                if changed:
+                    relevance[unknown] = frozenset(changed)
+        return Answer(certain, possible, deciding, inputs.unknowns, relevance=relevance)
+
+
+def _presumptions(policy: Policy, inputs: Inputs) -> list[tuple[str, Unknown, Any]]:
+    """The presumptions that hold whatever the unknowns are and fill an unknown: (name,
+    unknown, the value or values it leaves)."""
+    if not inputs.unknowns:
+        return []
+    run = _Run(policy, inputs)
+    strict = run.consequences("cautious", run.base)
+    if strict is None:
+        raise _contradiction(run)
+    owner = {atom: unknown for unknown in inputs.unknowns for atom in unknown.atoms}
+    left: dict[str, tuple[Any, ...]] = {}
+    found: dict[str, tuple[str, Unknown]] = {}
+    for symbol in sorted((s for s in strict if s.name == "presumption_applies"), key=str):
+        name, atom, truth = symbol.arguments
+        unknown = owner.get(atom)
+        if unknown is None:
+            continue
+        wanted = truth.name == "true"
+        values = tuple(v for v, lits in unknown.options if (atom, wanted) in lits or (not wanted and atom not in
+                                                                                      dict(lits)))
+        values = tuple(v for v in values if v in left.get(unknown.path, values))
+        if not values:
+            continue
+        left[unknown.path] = values
+        found.setdefault(unknown.path + "|" + name.name, (name.name, unknown))
+    return [(name, unknown, left[unknown.path] if len(left[unknown.path]) > 1 else left[unknown.path][0])
+            for name, unknown in found.values()]
+
+
+def _verdicts(policy: Policy, inputs: Inputs) -> frozenset[clingo.Symbol]:
+    run = _Run(policy, inputs)
+    found = run.consequences("brave", run.base)
+    return frozenset(s for s in found or () if s.name == "verdict")
 
 
 _LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))

@@ -10,7 +10,7 @@ import pytest
 from clingo import ast
 
 import pyisp
-from pyisp.policy import Policy, _head_atom
+from pyisp.core.policy import Policy, _head_atom
 
 STRENGTHS = {"must", "should", "may"}
 FACTS = Path(__file__).resolve().parent.parent / "facts"

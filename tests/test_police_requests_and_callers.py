@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 import pyisp
-from pyisp.schema import validate
+from pyisp.core.schema import validate
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 
