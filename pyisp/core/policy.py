@@ -178,6 +178,20 @@ class Policy:
 
     # -- what the rules say --------------------------------------------------------
     @cached_property
+    def _ground(self) -> clingo.Control:
+        """The rules grounded with no case: the facts they declare (readings, presumptions)."""
+        ctl = clingo.Control(["--warn=none"])
+        with ast.ProgramBuilder(ctl) as builder:
+            for statement in self.statements:
+                builder.add(statement)
+        ctl.ground([("base", [])])
+        return ctl
+
+    def declared(self, name: str, arity: int) -> list[tuple[Symbol, bool]]:
+        """The atoms of a predicate that hold without any case, each with whether it is a fact."""
+        return [(atom.symbol, atom.is_fact) for atom in self._ground.symbolic_atoms.by_signature(name, arity)]
+
+    @cached_property
     def output_rules(self) -> list[Rule]:
         return [r for r in self.rules if r.file == OUTPUT_FILE]
 

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-import clingo
-from clingo import ast
 
 from ..errors import PyispError
 from .policy import Policy, paragraph_key
@@ -38,14 +36,9 @@ class Presumption:
 
 @lru_cache(maxsize=8)
 def _presumptions(policy: Policy) -> tuple[Presumption, ...]:
-    ctl = clingo.Control(["--warn=none"])
-    with ast.ProgramBuilder(ctl) as builder:
-        for statement in policy.statements:
-            builder.add(statement)
-    ctl.ground([("base", [])])
     found = []
-    for atom in ctl.symbolic_atoms.by_signature("presumption", 2):
-        name, text = atom.symbol.arguments
+    for symbol, _ in policy.declared("presumption", 2):
+        name, text = symbol.arguments
         rules = policy.rules_concluding(("presumption_applies", [name, None, None]))
         paragraphs = sorted({p for r in rules for p in r.paragraphs}, key=paragraph_key)
         first = min(rules, key=lambda r: (r.file, r.line)) if rules else None

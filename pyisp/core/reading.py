@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Mapping
 
 import clingo
-from clingo import ast
 
 from ..errors import PyispError
 from .policy import Policy
@@ -50,19 +49,14 @@ class Reading:
 
 @lru_cache(maxsize=8)
 def _readings(policy: Policy) -> tuple[Reading, ...]:
-    ctl = clingo.Control(["--warn=none"])
-    with ast.ProgramBuilder(ctl) as builder:
-        for statement in policy.statements:
-            builder.add(statement)
-    ctl.ground([("base", [])])
     options: dict[str, list[tuple[str, str]]] = {}
     defaults: dict[str, str] = {}
-    for atom in ctl.symbolic_atoms.by_signature("reading_option", 3):
-        name, value, text = atom.symbol.arguments
+    for symbol, _ in policy.declared("reading_option", 3):
+        name, value, text = symbol.arguments
         options.setdefault(name.name, []).append((value.name, text.string))
-    for atom in ctl.symbolic_atoms.by_signature("reading", 2):
-        if atom.is_fact:
-            name, value = atom.symbol.arguments
+    for symbol, is_fact in policy.declared("reading", 2):
+        if is_fact:
+            name, value = symbol.arguments
             defaults[name.name] = value.name
     found = []
     for name, opts in options.items():
