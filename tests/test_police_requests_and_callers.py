@@ -48,12 +48,14 @@ def test_format_2_has_no_consent_flags() -> None:
         raise AssertionError("format 2 accepted written_consent_obtained")
 
 
-def test_format_1_police_request_part_means_the_police_answer_a_request() -> None:
+def test_a_named_police_request_means_the_police_answer_a_request_unless_the_case_says_otherwise() -> None:
     case = load("police-request-outside-categories")
     del case["disclosures"][0]["requested"]
     assert validate(case)["disclosures"][0]["requested"] is True
     case["format"] = 2
-    assert "requested" not in validate(case)["disclosures"][0]
+    assert validate(case)["disclosures"][0]["requested"] is True
+    case["disclosures"][0]["requested"] = False
+    assert validate(case)["disclosures"][0]["requested"] is False
 
 
 def test_the_police_sharing_on_their_own_initiative_are_never_declined_as_a_request() -> None:

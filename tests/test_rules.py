@@ -119,7 +119,9 @@ def test_an_unknown_age_is_decided_by_the_age_bands():
 @pytest.mark.parametrize("reason", ["increase_risk_to_child", "put_adult_at_risk", "prejudice_crime_inquiry",
                                     "cause_unjustified_delay"])
 def test_each_reason_not_to_seek_consent_leaves_the_public_interest_to_decide(reason):
+    # a purpose other than offering a service, which 3.3.26 would decide
     case = changed(base_case(), **{"consents": [], f"seeking_consent_would.{reason}": True,
+                                   "disclosures[0].purpose": "promote_welfare",
                                    "disclosures[0].judgements.public_interest_sufficient": True})
     d = disclosure(case)
     assert f"consent_should_not_be_sought({reason})" in labels(d.findings)
@@ -187,13 +189,22 @@ def test_the_3_4_1_duty_is_to_social_care_only():
     assert d.required == "no"
 
 
-def test_an_unknown_court_order_leaves_may_share_with_required_depending():
+def test_an_unknown_court_order_without_the_presumption_leaves_the_verdict_open_between_may_and_must():
+    # 3.5.1: a verdict is settled only when every completion gives it (may share here hid a must share)
     case = changed(base_case(), **{"disclosures[0].court_order": ...})
-    d = disclosure(case)
-    assert (d.verdict, d.permitted, d.required) == ("may_share", "yes", "depends")
+    d = pyisp.query(case, presumptions={"no_court_order": False}).disclosures[0]
+    assert (d.verdict, d.permitted, d.required) == ("undetermined", "yes", "depends")
+    assert d.possible_verdicts == ("must_share", "may_share")
     required = [dep for dep in d.depends_on if dep.conclusion == "required" and dep.value == "yes"]
     assert [c.path for c in required[0].conditions] == ["disclosures[0].court_order"]
     assert required[0].verdict == "must_share"
+
+
+def test_an_unmentioned_court_order_is_presumed_absent_and_the_answer_says_so():
+    # 3.5.10: court orders are unusual and professionals are told of them
+    d = disclosure(changed(base_case(), **{"disclosures[0].court_order": ...}))
+    assert d.verdict == "may_share"
+    assert {a.name: a.if_not for a in d.assumptions}["no_court_order"] == ("must_share",)
 
 
 def test_information_under_a_limiting_statutory_power_is_not_shared_beyond_its_limits():

@@ -325,8 +325,8 @@ def _assumptions(answer: Answer, key: clingo.Symbol | None, possible: tuple[str,
         if_not: tuple[str, ...] = ()
         if key is not None:
             if_not = _verdicts(presumed.rebutted, key)
-            if if_not == possible:
-                continue  # the verdict does not rest on it
+            if set(if_not) <= set(possible) and (len(possible) > 1 or if_not == possible):
+                continue  # the verdict does not rest on it: rebutted, no verdict becomes possible that is not now
         items.append(Assumption(presumed.name, presumed.unknown.path, presumed.value, meta.text if meta else "",
                                 meta.paragraphs if meta else (), if_not))
     return tuple(sorted(items, key=lambda a: (a.name, a.path)))

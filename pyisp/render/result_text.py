@@ -32,9 +32,11 @@ def result_text(result: Result) -> str:
             lines += [f"    {dep.text}" for dep in disclosure.depends_on]
         if disclosure.assumptions:
             lines.append("  assumed, not stated (the verdict rests on it):")
-            for item in disclosure.assumptions:
-                other = " or ".join(v.replace("_", " ") for v in item.if_not) or "no verdict"
-                lines.append(f"    {item.text} ({', '.join(item.paragraphs)}); if not: {other}")
+            for line in dict.fromkeys(
+                    f"    {item.text} ({', '.join(item.paragraphs)}); if not: "
+                    + (" or ".join(v.replace("_", " ") for v in item.if_not) or "no verdict")
+                    for item in disclosure.assumptions):
+                lines.append(line)
         if disclosure.questions:
             lines.append("  not stated, and would change the answer:")
             lines += [f"    {q.text}" + (" (decides the verdict)" if q.changes == "verdict" else "")
