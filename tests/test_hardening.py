@@ -240,6 +240,19 @@ def test_the_default_size_cap_is_5_mb_and_refuses_a_large_file_quickly(tmp_path,
     assert "5000000" in caught.value.message or "5 MB" in caught.value.message
 
 
+def test_more_values_than_the_cap_is_refused_while_reading_before_anything_is_built(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYISP_MAX_CASE_VALUES", "1000")
+    path = tmp_path / "many.yaml"
+    path.write_text("child: {id: a}\nmeta: [" + ", ".join(["1"] * 2000) + "]\n")
+    with pytest.raises(pyisp.CaseError) as caught:
+        pyisp.Case.load(path)
+    assert "PYISP_MAX_CASE_VALUES" in caught.value.message and caught.value.where == f"{path}:2"
+    data = changed(base_case(), **{"meta": [1] * 2000})
+    assert "PYISP_MAX_CASE_VALUES" in _case_error(data).message
+    monkeypatch.setenv("PYISP_MAX_CASE_VALUES", "5000")
+    pyisp.Case.from_dict(data)
+
+
 @pytest.mark.parametrize("collection, variable", [
     ("disclosures", "PYISP_MAX_DISCLOSURES"), ("people", "PYISP_MAX_PEOPLE"),
     ("information", "PYISP_MAX_INFORMATION"), ("consents", "PYISP_MAX_CONSENTS"),

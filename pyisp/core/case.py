@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import CaseError
-from .schema import MAX_NUMBER_CHARS, limit, printable, short, validate
+from .schema import MAX_NUMBER_CHARS, limit, printable, short, too_many_values, validate
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ def parse_document(text: str, where: str) -> Any:
 
     Before anything is built the document is refused when it is larger than
     PYISP_MAX_CASE_BYTES; then it is read as a stream of events (no recursion, nothing
-    built) and refused when it nests deeper than PYISP_MAX_CASE_DEPTH or when its aliases
+    built) and refused when it nests deeper than PYISP_MAX_CASE_DEPTH, holds more than
+    PYISP_MAX_CASE_VALUES values, or when its aliases
     (``*name``) would bring in more than PYISP_MAX_CASE_ALIAS_NODES values in all: a few
     aliases are read as usual, an alias bomb is refused without being expanded.
     """
@@ -99,6 +100,7 @@ def _scan(text: str, where: str) -> None:
     """Walk the document's events, building nothing: refuse nesting deeper than the limit,
     and aliases that would bring in more values than the budget (counted as expanded)."""
     max_depth, budget = limit("PYISP_MAX_CASE_DEPTH"), limit("PYISP_MAX_CASE_ALIAS_NODES")
+    max_values = limit("PYISP_MAX_CASE_VALUES")
     sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values in it, levels of nesting in it)
     frames: list[list[Any]] = []  # each open list or map: [anchor, values before it, its level, deepest in it]
     depth = values = brought = 0
@@ -134,6 +136,8 @@ def _scan(text: str, where: str) -> None:
             continue
         if frames:
             frames[-1][3] = max(frames[-1][3], reached)
+        if values > max_values:
+            raise CaseError(too_many_values(max_values), where=_at(where, event))
         if reached > max_depth:
             raise CaseError(_too_deep(max_depth), where=_at(where, event))
 

@@ -547,7 +547,7 @@ _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 LIMITS = {
     "PYISP_MAX_CASE_BYTES": 5_000_000,      # a case file (or one line of a batch)
     "PYISP_MAX_CASE_DEPTH": 100,            # lists and maps inside one another
-    "PYISP_MAX_CASE_VALUES": 1_000_000,     # values in all (each list, map, text, number), aliases expanded
+    "PYISP_MAX_CASE_VALUES": 100_000,       # values in all (each list, map, key, text, number), aliases expanded
     "PYISP_MAX_CASE_ALIAS_NODES": 10_000,   # values brought in by YAML aliases (*name), expanded
     "PYISP_MAX_DISCLOSURES": 200,
     "PYISP_MAX_PEOPLE": 200,
@@ -646,6 +646,10 @@ def _an(kind: str) -> str:
     return f"{'an' if kind in ('object', 'array', 'integer') else 'a'} {kind}"
 
 
+def too_many_values(cap: int) -> str:
+    return f"more than {cap} values in all (raise the limit with the environment variable PYISP_MAX_CASE_VALUES)"
+
+
 def check_shape(data: Any) -> None:
     """Walk a document without recursion before anything else reads it: refuse nesting
     deeper than PYISP_MAX_CASE_DEPTH, more than PYISP_MAX_CASE_VALUES values (shared
@@ -658,8 +662,7 @@ def check_shape(data: Any) -> None:
         value, path, depth, inside = stack.pop()
         values += 1
         if values > max_values:
-            raise CaseError(f"more than {max_values} values in all (raise the limit with the environment variable "
-                            "PYISP_MAX_CASE_VALUES)", where=path or "(case)")
+            raise CaseError(too_many_values(max_values), where=path or "(case)")
         if isinstance(value, int) and not isinstance(value, bool):
             if value.bit_length() > 3 * MAX_NUMBER_CHARS:
                 raise CaseError(f"{short(value)} is too long a number (at most {MAX_NUMBER_CHARS} digits)",
@@ -685,8 +688,7 @@ def check_shape(data: Any) -> None:
             else:
                 values += 1
                 if values > max_values:
-                    raise CaseError(f"more than {max_values} values in all (raise the limit with the environment "
-                                    "variable PYISP_MAX_CASE_VALUES)", where=path or "(case)")
+                    raise CaseError(too_many_values(max_values), where=path or "(case)")
 
 
 def _check_counts(case: dict[str, Any]) -> None:
