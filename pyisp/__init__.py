@@ -6,7 +6,7 @@ A case (the facts a professional knows) goes in; for each proposed disclosure a 
 obligations and paragraphs behind it, and the unknown facts it depends on.
 
 >>> import pyisp
->>> result = pyisp.query("facts/teacher-counselling-disclosure.yaml")  # doctest: +SKIP
+>>> result = pyisp.query_file("facts/teacher-counselling-disclosure.yaml")  # doctest: +SKIP
 >>> [(d.id, d.verdict) for d in result.disclosures]                     # doctest: +SKIP
 [('to-social-care', 'must_share')]
 """
@@ -25,7 +25,7 @@ from .core.reading import Reading, ReadingError
 from .core.schema import json_schema
 
 __all__ = [
-    "query", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
+    "query", "query_file", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
     "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
     "Explanation",
     "query_many",
@@ -42,22 +42,37 @@ def load_policy(directory: str | Path | None = None) -> "Any":
     return engine_for(directory)
 
 
-def query(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
+def query(case: Case | Mapping[str, Any], *, policy: str | Path | None = None,
           depends_on: bool = True, readings: Mapping[str, str] | None = None,
           presumptions: Mapping[str, bool] | None = None, strict: bool = False) -> Result:
-    """Answer a case: a Case, a dict in the case format, or the path of a YAML/JSON file.
+    """Answer a case: a Case or a dict in the case format (a file: `query_file`).
 
-    Raises CaseError (with the field path) for a malformed or contradictory case and
-    PolicyError for a broken rule file. `depends_on=False` skips the search for the
-    unknowns that would decide an undetermined answer. `readings` chooses another
-    alternative of named readings (`{"share_3_4_1": "justification"}`; see `readings()`).
-    The policy's presumptions (see `presumptions()`) fill facts the case leaves out;
-    `presumptions={"no_statutory_duty": False}` switches one off, `strict=True` all of them.
+    A string or a path is a TypeError: `query` never reads a file by accident (a string
+    may be a user's text). Raises CaseError (with the field path) for a malformed or
+    contradictory case and PolicyError for a broken rule file. `depends_on=False` skips
+    the search for the unknowns that would decide an undetermined answer. `readings`
+    chooses another alternative of named readings (`{"share_3_4_1": "justification"}`;
+    see `readings()`). The policy's presumptions (see `presumptions()`) fill facts the case
+    leaves out; `presumptions={"no_statutory_duty": False}` switches one off, `strict=True`
+    all of them.
     """
     from .core.service import answer_case
 
+    if not isinstance(case, (Case, Mapping)):
+        raise TypeError(f"pyisp.query takes a case, not {type(case).__name__}: pass a Case or a mapping; files go "
+                        "through pyisp.query_file(path) or pyisp.Case.load")
     return answer_case(case, policy=policy, depends_on=depends_on, readings=readings,
                        presumptions=presumptions, strict=strict)
+
+
+def query_file(path: str | Path, *, policy: str | Path | None = None, depends_on: bool = True,
+               readings: Mapping[str, str] | None = None, presumptions: Mapping[str, bool] | None = None,
+               strict: bool = False) -> Result:
+    """Answer the case in a YAML or JSON file (the options of `query`). Raises CaseError
+    naming the file when it cannot be read, is not UTF-8, or is over the limits
+    (PYISP_MAX_CASE_BYTES and the others of pyisp.core.schema.LIMITS)."""
+    return query(Case.load(path), policy=policy, depends_on=depends_on, readings=readings,
+                 presumptions=presumptions, strict=strict)
 
 
 def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy: str | Path | None = None,

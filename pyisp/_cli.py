@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from . import query as _query
+from . import query_file as _query_file
 from . import presumptions as _presumptions
 from . import readings as _readings
 from .core.case import dumps_json
@@ -49,7 +49,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption) -> None:
     """Answer a case: for each proposed disclosure, the verdict and why."""
-    result = _run(lambda: _query(case, policy=policy, depends_on=not no_depends,
+    result = _run(lambda: _query_file(case, policy=policy, depends_on=not no_depends,
                                  readings=parse_choices(reading),
                                  presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
     typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
@@ -181,7 +181,7 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
     from .render.explanation import render
 
     def action() -> str:
-        result = _query(case, policy=policy)
+        result = _query_file(case, policy=policy)
         return render(explain_result(result, disclosure, why, why_not), fmt, source)
 
     typer.echo(_run(action), nl=False)
@@ -236,7 +236,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
     """The record each decision needs: items filled from the case and the rules, and those still to supply."""
     from .core.record import record_text
 
-    result = _run(lambda: _query(case, policy=policy, depends_on=False, readings=parse_choices(reading)))
+    result = _run(lambda: _query_file(case, policy=policy, depends_on=False, readings=parse_choices(reading)))
     typer.echo(dumps_json(result.record.to_dict()) if json_output else record_text(result.record), nl=json_output)
 
 

@@ -29,7 +29,7 @@ def _median_ms(action, rounds: int, clock=time.process_time) -> float:
 
 
 def _explained(path: Path) -> None:
-    result = pyisp.query(path)
+    result = pyisp.query_file(path)
     for disclosure in result.disclosures:
         result.explain(disclosure.id).to_text()
 
@@ -37,7 +37,7 @@ def _explained(path: Path) -> None:
 def main(rounds: int = 20) -> None:
     first = sorted(FACTS.glob("*.yaml"))[0]
     start = time.perf_counter()
-    result = pyisp.query(first)
+    result = pyisp.query_file(first)
     middle = time.perf_counter()
     for disclosure in result.disclosures:
         result.explain(disclosure.id).to_text()
@@ -47,7 +47,7 @@ def main(rounds: int = 20) -> None:
     print(f"{'case':45} {'query':>9} {'+explain':>9} {'ratio':>6}")
     plain_all, explained_all = [], []
     for path in sorted(FACTS.glob("*.yaml")):
-        plain = _median_ms(lambda: pyisp.query(path), rounds)
+        plain = _median_ms(lambda: pyisp.query_file(path), rounds)
         explained = _median_ms(lambda: _explained(path), rounds)
         plain_all.append(plain)
         explained_all.append(explained)

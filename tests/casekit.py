@@ -80,8 +80,8 @@ def changed(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def disclosure(case: Any, ident: str | None = None) -> pyisp.Disclosure:
-    """The result for one disclosure (the only one when no id is given)."""
-    result = pyisp.query(case)
+    """The result for one disclosure (the only one when no id is given); `case` is a dict or a file."""
+    result = pyisp.query_file(case) if isinstance(case, (str, Path)) else pyisp.query(case)
     return result.disclosure(ident) if ident else result.disclosures[0]
 
 

@@ -101,7 +101,7 @@ def test_a_directory_of_case_files(tmp_path: Path) -> None:
     summary = run_batch(facts, out)
     files = sorted(facts.glob("*.y*ml"))
     assert summary.cases == len(files) and summary.errors == 0
-    assert [r["id"] for r in _lines(out)] == [pyisp.query(p).case_id for p in files]
+    assert [r["id"] for r in _lines(out)] == [pyisp.query_file(p).case_id for p in files]
 
 
 def test_query_many_yields_results_in_order_and_errors_when_not_strict(cases_file: Path) -> None:

@@ -181,5 +181,5 @@ def test_parents_in_conflict_one_parents_consent_is_enough_but_talk_to_the_infor
 
 def test_every_example_case_is_answered_with_a_decision_to_record():
     for path in sorted(FACTS.glob("*.yaml")):
-        for d in pyisp.query(path).disclosures:
+        for d in pyisp.query_file(path).disclosures:
             assert "record_decision" in labels(d.obligations), path.name

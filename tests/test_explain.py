@@ -17,7 +17,7 @@ from pyisp.render.explanation import phrase
 
 
 def _explain(name: str, disclosure: str | None = None, **question: str) -> Explanation:
-    result = pyisp.query(FACTS / f"{name}.yaml")
+    result = pyisp.query_file(FACTS / f"{name}.yaml")
     return result.explain(disclosure or result.disclosures[0].id, **question)
 
 
@@ -182,7 +182,7 @@ def test_success_a_competent_childs_refusal_is_overridden_only_in_her_best_inter
 
 # ---------------------------------------------------------------- the API
 def test_success_explain_a_named_conclusion_with_or_without_its_disclosure():
-    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    result = pyisp.query_file(FACTS / "teacher-counselling-disclosure.yaml")
     ex = result.explain("to-social-care", "confidential(drug-misuse)")
     assert ex.statements[0].atom == 'confidential("drug-misuse")' and ex.statements[0].truth == YES
     assert ex.answer == "It holds."
@@ -194,7 +194,7 @@ def test_success_explain_a_named_conclusion_with_or_without_its_disclosure():
 
 
 def test_fail_an_unknown_conclusion_or_disclosure_is_a_case_error_with_a_hint():
-    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    result = pyisp.query_file(FACTS / "teacher-counselling-disclosure.yaml")
     with pytest.raises(pyisp.CaseError, match="did you mean consent_obtained"):
         result.explain("to-social-care", why_not="consent_obtaned")
     with pytest.raises(pyisp.CaseError, match="to-social-care"):
@@ -219,7 +219,7 @@ def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch
 
     monkeypatch.setattr(pyisp.explain.instrument, "trace", refuse)
     monkeypatch.setattr(pyisp.explain, "run_trace", refuse)
-    result = pyisp.query(FACTS / "teacher-counselling-disclosure.yaml")
+    result = pyisp.query_file(FACTS / "teacher-counselling-disclosure.yaml")
     assert result.disclosures[0].verdict == "undetermined"
     with pytest.raises(AssertionError, match="must not trace"):
         result.explain("to-social-care")
@@ -229,7 +229,7 @@ def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch
 def test_success_explanations_agree_with_the_engine_on_every_conclusion(path):
     """The instrumented run and the engine are separate runs of the rules: the truth an
     explanation gives each verdict input, finding and obligation is the status the result reports."""
-    result = pyisp.query(path)
+    result = pyisp.query_file(path)
     status = {"yes": YES, "no": NO, "depends": UNKNOWN}
     rank = {NO: 0, UNKNOWN: 1, YES: 2}
     for disclosure in result.disclosures:

@@ -22,7 +22,7 @@ RENDERINGS = {"txt": lambda ex: ex.to_text(), "md": lambda ex: ex.to_markdown()}
 
 
 def _rendered(case: str, suffix: str) -> str:
-    result = pyisp.query(FACTS / f"{case}.yaml")
+    result = pyisp.query_file(FACTS / f"{case}.yaml")
     return "".join(RENDERINGS[suffix](result.explain(d.id)) for d in result.disclosures)
 
 

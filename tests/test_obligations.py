@@ -95,7 +95,7 @@ def _obligations(result: pyisp.Result, ident: str) -> dict[str, str]:
 
 
 def test_a_fax_already_ruled_out_has_no_precautions_but_an_allowed_one_has() -> None:
-    ruled_out = _obligations(pyisp.query(FACTS / "channel-fax-avoidable.yaml", depends_on=False), "to-social-care")
+    ruled_out = _obligations(pyisp.query_file(FACTS / "channel-fax-avoidable.yaml", depends_on=False), "to-social-care")
     assert not any(code.startswith("fax_precaution") for code in ruled_out)
-    allowed = _obligations(pyisp.query(FACTS / "channel-fax-unavoidable.yaml", depends_on=False), "to-social-care")
+    allowed = _obligations(pyisp.query_file(FACTS / "channel-fax-unavoidable.yaml", depends_on=False), "to-social-care")
     assert any(code.startswith("fax_precaution") for code in allowed)

@@ -13,7 +13,7 @@ FACTS = Path(__file__).resolve().parent.parent / "facts"
 
 
 def answer(name: str, **readings: str) -> pyisp.Disclosure:
-    return pyisp.query(FACTS / f"{name}.yaml", readings=readings or None).disclosures[0]
+    return pyisp.query_file(FACTS / f"{name}.yaml", readings=readings or None).disclosures[0]
 
 
 def has(items: list[pyisp.Conclusion], args: tuple[str, ...], paragraph: str, status: str = "yes") -> bool:

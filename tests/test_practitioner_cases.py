@@ -222,7 +222,7 @@ def results():
 
     def get(name: str) -> pyisp.Result:
         if name not in cache:
-            cache[name] = pyisp.query(FACTS / name)
+            cache[name] = pyisp.query_file(FACTS / name)
         return cache[name]
 
     return get

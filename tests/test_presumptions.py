@@ -105,7 +105,7 @@ def _fact_cases() -> list[Path]:
 
 @pytest.mark.parametrize("path", _fact_cases(), ids=lambda p: p.stem)
 def test_success_no_verdict_is_may_share_unless_nothing_can_require_it(path: Path) -> None:
-    for disclosure in pyisp.query(path, depends_on=False).disclosures:
+    for disclosure in pyisp.query_file(path, depends_on=False).disclosures:
         if disclosure.verdict == "may_share":
             assert disclosure.required == "no", disclosure.id
         if disclosure.verdict == "undetermined":

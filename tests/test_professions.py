@@ -11,7 +11,7 @@ FACTS = Path(__file__).resolve().parent.parent / "facts"
 
 
 def answer(name: str, **readings: str) -> pyisp.Disclosure:
-    return pyisp.query(FACTS / f"{name}.yaml", readings=readings or None).disclosures[0]
+    return pyisp.query_file(FACTS / f"{name}.yaml", readings=readings or None).disclosures[0]
 
 
 def has(items: list[pyisp.Conclusion], args: tuple[str, ...], paragraph: str, status: str = "yes") -> bool:
@@ -88,7 +88,7 @@ def test_education_act_2002_requires_sharing_only_under_the_duty_reading() -> No
 
 
 def test_profession_fields_do_not_become_unknowns_for_other_senders() -> None:
-    result = pyisp.query(FACTS / "police-category-1-s47-referral.yaml")
+    result = pyisp.query_file(FACTS / "police-category-1-s47-referral.yaml")
     assert not any(".health." in u or ".education." in u for u in result.unknowns)
-    doctor = pyisp.query(FACTS / "doctor-gmc-29-best-interests.yaml")
+    doctor = pyisp.query_file(FACTS / "doctor-gmc-29-best-interests.yaml")
     assert not any(".police_request." in u or ".transfer." in u for u in doctor.unknowns)

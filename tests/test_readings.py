@@ -46,11 +46,11 @@ def test_every_reading_is_tested_by_some_rule_and_reported_where_it_applies() ->
 
 def test_3_4_1_duty_by_default_and_justification_only_under_the_other_reading() -> None:
     case = FACTS / "police-category-1-s47-referral.yaml"
-    default = pyisp.query(case).disclosures[0]
+    default = pyisp.query_file(case).disclosures[0]
     assert default.verdict == "must_share"
     applied = default.finding("reading_applied")
     assert any(f.args == ("share_3_4_1", "duty") and "3.4.1" in f.paragraphs for f in applied)
-    other = pyisp.query(case, readings={"share_3_4_1": "justification"}).disclosures[0]
+    other = pyisp.query_file(case, readings={"share_3_4_1": "justification"}).disclosures[0]
     assert other.verdict == "may_share"
     assert any(f.args == ("reasonable_cause_to_suspect_significant_harm",) for f in other.finding("permitted_by"))
     assert any(f.args == ("share_3_4_1", "justification") for f in other.finding("reading_applied"))
@@ -59,9 +59,9 @@ def test_3_4_1_duty_by_default_and_justification_only_under_the_other_reading() 
 def test_an_unknown_reading_or_alternative_is_a_clear_error() -> None:
     case = FACTS / "police-category-1-s47-referral.yaml"
     with pytest.raises(pyisp.ReadingError, match="did you mean 'share_3_4_1'"):
-        pyisp.query(case, readings={"share_3_4": "duty"})
+        pyisp.query_file(case, readings={"share_3_4": "duty"})
     with pytest.raises(pyisp.ReadingError, match="duty, duty_except_doctors, justification"):
-        pyisp.query(case, readings={"share_3_4_1": "maybe"})
+        pyisp.query_file(case, readings={"share_3_4_1": "maybe"})
 
 
 def test_cli_lists_readings_and_switches_them_per_query() -> None:

@@ -15,7 +15,7 @@ FACTS = Path(__file__).resolve().parent.parent / "facts"
 
 
 def record(name: str) -> "object":
-    return pyisp.query(FACTS / f"{name}.yaml").record.disclosures[0]
+    return pyisp.query_file(FACTS / f"{name}.yaml").record.disclosures[0]
 
 
 def test_record_with_consent_fills_from_case_and_rules_and_lists_what_is_missing() -> None:

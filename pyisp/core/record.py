@@ -17,6 +17,7 @@ import clingo
 from .engine import Answer
 from .policy import Policy
 from .result import DEPENDS, YES, Result, symbol_text
+from .schema import printable
 
 ITEM = "record_item"
 _SLOT = re.compile(r"#[A-Za-z_]+\.\d+")  # a slot name in an atom (pyisp/core/engine.py)
@@ -161,4 +162,4 @@ def record_text(record: Record) -> str:
         missing = [i.name for i in entry.to_supply]
         lines.append(f"  still to supply: {', '.join(missing) if missing else 'nothing'}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"  # case text cannot start a line

@@ -14,6 +14,7 @@ explain layer (pyisp/explain/) inside the method, when an explanation is asked f
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
@@ -187,10 +188,24 @@ class Result:
 
     def explain(self, disclosure_id: str, conclusion: str | None = None, why_not: str | None = None) -> Any:
         """Why the verdict (or `conclusion`) holds, or why `why_not` does not, as a tree with
-        `to_dict()`, `to_text()`, `to_markdown()`, `to_html()`. Computed only when asked."""
+        `to_dict()`, `to_text()`, `to_markdown()`, `to_html()`. Computed only when asked.
+
+        Thread-safe: the cached explainer keeps per-question state (the atoms already
+        explained, reset by each explain), so one result's explanations run one at a time."""
         from ..explain import explain_result
 
-        return explain_result(self, disclosure_id, conclusion, why_not, self._explainer)[0]
+        with self._explain_lock():
+            return explain_result(self, disclosure_id, conclusion, why_not, self._explainer)[0]
+
+    def _explain_lock(self) -> Any:
+        """The lock of this result's explainer, made on first use (dict.setdefault is atomic)."""
+        lock = self.__dict__.get("_lock")
+        return lock if lock is not None else self.__dict__.setdefault("_lock", threading.RLock())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_lock", None)  # a lock is not pickled (results go between batch processes)
+        return state
 
     @cached_property
     def _explainer(self) -> Any:

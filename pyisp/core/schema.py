@@ -541,16 +541,163 @@ def json_schema() -> dict[str, Any]:
 
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
+# Limits on a case, each configurable by the environment variable of its name. They are
+# checked before the case is read further: size before parsing (pyisp/core/case.py), depth,
+# values and aliases before anything recurses, counts before the entries are checked.
+LIMITS = {
+    "PYISP_MAX_CASE_BYTES": 5_000_000,      # a case file (or one line of a batch)
+    "PYISP_MAX_CASE_DEPTH": 100,            # lists and maps inside one another
+    "PYISP_MAX_CASE_VALUES": 100_000,       # values in all (each list, map, key, text, number), aliases expanded
+    "PYISP_MAX_CASE_ALIAS_NODES": 10_000,   # values brought in by YAML aliases (*name), expanded
+    "PYISP_MAX_DISCLOSURES": 200,
+    "PYISP_MAX_PEOPLE": 200,
+    "PYISP_MAX_INFORMATION": 200,
+    "PYISP_MAX_CONSENTS": 200,
+}
+COUNT_LIMITS = {"disclosures": "PYISP_MAX_DISCLOSURES", "people": "PYISP_MAX_PEOPLE",
+                "information": "PYISP_MAX_INFORMATION", "consents": "PYISP_MAX_CONSENTS"}
+MAX_NUMBER_CHARS = 100  # a whole number longer than this is not a fact of a case
+SHORT = 80  # the longest rendering of a value in an error message
+
+
+def limit(name: str) -> int:
+    """The limit `name` (one of LIMITS): the environment variable of that name, else the default."""
+    import os
+
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return LIMITS[name]
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise CaseError(f"the environment variable {name} must be a positive whole number, not {short(text)}")
+    return value
+
+
+class _Short(__import__("reprlib").Repr):
+    """repr() that never renders a whole value: few items, short texts, few levels, and a
+    whole number too long for repr() given by its size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxdict, self.maxlist, self.maxtuple, self.maxset = 2, 4, 4, 4, 4
+        self.maxstring, self.maxother, self.maxlong = SHORT, SHORT, 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 3 * MAX_NUMBER_CHARS:
+            return f"<a whole number of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return super().repr_int(x, level)
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        try:
+            return super().repr_instance(x, level)
+        except Exception:  # noqa: BLE001 - a value whose repr fails is still reported
+            return f"<{type(x).__name__}>"
+
+
+_SHORT = _Short()
+
+
+def short(value: Any) -> str:
+    """A value for an error message: repr-like (control characters escaped), at most ~80 characters."""
+    if isinstance(value, bool):
+        return repr(value)
+    text = _SHORT.repr(value)
+    return text if len(text) <= SHORT else text[:SHORT - 3] + "..."
+
+
+_UNSAFE = __import__("re").compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: Any) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """Text for one line of terminal, text or Markdown output: control characters, line
+    breaks and bidirectional overrides escaped as in repr() (``\\n``, ``\\x1b``, ``\\u202e``),
+    so that a case's text cannot start a line of its own or drive the terminal."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _key(key: Any) -> str:
+    """A key of a mapping as it appears in a field path."""
+    return key if isinstance(key, str) and len(key) <= SHORT and not _UNSAFE.search(key) else short(key)
+
 
 def _path(parent: str, key: str | int) -> str:
-    if isinstance(key, int):
+    if isinstance(key, int) and not isinstance(key, bool) and key.bit_length() < 64:
         return f"{parent}[{key}]"
-    return f"{parent}.{key}" if parent else key
+    return f"{parent}.{_key(key)}" if parent else _key(key)
 
 
 def _suggest(word: str, options: list[str]) -> str:
+    if len(word) > SHORT:
+        return ""
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _an(kind: str) -> str:
+    return f"{'an' if kind in ('object', 'array', 'integer') else 'a'} {kind}"
+
+
+def too_many_values(cap: int) -> str:
+    return f"more than {cap} values in all (raise the limit with the environment variable PYISP_MAX_CASE_VALUES)"
+
+
+def check_shape(data: Any) -> None:
+    """Walk a document without recursion before anything else reads it: refuse nesting
+    deeper than PYISP_MAX_CASE_DEPTH, more than PYISP_MAX_CASE_VALUES values (shared
+    references counted each time, so a bomb of shared lists is refused unexpanded), a list
+    or map that contains itself, and a whole number of more than MAX_NUMBER_CHARS digits."""
+    max_depth, max_values = limit("PYISP_MAX_CASE_DEPTH"), limit("PYISP_MAX_CASE_VALUES")
+    values = 0
+    stack: list[tuple[Any, str, int, tuple[int, ...]]] = [(data, "", 0, ())]
+    while stack:
+        value, path, depth, inside = stack.pop()
+        values += 1
+        if values > max_values:
+            raise CaseError(too_many_values(max_values), where=path or "(case)")
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value.bit_length() > 3 * MAX_NUMBER_CHARS:
+                raise CaseError(f"{short(value)} is too long a number (at most {MAX_NUMBER_CHARS} digits)",
+                                where=path or "(case)")
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, (list, tuple)):
+            items = enumerate(value)
+        else:
+            continue
+        if depth + 1 > max_depth:
+            raise CaseError(f"nested deeper than {max_depth} levels (raise the limit with the environment variable "
+                            "PYISP_MAX_CASE_DEPTH)", where=path or "(case)")
+        if id(value) in inside:
+            raise CaseError("contains itself", where=path or "(case)")
+        within = inside + (id(value),)
+        for key, item in items:
+            if isinstance(key, int) and not isinstance(key, bool) and key.bit_length() > 3 * MAX_NUMBER_CHARS:
+                raise CaseError(f"the key {short(key)} is too long a number", where=path or "(case)")
+            if isinstance(item, (dict, list, tuple)) or isinstance(item, int):
+                stack.append((item, _path(path, key), depth + 1, within))
+            else:
+                values += 1
+                if values > max_values:
+                    raise CaseError(too_many_values(max_values), where=path or "(case)")
+
+
+def _check_counts(case: dict[str, Any]) -> None:
+    """The caps on the number of entries of each collection (before the entries are checked)."""
+    for collection, name in COUNT_LIMITS.items():
+        items = case.get(collection)
+        if isinstance(items, list) and len(items) > limit(name):
+            raise CaseError(f"{len(items)} entries, more than the limit of {limit(name)} (raise it with the "
+                            f"environment variable {name})", where=collection)
 
 
 def _check(value: Any, spec: dict[str, Any], path: str) -> None:
@@ -558,36 +705,37 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
     where = path or "(case)"
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CaseError(f"expected a whole number, got {value!r}", where=where)
+            raise CaseError(f"expected a whole number, got {short(value)}", where=where)
         if value < spec.get("minimum", value) or value > spec.get("maximum", value):
-            raise CaseError(f"{value} is outside {spec['minimum']}..{spec['maximum']}", where=where)
+            raise CaseError(f"{short(value)} is outside {spec['minimum']}..{spec['maximum']}", where=where)
         return
     if kind in _TYPES and not isinstance(value, _TYPES[kind]):
-        raise CaseError(f"expected {'an' if kind in ('object', 'array') else 'a'} {kind}, got {value!r}", where=where)
+        raise CaseError(f"expected {_an(kind)}, got {short(value)}", where=where)
     if kind == "string":
         if "enum" in spec and value not in spec["enum"]:
-            raise CaseError(f"'{value}' is not one of {', '.join(spec['enum'])}{_suggest(value, spec['enum'])}",
+            raise CaseError(f"{short(value)} is not one of {', '.join(spec['enum'])}{_suggest(value, spec['enum'])}",
                             where=where)
         if spec.get("minLength") and len(value) < spec["minLength"]:
             raise CaseError("must not be empty", where=where)
         if "pattern" in spec:
             import re
-            if not re.match(spec["pattern"], value):
-                raise CaseError(f"'{value}' may contain only letters, digits, '_', '.' and '-'", where=where)
+            if not re.fullmatch(spec["pattern"], value):  # to the end: "a\n" is not an id
+                raise CaseError(f"{short(value)} may contain only letters, digits, '_', '.' and '-'", where=where)
     elif kind == "array":
         if len(value) < spec.get("minItems", 0):
             raise CaseError(f"needs at least {spec['minItems']} item(s)", where=where)
-        if spec.get("uniqueItems") and len({repr(v) for v in value}) != len(value):
-            raise CaseError("lists an item twice", where=where)
         for i, item in enumerate(value):
             _check(item, spec["items"], _path(path, i))
+        if spec.get("uniqueItems") and len({v if isinstance(v, str) else repr(v) for v in value}) != len(value):
+            raise CaseError("lists an item twice", where=where)
     elif kind == "object":
         props = spec["properties"]
         for key in value:
             if isinstance(key, str) and key.startswith("x-"):
                 continue  # free metadata, carried through
             if key not in props:
-                raise CaseError(f"unknown field '{key}'{_suggest(str(key), list(props))}", where=_path(path, key))
+                raise CaseError(f"unknown field {short(key)}{_suggest(key, list(props)) if isinstance(key, str) else ''}",
+                                where=_path(path, key))
         for key, item in value.items():
             if item is None or (isinstance(key, str) and key.startswith("x-")):
                 continue  # null is the same as leaving the field out: unknown
@@ -598,8 +746,6 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
         for key in spec.get("required", []):
             if key not in value or value[key] is None:
                 raise CaseError("is required", where=_path(path, key))
-
-
 def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Map each collection name to {id: path}, checking that ids are unique across the case."""
     seen: dict[str, str] = {}
@@ -622,7 +768,7 @@ def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict
     if "x-ref" in spec:
         targets = [name for coll in spec["x-ref"] for name in ids[coll]] + spec.get("x-ref-extra", [])
         if value not in targets:
-            raise CaseError(f"'{value}' is not the id of any of: {', '.join(spec['x-ref'])}"
+            raise CaseError(f"{short(value)} is not the id of any of: {', '.join(spec['x-ref'])}"
                             f"{_suggest(value, targets)}", where=path)
     elif spec.get("type") == "array":
         for i, item in enumerate(value):
@@ -637,12 +783,20 @@ def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict
 def validate(data: Any) -> dict[str, Any]:
     """Check a case document against the format; return a normalised copy (ids filled in).
 
-    Raises CaseError naming the field path of the first problem.
+    Raises CaseError naming the field path of the first problem. Every container is checked
+    for its type (``_check``) before the id and consistency checks read it; the limits of
+    LIMITS are checked first.
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
-    case = upgrade(data)
-    for i, consent in enumerate(case.get("consents") or []):
+    check_shape(data)  # depth, size, cycles, huge numbers: before anything recurses into it
+    try:
+        case = upgrade(data)
+    except (TypeError, ValueError) as exc:  # a shorthand given values of the wrong kind (a map as an agency)
+        raise CaseError(f"cannot be read: {printable(str(exc))[:SHORT]}", where="disclosures") from None
+    _check_counts(case)
+    consents = case.get("consents")
+    for i, consent in enumerate(consents if isinstance(consents, list) else []):
         if isinstance(consent, dict) and "id" not in consent:
             consent["id"] = f"consent-{i + 1}"
     _check(case, CASE, "")

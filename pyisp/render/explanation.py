@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 from ..errors import CaseError
 from ..explain import NO, UNCHECKED, UNKNOWN, YES, Change, Explanation, Statement, Step
 from ..core.policy import paragraph_key
+from ..core.schema import printable
 from ..explain.wording import capital
 
 MARK = {YES: "[yes]", NO: "[no]", UNKNOWN: "[?]", UNCHECKED: "[-]"}
@@ -119,7 +120,7 @@ def text(ex: Explanation) -> str:
         out.append("")
     out += ex.notes
     out.append(f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}")
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def markdown(ex: Explanation) -> str:
     if ex.notes:
         out += [""] + [_md_escape(n) for n in ex.notes]
     out += ["", f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}"]
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
 
 # -- HTML -------------------------------------------------------------------------------
@@ -202,8 +203,13 @@ def _links(paragraphs: Sequence[str]) -> str:
 _CLASS = {YES: "yes", NO: "no", UNKNOWN: "unknown", UNCHECKED: "unchecked"}
 
 
+def _e(text: str) -> str:
+    """HTML-escaped, control characters escaped too (the page may be printed to a terminal)."""
+    return _html.escape(printable(text))
+
+
 def _html_statement(statement: Statement, holds: str, negated: bool, out: list[str], top: bool = False) -> None:
-    e = _html.escape
+    e = _e
     label = (f'<span class="mark {_CLASS[holds]}">{e(MARK[holds])}</span> '
              f"{e(phrase(statement, negated))}<span class=\"aside\">{e(_suffix(statement))}</span>")
     children = statement.steps or statement.cases
@@ -244,7 +250,7 @@ dt{font-weight:bold}:target{background:#fff3bf}
 def html(explanations: Iterable[Explanation], source: str | Path | None = None) -> str:
     """One self-contained HTML page: a section per disclosure, the verdict first,
     collapsible steps, every paragraph number linked to the appendix."""
-    e = _html.escape
+    e = _e
     items = list(explanations)
     quotes = source_paragraphs(source) if source else {}
     first = items[0] if items else None

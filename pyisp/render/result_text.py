@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..core.presumption import Presumption
 from ..core.reading import Reading
 from ..core.result import Conclusion, Result
+from ..core.schema import printable
 
 
 QUESTIONS_SHOWN = 10  # the verdict's questions come first, so none of those is ever cut
@@ -50,7 +51,7 @@ def result_text(result: Result) -> str:
                      + ", ".join(sorted({a.name for a in result.presumptions})))
     if result.unknowns:
         lines.append(f"{len(result.unknowns)} other fact(s) not stated, treated as unknown")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"  # case text cannot start a line
 
 
 def presumptions_text(found: tuple[Presumption, ...]) -> str:
