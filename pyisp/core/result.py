@@ -277,8 +277,9 @@ class Provenance:
     def text(self) -> str:
         """One line: version, rules, case format, readings and presumptions in force."""
         chosen = dict(self.readings)
-        readings = (f"{len(self.readings)} readings, chosen: " + ", ".join(f"{n}={chosen.get(n, '?')}" for n in self.chosen)
-                    if self.chosen else f"{len(self.readings)} readings at their defaults")
+        taken = ", ".join(f"{n}={chosen.get(n, '?')}" for n in self.chosen)
+        readings = (f"{len(self.readings)} readings, chosen: {taken}" if self.chosen
+                    else f"{len(self.readings)} readings at their defaults")
         off = [n for n, on in self.presumptions if not on]
         presumed = (f"presumptions off: {', '.join(off)}" if off
                     else f"{len(self.presumptions)} presumptions in force")
@@ -342,7 +343,8 @@ class Result:
         from .record import Record
 
         return cls(data["case"], data["title"], tuple(Disclosure.from_dict(d) for d in data["disclosures"]),
-                   tuple(data.get("unknowns", ())), tuple(Assumption.from_dict(a) for a in data.get("presumptions", ())),
+                   tuple(data.get("unknowns", ())),
+                   tuple(Assumption.from_dict(a) for a in data.get("presumptions", ())),
                    meta=data.get("meta"),
                    record=Record.from_dict(data["record"]) if data.get("record") is not None else None,
                    provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") is not None else None)

@@ -78,7 +78,8 @@ _PROVENANCE = _object({
 
 _RECORD_ITEM = _object({
     "item": {"type": "string"}, "label": {"type": "string"}, "status": {**_STATUS, "enum": ["yes", "depends"]},
-    "paragraphs": _PARAGRAPHS, "values": _STRINGS, "source": {"type": ["string", "null"], "enum": ["rules", "case", None]},
+    "paragraphs": _PARAGRAPHS, "values": _STRINGS,
+    "source": {"type": ["string", "null"], "enum": ["rules", "case", None]},
     "to_supply": {"type": "boolean"},
 })
 
