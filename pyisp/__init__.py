@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from .core.case import Case
-from .errors import CaseError, ContradictionError, PolicyError, PyispError
+from .errors import CaseError, CaseProblem, ContradictionError, PolicyError, PyispError
 from .explain import Explanation
-from .core.result import Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Question, Result
+from .core.policy import pyisp_version
+from .core.result import (Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Provenance,
+                          Question, Result, Status, Verdict)
 from .core.presumption import Presumption, PresumptionError
 from .core.reading import Reading, ReadingError
 from .core.schema import json_schema
@@ -31,8 +33,9 @@ __all__ = [
     "query_many",
     "readings", "Reading", "ReadingError",
     "presumptions", "Presumption", "PresumptionError", "Assumption", "Question",
+    "Verdict", "Status", "Provenance", "CaseProblem",
 ]
-__version__ = "0.1.0"
+__version__ = pyisp_version()  # the one version: pyproject.toml's, read from the installed package's metadata
 
 
 def load_policy(directory: str | Path | None = None) -> "Any":

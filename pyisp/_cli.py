@@ -21,9 +21,36 @@ from .core.schema import json_schema
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Information sharing in child protection (London CPP chapter 3) as executable rules.")
 
-PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory instead of the shipped ones.")
+PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory (default: $PYISP_POLICY, else "
+                            "./policy when it holds a pyisp policy, else the shipped rules).")
 ReadingOption = typer.Option(None, "--reading", metavar="NAME=VALUE",
                              help="Take another alternative of a named reading (repeatable; see `pyisp readings`).")
+
+
+def _rules(policy: Optional[Path]) -> Path:
+    """The policy in force (pyisp/core/policy.py resolve_policy_dir), named on stderr with
+    its fingerprint so that stdout stays clean for --json."""
+    from .core.policy import policy_fingerprint, policy_source, resolve_policy_dir
+
+    directory = resolve_policy_dir(policy)
+    source = policy_source(policy)
+    shown = {"./policy": "./policy", "installed": f"installed copy {directory}"}.get(source, f"{directory} ({source})")
+    typer.echo(f"rules: {shown} (sha256 {policy_fingerprint(directory)[:8]})", err=True)
+    return directory
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .core.policy import default_policy_dir, policy_fingerprint, pyisp_version
+
+        typer.echo(f"pyisp {pyisp_version()} (shipped rules sha256 {policy_fingerprint(default_policy_dir())[:8]})")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print pyisp's version and the shipped rules' fingerprint.")) -> None:
+    """Information sharing in child protection (London CPP chapter 3) as executable rules."""
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -49,6 +76,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption) -> None:
     """Answer a case: for each proposed disclosure, the verdict and why."""
+    policy = _rules(policy)
     result = _run(lambda: _query_file(case, policy=policy, depends_on=not no_depends,
                                  readings=parse_choices(reading),
                                  presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
@@ -59,6 +87,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 def presumptions(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
                  policy: Optional[Path] = PolicyOption) -> None:
     """List the presumptions: facts taken as so unless a case says otherwise, and the paragraphs behind them."""
+    policy = _rules(policy)
     found = _run(lambda: _presumptions(policy))
     typer.echo(dumps_json([p.to_dict() for p in found]) if json_output else presumptions_text(found),
                nl=json_output)
@@ -77,6 +106,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption) -> None:
     """Answer many cases: one result per line (the JSON of `query --json` with the case's id)."""
+    policy = _rules(policy)
     from .core.batch import run_batch
 
     summary = _run(lambda: run_batch(source, output, errors=errors, jobs=jobs, strict=strict, resume=resume,
@@ -100,9 +130,12 @@ def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in
 
 
 @app.command()
-def schema() -> None:
-    """Print the case format as a JSON Schema."""
-    typer.echo(dumps_json(json_schema()))
+def schema(result: bool = typer.Option(False, "--result", help="The JSON Schema of a result (`query --json`) "
+                                       "instead of the case format's.")) -> None:
+    """Print the case format (or, with --result, a result) as a JSON Schema."""
+    from .core.result_schema import result_schema
+
+    typer.echo(dumps_json(result_schema() if result else json_schema()))
 
 
 @app.command("test")
@@ -119,10 +152,9 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                    compare: Optional[str] = typer.Option(
                        None, "--compare", metavar="OLD_POLICY_DIR_OR_GIT_REV",
                        help="List every case (scenarios and facts/) answered differently by these older rules."),
-                   policy: Optional[Path] = typer.Option(
-                       None, "--policy", help="The rules to test (default: ./policy if there is one, else the "
-                       "shipped rules).")) -> None:
+                   policy: Optional[Path] = PolicyOption) -> None:
     """Run regression scenarios: a line per scenario, expected against got for each failure."""
+    policy = _rules(policy)
     from .authoring.testreport import parse_readings, run_command
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
@@ -139,6 +171,7 @@ def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Ch
            samples: int = typer.Option(40, "--samples", help="Generated cases for sound_unknowns."),
            policy: Optional[Path] = PolicyOption) -> None:
     """Check the properties of policy/properties.lp for every case of a bounded domain."""
+    policy = _rules(policy)
     from .authoring.verify import DEFAULT_PEOPLE, verify as _verify
     from .authoring.verify_report import outcomes_text
 
@@ -177,6 +210,7 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
                                                   "HTML appendix quotes each cited paragraph from it."),
             policy: Optional[Path] = PolicyOption) -> None:
     """Explain a case: why each verdict, why not the others, and what would change it."""
+    policy = _rules(policy)
     from .explain import explain_result
     from .render.explanation import render
 
@@ -198,6 +232,7 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
                against: Optional[Path] = typer.Option(None, "--against", hidden=True,
                                                       help="Give pyDatalog the rules in this directory instead.")) -> None:
     """Check clingo against pyDatalog, a second engine, on every output atom (needs pyisp[crosscheck])."""
+    policy = _rules(policy)
     from .authoring.crosscheck import crosscheck as _crosscheck, render
 
     report = _run(lambda: _crosscheck(cases, seed, policy, facts, scenarios, against, completions))
@@ -214,6 +249,7 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
            people: int = typer.Option(2, "--people", help="Domain size for the properties."),
            policy: Optional[Path] = PolicyOption) -> None:
     """Mutation testing: change the rules one small step at a time; list what no check catches."""
+    policy = _rules(policy)
     from .authoring.mutate import report_text, run
 
     report = _run(lambda: run(policy, scenarios or [Path("scenarios")], people, workers, limit))
@@ -224,6 +260,7 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
 def readings(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
              policy: Optional[Path] = PolicyOption) -> None:
     """List the readings: where the guidance is ambiguous, the alternatives and the one taken by default."""
+    policy = _rules(policy)
     found = _run(lambda: _readings(policy))
     typer.echo(dumps_json([r.to_dict() for r in found]) if json_output else readings_text(found), nl=json_output)
 
@@ -234,6 +271,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
            policy: Optional[Path] = PolicyOption,
            reading: Optional[list[str]] = ReadingOption) -> None:
     """The record each decision needs: items filled from the case and the rules, and those still to supply."""
+    policy = _rules(policy)
     from .core.record import record_text
 
     result = _run(lambda: _query_file(case, policy=policy, depends_on=False, readings=parse_choices(reading)))
@@ -244,6 +282,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 def trace(fmt: str = typer.Option("text", "--format", help="text, markdown or json."),
           policy: Optional[Path] = PolicyOption) -> None:
     """The traceability matrix: each paragraph of chapter 3 with the rules that encode it, or why it is context."""
+    policy = _rules(policy)
     from .core.service import engine_for
     from .authoring.trace import trace as _trace, trace_json, trace_markdown, trace_text
 

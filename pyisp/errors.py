@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 
 class PyispError(Exception):
     """Base class of every error pyisp raises on bad input or a broken policy."""
@@ -15,7 +18,39 @@ class PyispError(Exception):
 
 
 class CaseError(PyispError):
-    """A case document is malformed; `where` is the field path (``disclosures[0].purpose``)."""
+    """A case document is malformed; `where` is the field path (``disclosures[0].purpose``).
+
+    `errors` lists every problem found in the case (validation collects them, up to a cap),
+    each as a CaseProblem (path, message, suggestion); the first is this error's own message."""
+
+    def __init__(self, message: str, *, where: str | None = None,
+                 errors: "list[CaseProblem] | None" = None) -> None:
+        super().__init__(message, where=where)
+        self._errors = list(errors) if errors else None
+
+    @property
+    def errors(self) -> "list[CaseProblem]":
+        return list(self._errors) if self._errors else [CaseProblem.of(self)]
+
+
+@dataclass(frozen=True)
+class CaseProblem:
+    """One problem of a case: the field path, what is wrong, and a suggested fix (or None)."""
+
+    path: str
+    message: str
+    suggestion: str | None = None
+
+    @classmethod
+    def of(cls, error: PyispError) -> "CaseProblem":
+        found = _SUGGESTION.search(error.message)
+        return cls(error.where or "(case)", error.message, found.group(1) if found else None)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"path": self.path, "message": self.message, "suggestion": self.suggestion}
+
+
+_SUGGESTION = re.compile(r"\(did you mean '([^']*)'\?\)")
 
 
 class ContradictionError(CaseError):

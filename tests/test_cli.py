@@ -25,7 +25,7 @@ def test_success_query_json_is_stable_and_complete():
     first = runner.invoke(app, ["query", "--json", CASE])
     second = runner.invoke(app, ["query", "--json", CASE])
     assert first.exit_code == 0 and first.output == second.output
-    data = json.loads(first.output)
+    data = json.loads(first.stdout)
     disclosure = data["disclosures"][0]
     assert disclosure["verdict"] == "undetermined"
     assert {"permitted", "required", "findings", "obligations", "depends_on", "paragraphs"} <= set(disclosure)
@@ -39,7 +39,7 @@ def test_success_query_exits_0_whatever_the_verdict():
 
 def test_success_schema_is_a_json_schema_of_the_case_format():
     outcome = runner.invoke(app, ["schema"])
-    schema = json.loads(outcome.output)
+    schema = json.loads(outcome.stdout)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert "disclosures" in schema["required"]
     assert schema["properties"]["child"]["properties"]["age"]["maximum"] == 17

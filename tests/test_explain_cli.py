@@ -28,11 +28,11 @@ def test_success_explain_prints_verdict_then_the_tree_then_what_would_settle_it(
 def test_success_why_not_and_json_formats():
     outcome = runner.invoke(app, ["explain", COUNSELLING, "--why-not", "consent_obtained", "--format", "json"])
     assert outcome.exit_code == 0, outcome.output
-    data = json.loads(outcome.output)
+    data = json.loads(outcome.stdout)
     only = data["explanations"][0]
     assert only["question"] == "why_not" and only["statements"][0]["truth"] == "no"
     markdown = runner.invoke(app, ["explain", COUNSELLING, "--why", "confidential(drug-misuse)", "--format", "markdown"])
-    assert markdown.exit_code == 0 and markdown.output.startswith("# Case teacher-counselling-disclosure")
+    assert markdown.exit_code == 0 and markdown.stdout.startswith("# Case teacher-counselling-disclosure")
 
 
 def test_fail_a_misspelt_conclusion_exits_2_with_a_hint():

@@ -69,12 +69,12 @@ def test_cli_lists_readings_and_switches_them_per_query() -> None:
     listed = runner.invoke(app, ["readings"])
     assert listed.exit_code == 0
     assert "share_3_4_1" in listed.output and "* duty:" in listed.output
-    as_json = json.loads(runner.invoke(app, ["readings", "--json"]).output)
+    as_json = json.loads(runner.invoke(app, ["readings", "--json"]).stdout)
     assert {r["name"] for r in as_json} == {r.name for r in pyisp.readings()}
     case = str(FACTS / "police-category-1-s47-referral.yaml")
     switched = runner.invoke(app, ["query", case, "--json", "--reading", "share_3_4_1=justification"])
     assert switched.exit_code == 0
-    assert json.loads(switched.output)["disclosures"][0]["verdict"] == "may_share"
+    assert json.loads(switched.stdout)["disclosures"][0]["verdict"] == "may_share"
     bad = runner.invoke(app, ["query", case, "--reading", "share_3_4_1"])
     assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
 

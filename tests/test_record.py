@@ -61,7 +61,7 @@ def test_pyisp_record_prints_the_record_as_text_and_json() -> None:
     text = runner.invoke(app, ["record", case])
     assert text.exit_code == 0
     assert "TO SUPPLY" in text.output and "still to supply:" in text.output and "DC Smith" in text.output
-    data = json.loads(runner.invoke(app, ["record", case, "--json"]).output)
+    data = json.loads(runner.invoke(app, ["record", case, "--json"]).stdout)
     assert data["records"][0]["disclosure"] == "police-answer"
     assert "reason_not_informed" in data["records"][0]["to_supply"]
     missing = runner.invoke(app, ["record", str(FACTS / "no-such-case.yaml")])

@@ -94,8 +94,8 @@ def test_pyisp_trace_prints_text_markdown_and_json():
     text = runner.invoke(app, ["trace"])
     assert text.exit_code == 0 and "3.6.9    encoded" in text.output and "90 paragraphs:" in text.output
     markdown = runner.invoke(app, ["trace", "--format", "markdown"])
-    assert markdown.exit_code == 0 and markdown.output.startswith("| Paragraph | Status |")
-    rows = json.loads(runner.invoke(app, ["trace", "--format", "json"]).output)
+    assert markdown.exit_code == 0 and markdown.stdout.startswith("| Paragraph | Status |")
+    rows = json.loads(runner.invoke(app, ["trace", "--format", "json"]).stdout)
     assert len(rows) == 90 and {r["status"] for r in rows} == {"encoded", "context"}
     bad = runner.invoke(app, ["trace", "--format", "pdf"])
     assert bad.exit_code == 2

@@ -73,11 +73,11 @@ def test_verify_cli_prints_one_line_per_property_and_exits_1_when_one_fails(tmp_
     failing = runner.invoke(app, ["verify", "--policy", str(broken), "--people", "1",
                                   "--property", "every_decision_recorded"])
     assert failing.exit_code == 1
-    assert failing.output.startswith("every_decision_recorded: fails for a case with up to 1 people")
+    assert failing.stdout.startswith("every_decision_recorded: fails for a case with up to 1 people")
     assert "disclosures:" in failing.output  # the counterexample case
     passing = runner.invoke(app, ["verify", "--people", "1", "--property", "every_decision_recorded"])
     assert passing.exit_code == 0
-    assert passing.output.startswith("every_decision_recorded: holds for all cases with up to 1 people")
+    assert passing.stdout.startswith("every_decision_recorded: holds for all cases with up to 1 people")
     unknown = runner.invoke(app, ["verify", "--property", "no_such_thing"])
     assert unknown.exit_code == 2 and "no property named no_such_thing" in unknown.output
 
@@ -152,7 +152,7 @@ def test_diff_cli_says_no_case_tells_identical_rules_apart_and_exits_1_on_a_diff
     runner = CliRunner()
     same = runner.invoke(app, ["diff", str(default_policy_dir()), str(default_policy_dir()), "--people", "1"])
     assert same.exit_code == 0
-    assert same.output.startswith("no case with up to 1 people")
+    assert same.stdout.startswith("no case with up to 1 people")
     edited = edited_policy(tmp_path, "consent.lp", "element(why; who; purpose; implications).",
                            "element(why; who; purpose).")
     differ = runner.invoke(app, ["diff", str(default_policy_dir()), str(edited), "--people", "1"])

@@ -94,13 +94,12 @@ def write_junit_xml(outcomes: Sequence[Outcome], path: str | Path, seconds: floa
     ET.ElementTree(root).write(str(path), encoding="utf-8", xml_declaration=True)
 
 
-def default_policy(policy: str | Path | None) -> Path | None:
-    """The rules `pyisp test` checks: the given directory, else ./policy when the current
-    directory is a policy checkout, else the shipped rules (None)."""
-    if policy is not None:
-        return Path(policy)
-    here = Path("policy")
-    return here if (here / "main.lp").is_file() else None
+def default_policy(policy: str | Path | None) -> Path:
+    """The rules `pyisp test` checks: the policy in force (pyisp/core/policy.py
+    resolve_policy_dir: --policy, else PYISP_POLICY, else ./policy, else the shipped rules)."""
+    from ..core.policy import resolve_policy_dir
+
+    return resolve_policy_dir(policy)
 
 
 def check_readings(policy: Policy, readings: Mapping[str, str]) -> None:
@@ -152,7 +151,7 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
             echo("")
             echo(failure_text(outcome))
     echo("")
-    echo(f"rules: {policy_dir or 'shipped policy'}" + (
+    echo(f"rules: {policy_dir} (sha256 {rules.fingerprint[:8]})" + (
         "; readings: " + ", ".join(f"{k}={v}" for k, v in sorted(readings.items())) if readings else ""))
     echo(summary_line(outcomes, seconds))
     if junit_xml:

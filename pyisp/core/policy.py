@@ -8,9 +8,11 @@ docstrings are ``%! name/arity: text`` lines (policy/defined.lp).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,6 +35,57 @@ def default_policy_dir() -> Path:
         if (candidate / ROOT_FILE).is_file():
             return candidate
     raise PolicyError("no policy directory found beside the package", where=str(here))
+
+
+# -- the policy in force and its fingerprint ------------------------------------------
+POLICY_ENV = "PYISP_POLICY"
+
+
+def resolve_policy_dir(explicit: str | Path | None = None) -> Path:
+    """The rules every command and `pyisp.query` use, decided one way everywhere:
+    `explicit` (``--policy DIR``), else the environment variable PYISP_POLICY, else
+    ``./policy`` when it holds a pyisp policy (its main.lp), else the installed copy."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(POLICY_ENV, "").strip()
+    if from_env:
+        return Path(from_env)
+    here = Path("policy")
+    if (here / ROOT_FILE).is_file():
+        return here
+    return default_policy_dir()
+
+
+def policy_source(explicit: str | Path | None = None) -> str:
+    """Why resolve_policy_dir(explicit) chose its directory: `--policy`, `PYISP_POLICY`,
+    `./policy` or `installed`."""
+    if explicit:
+        return "--policy"
+    if os.environ.get(POLICY_ENV, "").strip():
+        return POLICY_ENV
+    return "./policy" if (Path("policy") / ROOT_FILE).is_file() else "installed"
+
+
+def policy_fingerprint(directory: str | Path) -> str:
+    """sha256 over the rule files (``*.lp``) of a policy directory: each file's name and
+    contents, in sorted order of names. Equal rules give equal fingerprints wherever they are."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.lp"), key=lambda p: p.name):
+        data = path.read_bytes()
+        digest.update(f"{path.name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def pyisp_version() -> str:
+    """pyisp's version: the one in pyproject.toml, as the installed package's metadata says."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pyisp")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
 
 
 @dataclass(frozen=True)
@@ -144,6 +197,7 @@ class Policy:
         self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
         self._cache: dict[Symbol, tuple[str, ...]] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
+        self.fingerprint = policy_fingerprint(self.directory)  # of the rules as loaded now
 
     # -- reading files -------------------------------------------------------------
     def _file(self, filename: str) -> list[str]:

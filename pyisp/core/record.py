@@ -16,7 +16,7 @@ import clingo
 
 from .engine import Answer
 from .policy import Policy
-from .result import DEPENDS, YES, Result, symbol_text
+from .result import DEPENDS, YES, Provenance, Result, symbol_text
 from .schema import printable
 
 ITEM = "record_item"
@@ -66,6 +66,11 @@ class RecordItem:
         return {"item": self.name, "label": self.label, "status": self.status, "paragraphs": list(self.paragraphs),
                 "values": list(self.values), "source": self.source, "to_supply": self.to_supply}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RecordItem":
+        return cls(data["item"], data["label"], data["status"], tuple(data["paragraphs"]), tuple(data["values"]),
+                   data.get("source"))
+
 
 @dataclass(frozen=True)
 class DisclosureRecord:
@@ -89,6 +94,10 @@ class DisclosureRecord:
         return {"disclosure": self.disclosure, "verdict": self.verdict, "items": [i.to_dict() for i in self.items],
                 "to_supply": [i.name for i in self.to_supply]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DisclosureRecord":
+        return cls(data["disclosure"], data["verdict"], tuple(RecordItem.from_dict(i) for i in data["items"]))
+
 
 @dataclass(frozen=True)
 class Record:
@@ -96,6 +105,7 @@ class Record:
 
     case_id: str
     disclosures: tuple[DisclosureRecord, ...]
+    provenance: Provenance | None = None  # what made the decisions: pyisp version, rules, readings, ...
 
     def disclosure(self, disclosure_id: str) -> DisclosureRecord:
         for entry in self.disclosures:
@@ -104,7 +114,16 @@ class Record:
         raise KeyError(disclosure_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "records": [d.to_dict() for d in self.disclosures]}
+        data: dict[str, Any] = {"case": self.case_id, "records": [d.to_dict() for d in self.disclosures]}
+        if self.provenance is not None:
+            data["provenance"] = self.provenance.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Record":
+        provenance = data.get("provenance")
+        return cls(data["case"], tuple(DisclosureRecord.from_dict(d) for d in data["records"]),
+                   Provenance.from_dict(provenance) if provenance is not None else None)
 
 
 def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy: Policy,
@@ -147,7 +166,7 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
             items.append(RecordItem(name, LABELS.get(name, name.replace("_", " ")), status,
                                     policy.paragraphs_for(atom), tuple(values), source))
         records.append(DisclosureRecord(disclosure.id, disclosure.verdict, tuple(items)))
-    return Record(result.case_id, tuple(records))
+    return Record(result.case_id, tuple(records), result.provenance)
 
 
 def record_text(record: Record) -> str:
@@ -162,4 +181,21 @@ def record_text(record: Record) -> str:
         missing = [i.name for i in entry.to_supply]
         lines.append(f"  still to supply: {', '.join(missing) if missing else 'nothing'}")
         lines.append("")
+    lines += _provenance_lines(record.provenance)
     return "\n".join(printable(line) for line in lines).rstrip() + "\n"  # case text cannot start a line
+
+
+def _provenance_lines(provenance: Provenance | None) -> list[str]:
+    """The provenance of a record: what made its decisions, one line each."""
+    if provenance is None:
+        return []
+    readings = dict(provenance.readings)
+    chosen = ", ".join(f"{n}={readings.get(n, '?')}" for n in provenance.chosen)
+    off = [n for n, on in provenance.presumptions if not on]
+    return ["provenance",
+            f"  pyisp version        {provenance.pyisp}",
+            f"  rules (sha256)       {provenance.policy_sha256}",
+            f"  case format          {provenance.case_format}",
+            f"  readings             {len(readings)}, " + (f"chosen: {chosen}" if chosen else "all at their defaults"),
+            f"  presumptions         {len(provenance.presumptions)}, "
+            + (f"off: {', '.join(off)}" if off else "all in force")]

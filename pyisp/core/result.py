@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Any, Mapping
 
@@ -24,8 +25,37 @@ import clingo
 from .engine import SLOT_MARK, Answer, DecidingSet
 from .policy import Policy, paragraph_key
 
-YES, NO, DEPENDS = "yes", "no", "depends"
-VERDICTS = ("must_share", "may_share", "must_not_share", "undetermined")
+class Verdict(StrEnum):
+    """A disclosure's verdict; equal to its string (`Verdict.MUST_SHARE == "must_share"`)."""
+
+    MUST_SHARE = "must_share"
+    MAY_SHARE = "may_share"
+    MUST_NOT_SHARE = "must_not_share"
+    UNDETERMINED = "undetermined"
+
+
+class Status(StrEnum):
+    """A three-valued answer: holds (`yes`), does not (`no`), or depends on unknowns; equal to its string."""
+
+    YES = "yes"
+    NO = "no"
+    DEPENDS = "depends"
+
+
+YES, NO, DEPENDS = Status.YES, Status.NO, Status.DEPENDS
+VERDICTS = tuple(Verdict)
+
+
+def _verdict(value: Any) -> Any:
+    return Verdict(value) if isinstance(value, str) and value in Verdict._value2member_map_ else value
+
+
+def _status_of(value: Any) -> Any:
+    return Status(value) if isinstance(value, str) and value in Status._value2member_map_ else value
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)  # frozen dataclasses: only in __post_init__
 
 
 def symbol_text(symbol: clingo.Symbol) -> str:
@@ -47,6 +77,9 @@ class Conclusion:
     status: str
     paragraphs: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        _set(self, "status", _status_of(self.status))
+
     @property
     def label(self) -> str:
         return f"{self.code}({', '.join(self.args)})" if self.args else self.code
@@ -54,6 +87,10 @@ class Conclusion:
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "args": list(self.args), "status": self.status,
                 "paragraphs": list(self.paragraphs)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Conclusion":
+        return cls(data["code"], tuple(data["args"]), data["status"], tuple(data["paragraphs"]))
 
 
 Finding = Conclusion
@@ -69,7 +106,11 @@ class Condition:
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "values": list(self.values)}
+        return {"path": self.path, "values": list(self.values), "description": self.description}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Condition":
+        return cls(data["path"], tuple(data["values"]), data.get("description", ""))
 
     @property
     def text(self) -> str:
@@ -87,12 +128,21 @@ class Dependency:
     conditions: tuple[Condition, ...]
     verdict: str | None = None
 
+    def __post_init__(self) -> None:
+        _set(self, "value", _status_of(self.value))
+        _set(self, "verdict", _verdict(self.verdict))
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"conclusion": self.conclusion, "value": self.value,
                                 "conditions": [c.to_dict() for c in self.conditions]}
         if self.verdict:
             data["verdict"] = self.verdict
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Dependency":
+        return cls(data["conclusion"], data["value"], tuple(Condition.from_dict(c) for c in data["conditions"]),
+                   data.get("verdict"))
 
     @property
     def text(self) -> str:
@@ -113,9 +163,18 @@ class Assumption:
     paragraphs: tuple[str, ...]
     if_not: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        _set(self, "if_not", tuple(_verdict(v) for v in self.if_not))
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": self.path, "value": _plain(self.value), "text": self.text,
                 "paragraphs": list(self.paragraphs), "if_not": list(self.if_not)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Assumption":
+        value = data["value"]
+        return cls(data["name"], data["path"], tuple(value) if isinstance(value, list) else value, data["text"],
+                   tuple(data["paragraphs"]), tuple(data["if_not"]))
 
 
 @dataclass(frozen=True)
@@ -129,6 +188,10 @@ class Question:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "text": self.text, "changes": self.changes}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Question":
+        return cls(data["path"], data["text"], data["changes"])
 
 
 @dataclass(frozen=True)
@@ -147,6 +210,12 @@ class Disclosure:
     assumptions: tuple[Assumption, ...] = ()
     questions: tuple[Question, ...] = ()
 
+    def __post_init__(self) -> None:
+        _set(self, "verdict", _verdict(self.verdict))
+        _set(self, "permitted", _status_of(self.permitted))
+        _set(self, "required", _status_of(self.required))
+        _set(self, "possible_verdicts", tuple(_verdict(v) for v in self.possible_verdicts))
+
     def finding(self, code: str) -> list[Conclusion]:
         """The findings with this code (any arguments)."""
         return [f for f in self.findings if f.code == code]
@@ -164,6 +233,60 @@ class Disclosure:
                 "assumptions": [a.to_dict() for a in self.assumptions],
                 "questions": [q.to_dict() for q in self.questions]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Disclosure":
+        return cls(data["id"], data["verdict"], data["permitted"], data["required"], tuple(data["paragraphs"]),
+                   tuple(Conclusion.from_dict(f) for f in data["findings"]),
+                   tuple(Conclusion.from_dict(o) for o in data["obligations"]),
+                   tuple(Dependency.from_dict(d) for d in data["depends_on"]),
+                   tuple(data.get("possible_verdicts", ())),
+                   tuple(Assumption.from_dict(a) for a in data.get("assumptions", ())),
+                   tuple(Question.from_dict(q) for q in data.get("questions", ())))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What answered a result, so that a stored decision can be traced to its rules: the
+    pyisp version, the policy's fingerprint (sha256 over its rule files, pyisp/core/policy.py),
+    every reading with the alternative taken (`chosen`: those the caller chose), each
+    presumption in force or not, and the case format version."""
+
+    pyisp: str
+    policy_sha256: str
+    readings: tuple[tuple[str, str], ...] = ()
+    presumptions: tuple[tuple[str, bool], ...] = ()
+    case_format: int | None = None
+    chosen: tuple[str, ...] = ()
+
+    @property
+    def short(self) -> str:
+        """The fingerprint's first 8 hex digits, as shown to people."""
+        return self.policy_sha256[:8]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pyisp": self.pyisp, "policy_sha256": self.policy_sha256, "readings": dict(self.readings),
+                "readings_chosen": list(self.chosen), "presumptions": dict(self.presumptions),
+                "case_format": self.case_format}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Provenance":
+        return cls(data["pyisp"], data["policy_sha256"], tuple(data.get("readings", {}).items()),
+                   tuple(data.get("presumptions", {}).items()), data.get("case_format"),
+                   tuple(data.get("readings_chosen", ())))
+
+    @property
+    def text(self) -> str:
+        """One line: version, rules, case format, readings and presumptions in force."""
+        chosen = dict(self.readings)
+        taken = ", ".join(f"{n}={chosen.get(n, '?')}" for n in self.chosen)
+        readings = (f"{len(self.readings)} readings, chosen: {taken}" if self.chosen
+                    else f"{len(self.readings)} readings at their defaults")
+        off = [n for n, on in self.presumptions if not on]
+        presumed = (f"presumptions off: {', '.join(off)}" if off
+                    else f"{len(self.presumptions)} presumptions in force")
+        fmt = f", case format {self.case_format}" if self.case_format is not None else ""
+        return f"pyisp {self.pyisp}, rules sha256 {self.short}{fmt}; {readings}; {presumed}"
+
 
 @dataclass(frozen=True)
 class Result:
@@ -179,6 +302,7 @@ class Result:
     policy: Any = field(default=None, repr=False, compare=False)  # the Policy that answered it
     inputs: Any = field(default=None, repr=False, compare=False)  # the exact input atoms it was answered on
     record: Any = field(default=None, repr=False, compare=False)  # the Record of its decisions (pyisp/record.py)
+    provenance: Provenance | None = field(default=None, compare=False)  # what answered it (version, rules, ...)
 
     def disclosure(self, disclosure_id: str) -> Disclosure:
         for item in self.disclosures:
@@ -220,7 +344,25 @@ class Result:
                 "presumptions": [a.to_dict() for a in self.presumptions]}
         if self.meta is not None:
             data["meta"] = self.meta
+        if self.record is not None:
+            data["record"] = self.record.to_dict()
+        if self.provenance is not None:
+            data["provenance"] = self.provenance.to_dict()
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Result":
+        """A stored result (`to_dict()`, e.g. read back from JSON), without the case and
+        policy behind it: `from_dict(r.to_dict()).to_dict() == r.to_dict()`. A loaded
+        result cannot be explained (explain() needs the case and the rules)."""
+        from .record import Record
+
+        return cls(data["case"], data["title"], tuple(Disclosure.from_dict(d) for d in data["disclosures"]),
+                   tuple(data.get("unknowns", ())),
+                   tuple(Assumption.from_dict(a) for a in data.get("presumptions", ())),
+                   meta=data.get("meta"),
+                   record=Record.from_dict(data["record"]) if data.get("record") is not None else None,
+                   provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") is not None else None)
 
 
 def verdict_of(permitted: str, required: str) -> str | None:
@@ -228,11 +370,11 @@ def verdict_of(permitted: str, required: str) -> str | None:
     (required yes: must share; permitted no: must not share; permitted yes and required
     no: may share). The rules' `verdict/2` is the authority; this reads a deciding set."""
     if required == YES:
-        return "must_share"
+        return Verdict.MUST_SHARE
     if permitted == NO:
-        return "must_not_share"
+        return Verdict.MUST_NOT_SHARE
     if permitted == YES and required == NO:
-        return "may_share"
+        return Verdict.MAY_SHARE
     return None
 
 
@@ -386,7 +528,7 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
         findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
         obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
         possible = _verdicts(answer.possible, key)
-        verdict = possible[0] if len(possible) == 1 else "undetermined"
+        verdict = possible[0] if len(possible) == 1 else Verdict.UNDETERMINED
         route = "required_by" if verdict == "must_share" else "permitted_by"
         cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
                  for p in f.paragraphs}

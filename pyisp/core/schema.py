@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import copy
 import difflib
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Callable
 
-from ..errors import CaseError
+from ..errors import CaseError, CaseProblem
 from .upgrade import upgrade
 
 AGENCIES = [
@@ -725,7 +726,7 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
         if len(value) < spec.get("minItems", 0):
             raise CaseError(f"needs at least {spec['minItems']} item(s)", where=where)
         for i, item in enumerate(value):
-            _check(item, spec["items"], _path(path, i))
+            _checked(_check, item, spec["items"], _path(path, i))
         if spec.get("uniqueItems") and len({v if isinstance(v, str) else repr(v) for v in value}) != len(value):
             raise CaseError("lists an item twice", where=where)
     elif kind == "object":
@@ -734,18 +735,20 @@ def _check(value: Any, spec: dict[str, Any], path: str) -> None:
             if isinstance(key, str) and key.startswith("x-"):
                 continue  # free metadata, carried through
             if key not in props:
-                raise CaseError(f"unknown field {short(key)}{_suggest(key, list(props)) if isinstance(key, str) else ''}",
-                                where=_path(path, key))
+                _note(CaseError(f"unknown field {short(key)}{_suggest(key, list(props)) if isinstance(key, str) else ''}",
+                                where=_path(path, key)))
         for key, item in value.items():
-            if item is None or (isinstance(key, str) and key.startswith("x-")):
+            if item is None or (isinstance(key, str) and key.startswith("x-")) or key not in props:
                 continue  # null is the same as leaving the field out: unknown
-            _check(item, props[key], _path(path, key))
+            _checked(_check, item, props[key], _path(path, key))
             instead = props[key].get("x-instead")
             if instead and value.get(instead) is not None:
-                raise CaseError(f"give either '{instead}' or '{key}', not both", where=_path(path, key))
+                _note(CaseError(f"give either '{instead}' or '{key}', not both", where=_path(path, key)))
         for key in spec.get("required", []):
             if key not in value or value[key] is None:
-                raise CaseError("is required", where=_path(path, key))
+                _note(CaseError("is required", where=_path(path, key)))
+
+
 def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Map each collection name to {id: path}, checking that ids are unique across the case."""
     seen: dict[str, str] = {}
@@ -772,20 +775,21 @@ def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict
                             f"{_suggest(value, targets)}", where=path)
     elif spec.get("type") == "array":
         for i, item in enumerate(value):
-            _check_refs(item, spec["items"], _path(path, i), ids)
+            _checked(_check_refs, item, spec["items"], _path(path, i), ids)
     elif spec.get("type") == "object":
         for key, item in value.items():
             if isinstance(key, str) and key.startswith("x-"):
                 continue  # free metadata (a note of the upgrade): no references to check
-            _check_refs(item, spec["properties"][key], _path(path, key), ids)
+            if key in spec["properties"]:  # an unknown field is a problem of its own (_check)
+                _checked(_check_refs, item, spec["properties"][key], _path(path, key), ids)
 
 
 def validate(data: Any) -> dict[str, Any]:
     """Check a case document against the format; return a normalised copy (ids filled in).
 
-    Raises CaseError naming the field path of the first problem. Every container is checked
-    for its type (``_check``) before the id and consistency checks read it; the limits of
-    LIMITS are checked first.
+    Raises CaseError naming the field path of the first problem, with every problem found
+    (up to MAX_ERRORS) in its `errors`. Every container is checked for its type (``_check``)
+    before the id and consistency checks read it; the limits of LIMITS are checked first.
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
@@ -799,11 +803,69 @@ def validate(data: Any) -> dict[str, Any]:
     for i, consent in enumerate(consents if isinstance(consents, list) else []):
         if isinstance(consent, dict) and "id" not in consent:
             consent["id"] = f"consent-{i + 1}"
-    _check(case, CASE, "")
-    ids = _collect_ids(case)
-    _check_refs(case, CASE, "", ids)
-    _check_consistency(case)
+    _collecting(_validate_parts, case)
     return case
+
+
+def _validate_parts(case: dict[str, Any]) -> None:
+    """The checks of validate(), each part noting its problems (see _collecting)."""
+    _checked(_check, case, CASE, "")
+    shaped = not _PROBLEMS.get()  # malformed: references and consistency only where they can be read
+    try:
+        ids = _collect_ids(case)
+        _checked(_check_refs, case, CASE, "", ids)
+        _checked(_check_consistency, case)
+    except CaseError as exc:
+        _note(exc)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        if shaped:
+            raise
+
+
+# ------------------------------------------------------------------ collecting every problem
+# validate() collects the problems of a case instead of stopping at the first: a check notes
+# a problem with _note (or raises CaseError inside a part run by _checked), and the rest of
+# the case is still checked. Outside validate() both simply raise.
+
+MAX_ERRORS = 50  # problems collected before validation stops
+_PROBLEMS: ContextVar[list[CaseError] | None] = ContextVar("pyisp_case_problems", default=None)
+
+
+class _Enough(Exception):
+    """MAX_ERRORS problems found: stop checking."""
+
+
+def _note(error: CaseError) -> None:
+    """A problem of the case: collected while validate() collects, else raised."""
+    problems = _PROBLEMS.get()
+    if problems is None:
+        raise error
+    problems.append(error)
+    if len(problems) >= MAX_ERRORS:
+        raise _Enough
+
+
+def _checked(check: Callable[..., None], *args: Any) -> None:
+    """Run the check of one part of the case; its CaseError is noted and checking goes on."""
+    try:
+        check(*args)
+    except CaseError as exc:
+        _note(exc)
+
+
+def _collecting(check: Callable[..., None], *args: Any) -> None:
+    """Run `check` collecting every problem; raise the first as a CaseError whose `errors` lists all."""
+    problems: list[CaseError] = []
+    token = _PROBLEMS.set(problems)
+    try:
+        check(*args)
+    except _Enough:
+        pass
+    finally:
+        _PROBLEMS.reset(token)
+    if problems:
+        first = problems[0]
+        raise type(first)(first.message, where=first.where, errors=[CaseProblem.of(p) for p in problems])
 
 
 def _check_consistency(case: dict[str, Any]) -> None:

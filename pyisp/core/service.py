@@ -14,11 +14,14 @@ import clingo
 from .atoms import Inputs, case_inputs
 from .case import Case, as_case
 from .engine import Engine
-from .policy import Policy
+from .policy import Policy, resolve_policy_dir
 from .presumption import switched_off
-from .reading import reading_facts
+from .reading import reading_facts, readings as policy_readings
+from .presumption import presumptions as policy_presumptions
+from .upgrade import FORMAT
 from .record import build_record
-from .result import Result, build_result
+from .policy import pyisp_version
+from .result import Provenance, Result, build_result
 
 
 @lru_cache(maxsize=8)
@@ -30,9 +33,9 @@ _local = threading.local()
 
 
 def engine_for(directory: str | Path | None = None) -> Engine:
-    """The engine of a policy directory (None: the shipped policy): parsed once per
-    process, grounded once per thread (a clingo Control is not thread-safe)."""
-    key = str(Path(directory).resolve()) if directory else None
+    """The engine of a policy directory (None: the policy in force, resolve_policy_dir):
+    parsed once per process, grounded once per thread (a clingo Control is not thread-safe)."""
+    key = str(resolve_policy_dir(directory).resolve())
     engines: dict[str | None, Engine] = _local.__dict__.setdefault("engines", {})
     if key not in engines:
         engines[key] = Engine(_policy(key))
@@ -63,7 +66,18 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
 
         answer, names = engine.answer_case(data, decide if depends_on else None, off=off)
     result = replace(build_result(the_case.id, the_case.title, ids, answer, engine.policy, names),
-                     meta=data.get("meta"))
+                     meta=data.get("meta"), provenance=provenance(engine.policy, readings, off, data))
     record = build_record(data, result, answer, engine.policy, names)
     return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
     # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
+
+
+def provenance(policy: Policy, chosen: Mapping[str, str] | None, off: frozenset[str],
+               case: Mapping[str, Any]) -> Provenance:
+    """What answers a case: pyisp's version, the rules' fingerprint, every reading with the
+    alternative taken, every presumption in force or not, and the case format version."""
+    chosen = dict(chosen or {})
+    taken = tuple((r.name, chosen.get(r.name, r.default)) for r in policy_readings(policy))
+    presumed = tuple((p.name, p.name not in off) for p in policy_presumptions(policy))
+    return Provenance(pyisp_version(), policy.fingerprint, taken, presumed, case.get("format", FORMAT),
+                      tuple(name for name, _ in taken if name in chosen))

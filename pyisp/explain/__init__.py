@@ -21,7 +21,7 @@ different completions is reported as holding, with each rule marked "may apply".
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
@@ -164,6 +164,7 @@ class Explanation:
     statements: tuple[Statement, ...]
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
+    provenance: Any = field(default=None, compare=False)  # the result's Provenance: the footer of the text
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -783,4 +784,6 @@ def explain_result(result: Any, disclosure_id: str | None = None, conclusion: st
         raise CaseError(f"no disclosure {disclosure_id!r} in the case (it has: {', '.join(ids)})",
                         where="disclosure")
     chosen = [d for d in result.disclosures if disclosure_id is None or d.id == disclosure_id]
-    return tuple(explainer.explain(d, conclusion, why_not, result.case_id, result.title) for d in chosen)
+    made = tuple(explainer.explain(d, conclusion, why_not, result.case_id, result.title) for d in chosen)
+    provenance = getattr(result, "provenance", None)
+    return tuple(replace(e, provenance=provenance) for e in made) if provenance is not None else made

@@ -120,7 +120,14 @@ def text(ex: Explanation) -> str:
         out.append("")
     out += ex.notes
     out.append(f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}")
+    out += _footer(ex)
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
+
+
+def _footer(ex: Explanation) -> list[str]:
+    """The provenance line at the end: pyisp version, rules fingerprint, readings, presumptions."""
+    provenance = getattr(ex, "provenance", None)
+    return [f"Answered by {provenance.text}"] if provenance is not None else []
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -159,6 +166,7 @@ def markdown(ex: Explanation) -> str:
     if ex.notes:
         out += [""] + [_md_escape(n) for n in ex.notes]
     out += ["", f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}"]
+    out += [""] + [_md_escape(line) for line in _footer(ex)]
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
 
@@ -279,7 +287,9 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
                     for c in ex.changes]
             out.append("</ul>")
         out += [f"<p>{e(n)}</p>" for n in ex.notes]
-        out.append(f"<p class=\"aside\">Paragraphs cited: {_links(ex.paragraphs)}</p></section>")
+        out.append(f"<p class=\"aside\">Paragraphs cited: {_links(ex.paragraphs)}</p>")
+        out += [f"<p class=\"aside\">{e(line)}</p>" for line in _footer(ex)]
+        out.append("</section>")
     out.append('<section id="appendix"><h2>Appendix: paragraphs cited</h2>')
     if not quotes:
         out.append("<p class=\"aside\">Give the guidance with --source FILE to quote each paragraph here.</p>")
