@@ -194,8 +194,10 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "health-visitor-shares-failure-to-thrive-with-paediatrician.yaml": {
         # 3.4.5: a baby severely failing to thrive for no known reason; the parents refuse,
         # but sharing to identify the causes is still justified (the guidance settles the
-        # justification itself; it is not left to a public interest judgement).
-        "to-paediatrician": (MAY, ()),
+        # justification itself; it is not left to a public interest judgement). What is
+        # shared must still be proportionate (3.3.6-3.3.7), the health visitor's judgement,
+        # which she does not state: that judgement alone decides it (lead's review).
+        "to-paediatrician": (UNDET, ("disclosures[0].judgements.proportionate",)),
     },
     "youth-worker-refers-joyrider-to-youth-offending-service.yaml": {
         # 3.4.6: "likely to be justified" - the worker's public interest judgement (3.3.5-3.3.6)
@@ -246,8 +248,9 @@ def test_practitioner_case(results, name, ident):
         for path in paths:
             assert path in depends or path in result.unknowns, (
                 f"{name} {ident}: the deciding judgement {path} is not among depends_on {sorted(depends)}")
-    # TODO(lead): enable when the relevance filter is tight enough (issue 12: at most 10 "not
-    # stated" questions per disclosure). At the merge of the Presumptions commit (80a2f08) 27
-    # of the 31 disclosures answered here have more than 10 (up to 24).
-    # questions = [q.path for q in disclosure.questions]
-    # assert len(questions) <= 10, f"{name} {ident}: {len(questions)} facts not stated: {questions}"
+    # issue 12: at most 10 "not stated" questions per disclosure, the verdict's first; a few
+    # more that change only what to do are listed in JSON (pyisp query prints 10)
+    questions = disclosure.questions
+    deciding = [q for q in questions if q.changes == "verdict"]
+    assert len(deciding) <= 10 and questions[:len(deciding)] == tuple(deciding), (name, ident)
+    assert len(questions) <= 15, f"{name} {ident}: {len(questions)} facts not stated: {[q.path for q in questions]}"
