@@ -115,14 +115,16 @@ def test_an_unknown_purpose_may_be_any_recognised_purpose_not_only_the_first() -
     case["information"][0]["relationship"] = "none"
     disclosure = pyisp.query(case).disclosures[0]
     assert disclosure.finding("legitimate_purpose")[0].status == "depends"
-    yes = [d for d in disclosure.depends_on if d.conclusion == "permitted" and d.value == "yes"]
+    yes = [d for d in disclosure.depends_on if d.conclusion == "permitted" and d.value == "yes"
+           and [c.path for c in d.conditions] == ["disclosures[0].purpose"]]
     no = [d for d in disclosure.depends_on if d.conclusion == "permitted" and d.value == "no"]
-    assert [c.path for c in yes[0].conditions] == ["disclosures[0].purpose"]
     assert set(yes[0].conditions[0].values) == {"child_protection", "child_in_need_assessment", "promote_welfare",
                                                 "prevent_harm_to_adult", "prevent_or_detect_crime",
                                                 "identify_causes_of_harm", "preventative_intervention",
                                                 "service_referral", "court_proceedings", "statutory_requirement"}
-    assert no[0].conditions[0].values == ("other",)
+    # 'other' is legitimate only when the professional judges it so (3.5.2-3.5.4)
+    assert {(c.path, c.values) for c in no[0].conditions} == {
+        ("disclosures[0].purpose", ("other",)), ("disclosures[0].judgements.legitimate_purpose", (False,))}
 
 
 def test_facts_added_beside_the_case_format_are_answered_too() -> None:
