@@ -33,7 +33,7 @@ SHIPPED = policy_fingerprint(default_policy_dir())
 
 @lru_cache(maxsize=None)
 def _answered(path: Path) -> Result:
-    return pyisp.query(path)
+    return pyisp.query_file(path)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_fingerprint_is_of_the_rule_files_names_and_contents(edited_policy: Path
 
 
 def test_the_library_answers_with_the_local_policy_and_says_so(edited_policy: Path) -> None:
-    result = pyisp.query(CASE, depends_on=False)
+    result = pyisp.query_file(CASE, depends_on=False)
     assert result.provenance.policy_sha256 == policy_fingerprint(edited_policy) != SHIPPED
     assert pyisp.load_policy().policy.directory.resolve() == edited_policy.resolve()
 
@@ -117,7 +117,7 @@ def test_result_carries_version_fingerprint_readings_presumptions_and_format() -
     chosen = next(iter(names))
     other = next(v for v in next(r for r in pyisp.readings() if r.name == chosen).values if v != names[chosen])
     off = pyisp.presumptions()[0].name
-    result = pyisp.query(CASE, depends_on=False, readings={chosen: other}, presumptions={off: False})
+    result = pyisp.query_file(CASE, depends_on=False, readings={chosen: other}, presumptions={off: False})
     data = result.to_dict()["provenance"]
     assert data["pyisp"] == importlib.metadata.version("pyisp")
     assert data["policy_sha256"] == SHIPPED and data["case_format"] == 2
@@ -125,7 +125,7 @@ def test_result_carries_version_fingerprint_readings_presumptions_and_format() -
     assert data["presumptions"][off] is False
     assert set(data["presumptions"]) == {p.name for p in pyisp.presumptions()}
     assert all(data["presumptions"][p] for p in data["presumptions"] if p != off)
-    strict = pyisp.query(CASE, depends_on=False, strict=True).provenance
+    strict = pyisp.query_file(CASE, depends_on=False, strict=True).provenance
     assert not any(on for _, on in strict.presumptions)
 
 

@@ -55,7 +55,10 @@ def test_success_the_verdict_names_the_presumption_it_rests_on_and_what_it_would
     case = copy.deepcopy(TEACHER)
     case["concern"] = {"reasonable_cause_to_suspect": False}
     case["consents"] = [{"person": "leo", "answer": "refused"}, {"person": "stepfather", "answer": "refused"}]
+    case["disclosures"][0]["judgements"] = {"public_interest_sufficient": False}
+    case["disclosures"][0]["education"] = {"relevant_to_child_protection": False}
     referral = pyisp.query(case).disclosure("referral")
+    assert referral.verdict == "must_not_share"
     rests_on = {a.name: a for a in referral.assumptions}
     assert "no_statutory_duty" in rests_on
     assert rests_on["no_statutory_duty"].if_not == ("must_share",)  # 3.5.10: a duty would require it
