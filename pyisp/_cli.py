@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NoReturn, Optional
 
 import typer
 
@@ -13,7 +13,7 @@ from . import query_file as _query_file
 from . import presumptions as _presumptions
 from . import readings as _readings
 from .core.case import dumps_json
-from .errors import PyispError
+from .errors import PyispError, UsageError
 from .core.reading import parse_choices
 from .render.result_text import presumptions_text, readings_text, result_text
 from .core.schema import json_schema
@@ -57,8 +57,12 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except PyispError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc)
+
+
+def _fail(exc: PyispError) -> NoReturn:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code) from None
 
 
 NoPresumeOption = typer.Option(None, "--no-presume", metavar="NAME",
@@ -101,11 +105,17 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
                                                 "(default: OUTPUT.errors.jsonl)."),
           jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
           strict: bool = typer.Option(False, "--strict", help="Stop at the first malformed case (exit 2)."),
-          resume: bool = typer.Option(False, "--resume", help="Skip the cases already in the output "
-                                      "(by id) or in the errors file, and append."),
+          resume: bool = typer.Option(False, "--resume", help="Answer only the lines (or files) not yet in the "
+                                      "output or errors file as they are now; lines changed since are answered "
+                                      "again, and the run is refused if the input lost lines."),
+          restart: bool = typer.Option(False, "--restart", help="Answer the whole input again, replacing the "
+                                       "output and errors files."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """Answer many cases: one result per line (the JSON of `query --json` with the case's id)."""
+    """Answer many cases: one result per line (the JSON of `query --json` with the case's id and input)."""
+    if resume and restart:
+        _fail(UsageError("exclude each other: keep the answers already written, or answer everything again",
+                         where="--resume and --restart"))
     policy = _rules(policy)
     from .core.batch import run_batch
 

@@ -61,5 +61,15 @@ class PolicyError(PyispError):
     """A rule file cannot be loaded; `where` is ``file:line``."""
 
 
+class UsageError(PyispError):
+    """Options that cannot work together (e.g. a batch output that is its input), found
+    before anything is read or written; `where` names the option."""
+
+
+class OutputError(PyispError):
+    """An output file cannot be written (not writable, disk full); what was written before
+    stays, so a run can be resumed."""
+
+
 class ScenarioError(PyispError):
     """A scenario file is malformed; `where` is ``file:line: field`` (pyisp/authoring/scenarios.py)."""

@@ -52,7 +52,8 @@ def test_every_good_line_gives_the_result_of_query_json_and_bad_lines_go_to_the_
         except (ValueError, pyisp.PyispError):
             assert any(e["where"] == f"line {number}" for e in errors)
             continue
-        assert {k: v for k, v in by_id[case["id"]].items() if k != "id"} == expected
+        assert {k: v for k, v in by_id[case["id"]].items() if k not in ("id", "input")} == expected
+        assert by_id[case["id"]]["input"]["where"] == f"line {number}"
 
 
 def test_strict_stops_at_the_first_malformed_case_naming_its_line(cases_file: Path, tmp_path: Path) -> None:
