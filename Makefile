@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation --force-reinstall --no-deps .
-	$(BIN)/pip install -q ".[dev,crosscheck]"
+	$(BIN)/pip install -q ".[dev,crosscheck,serve]"
 
 # The main job: answer an example case.
 run: install
