@@ -44,8 +44,9 @@ def verify(rows: Iterable[Any], head: tuple[int, str]) -> list[Problem]:
     """Every break in the chain, in row order: rows are the store's Rows in `seq` order,
     `head` the (seq, hash) the store recorded for its last append."""
     problems: list[Problem] = []
-    last_seq, last_hash = 0, GENESIS
+    last_seq, last_hash, last_named = 0, GENESIS, False
     for row in rows:
+        found = len(problems)
         if row.seq != last_seq + 1:
             gone = (f"row {last_seq + 1}" if row.seq == last_seq + 2
                     else f"rows {last_seq + 1} to {row.seq - 1}")
@@ -63,10 +64,10 @@ def verify(rows: Iterable[Any], head: tuple[int, str]) -> list[Problem]:
             problems.append(Problem(row.seq, "edited: its entry no longer matches its hash"))
         elif any(str(entry.get(c)) != str(getattr(row, c if c != "case" else "case_id")) for c in COLUMNS):
             problems.append(Problem(row.seq, "edited: a column no longer matches its hashed entry"))
-        elif row.prev_hash != last_hash and row.seq == last_seq + 1:
+        elif row.prev_hash != last_hash and row.seq == last_seq + 1 and not last_named:
             problems.append(Problem(last_seq, f"edited, its hash recomputed: row {row.seq} was chained to another "
                                     f"row {last_seq}"))
-        last_seq, last_hash = row.seq, row.hash
+        last_seq, last_hash, last_named = row.seq, row.hash, len(problems) > found  # a break already named
     head_seq, head_hash = head
     if head_seq > last_seq:
         gone = f"row {head_seq}" if head_seq == last_seq + 1 else f"rows {last_seq + 1} to {head_seq}"
