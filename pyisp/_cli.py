@@ -391,7 +391,7 @@ def log_show(case: str = typer.Argument(..., help="A case id."),
         typer.echo(f"#{row.seq} {row.at} {printable(row.who)}: {printable(row.disclosure)} "
                    f"{row.verdict.upper().replace('_', ' ')}  (rules sha256 "
                    f"{(entry.get('provenance') or {}).get('policy_sha256', '?')[:8]})")
-        typer.echo("".join(f"    {line}\n" for line in entry.get("brief", "").splitlines()), nl=False)
+        typer.echo("".join(f"    {line}".rstrip() + "\n" for line in entry.get("brief", "").splitlines()), nl=False)
 
 
 @log_app.command("export")
