@@ -353,7 +353,7 @@ app.add_typer(log_app, name="log")
 def _open_register(where: Optional[str]) -> Any:
     from .register import open_register
 
-    return _run(lambda: open_register(where))
+    return _run(lambda: open_register(where, create=False))
 
 
 @log_app.command("verify")

@@ -187,3 +187,30 @@ def test_success_query_record_to_appends_the_decisions(where: str) -> None:
         assert verify(register.rows(), register.head()) == []
     finally:
         register.close()
+
+
+def test_fail_log_commands_on_a_register_that_is_not_there_say_so(where: str) -> None:
+    for command in (["log", "verify"], ["log", "show", "x"], ["log", "export"]):
+        outcome = runner.invoke(app, [*command, "--register", where])
+        assert outcome.exit_code == 2 and "no register" in outcome.output, outcome.output
+
+
+def test_success_serve_appends_to_a_postgresql_register(postgres: Postgres, tmp_path: Any) -> None:
+    """The service on PostgreSQL, as it is on SQLite in test_serve.py: decisions appended with
+    who asked, read back by a `read` token, the chain verified by an `admin` one."""
+    import httpx
+    from servekit import Server, auth
+
+    url = postgres.fresh("serve" + uuid.uuid4().hex[:8])
+    server = Server(tmp_path, url).wait_ready(timeout=120)
+    try:
+        answer = httpx.post(server.url + "/v1/query", content=TWO.read_bytes(), headers=auth("asker"),
+                            params={"depends": "false"}, timeout=60)
+        assert answer.status_code == 200
+        rows = httpx.get(f"{server.url}/v1/register/cases/{TWO.stem}", headers=auth("reader"), timeout=60).json()
+        assert [(r["who"], r["verdict"]) for r in rows] == [
+            ("asker", d["verdict"]) for d in json.loads(answer.content)["disclosures"]]
+        assert httpx.get(server.url + "/v1/register/verify", headers=auth("boss"), timeout=60).json()["ok"]
+    finally:
+        server.stop()
+    assert runner.invoke(app, ["log", "verify", "--register", url]).exit_code == 0

@@ -127,9 +127,12 @@ class Register:
 class SQLiteRegister(Register):
     """The embedded register: one file, WAL journal, synchronous FULL."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = True) -> None:
         self.where = str(path)
         self._lock = threading.Lock()
+        if not create and not Path(path).is_file():
+            raise RegisterError("no register here (it is made by `pyisp serve` or `pyisp query --record-to`)",
+                                where=self.where)
         try:
             self._conn = sqlite3.connect(self.where, timeout=60, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -177,20 +180,27 @@ class PostgresRegister(Register):
 
     mark = "%s"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, create: bool = True) -> None:
         import psycopg
 
         self.where = _without_password(url)
         self._lock = threading.Lock()
         try:
-            self._conn = psycopg.connect(url, autocommit=False)
+            self._conn = psycopg.connect(url, autocommit=False, connect_timeout=10)
             with self._conn.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s)", (HEAD,))
+                exists = cursor.fetchone()[0] is not None
+                if not exists and not create:
+                    self._conn.close()
+                    raise RegisterError("no register in this database (it is made by `pyisp serve` or `pyisp "
+                                        "query --record-to`)", where=self.where)
                 cursor.execute("SELECT pg_advisory_xact_lock(74657)")  # two servers creating the tables at once
                 for statement in _CREATE:
                     cursor.execute(statement)
             self._conn.commit()
         except psycopg.Error as exc:
-            raise RegisterError(f"cannot open the register: {str(exc).strip()}", where=self.where) from None
+            message = " ".join(str(exc).split())
+            raise RegisterError(f"cannot open the register: {message[:300]}", where=self.where) from None
 
     def _connection(self) -> Any:
         return self._conn
@@ -214,12 +224,13 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def open_register(where: str | Path | None = None) -> Register:
+def open_register(where: str | Path | None = None, create: bool = True) -> Register:
     """The register at `where`: a `postgresql://` (or `postgres://`) URL, a `sqlite:///path`
-    URL or a file path; default $PYISP_REGISTER, else ./pyisp-register.sqlite3."""
+    URL or a file path; default $PYISP_REGISTER, else ./pyisp-register.sqlite3. Made when
+    missing, unless `create` is False (then a RegisterError)."""
     where = str(where or os.environ.get("PYISP_REGISTER") or DEFAULT_REGISTER)
     if where.startswith(("postgresql://", "postgres://")):
-        return PostgresRegister(where)
+        return PostgresRegister(where, create)
     if where.startswith("sqlite:///"):
         where = where[len("sqlite:///"):]
-    return SQLiteRegister(where)
+    return SQLiteRegister(where, create)
