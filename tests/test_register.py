@@ -81,6 +81,9 @@ def test_success_every_decision_is_a_row_in_order_and_the_chain_verifies(filled:
     assert first["provenance"]["policy_sha256"] == results[0].provenance.policy_sha256
     assert "to-social-care: UNDETERMINED" in first["brief"]
     assert [r.seq for r in filled.rows(TEACHER.stem)] == [1, len(expected)]  # a case's decisions, in order
+    if isinstance(filled._conn, sqlite3.Connection):  # durable: WAL journal, every commit synced in full
+        assert filled._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert filled._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
 
 
 def test_fail_an_edited_entry_is_named(filled: Any) -> None:

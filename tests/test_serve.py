@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
+import yaml
 from casekit import FACTS
 from servekit import BIN, TOKENS, Server, auth, free_port
 from typer.testing import CliRunner
@@ -128,7 +129,7 @@ def test_fail_an_unknown_option_or_reading_is_400_naming_it(client: httpx.Client
 
 
 def test_success_batch_streams_one_line_per_case_and_survives_a_poison_line(client: httpx.Client) -> None:
-    good = [json.dumps(json.loads(json.dumps(__import__("yaml").safe_load(p.read_text())))) for p in CASES[:3]]
+    good = [json.dumps(json.loads(json.dumps(yaml.safe_load(p.read_text())))) for p in CASES[:3]]
     body = "\n".join([good[0], '{"id": "bad", "consents": 1}', "[" * 900 + "]" * 900, good[1], good[2]]) + "\n"
     lines = []
     with client.stream("POST", "/v1/batch", content=body, headers=auth("asker"), params={"depends": "false"}) as answer:
@@ -143,24 +144,29 @@ def test_success_batch_streams_one_line_per_case_and_survives_a_poison_line(clie
 
 def test_success_solving_is_off_the_event_loop(client: httpx.Client, server: Server) -> None:
     """While a long batch is being solved, the server still answers other requests at once."""
-    body = "\n".join(json.dumps(__import__("yaml").safe_load(p.read_text())) for p in CASES[:12])
-    done = threading.Event()
+    body = "\n".join(json.dumps(yaml.safe_load(p.read_text())) for p in CASES[:40])
+    started, stop, finished = threading.Event(), threading.Event(), threading.Event()
 
     def long_batch() -> None:
         with httpx.Client(base_url=server.url, timeout=60) as other:
-            other.post("/v1/batch", content=body, headers=auth("asker"))
-        done.set()
+            with other.stream("POST", "/v1/batch", content=body, headers=auth("asker")) as answer:
+                for _ in answer.iter_lines():
+                    started.set()
+                    if stop.is_set():
+                        return  # hang up: the server stops after the case in hand
+        finished.set()
 
     worker = threading.Thread(target=long_batch)
     worker.start()
-    time.sleep(0.5)
+    assert started.wait(60)
     waits = []
     for _ in range(5):
         start = time.monotonic()
         assert client.get("/v1/version", headers=auth("asker")).status_code == 200
         assert client.get("/healthz").json() == {"status": "ok"}
         waits.append(time.monotonic() - start)
-    assert not done.is_set(), "the batch ended too soon to show anything"
+    assert not finished.is_set(), "the batch ended too soon to show anything"
+    stop.set()
     worker.join(60)
     assert max(waits) < 0.5, waits
 
@@ -185,6 +191,7 @@ def test_success_explain_schema_readings_version_openapi(client: httpx.Client) -
 
 def test_success_every_decision_is_in_the_register_with_who_asked(client: httpx.Client) -> None:
     case = TEACHER.read_bytes()
+    assert _post(client, "/v1/query", case, depends="false").status_code == 200
     recorded = _post(client, "/v1/record", case, who="reader")
     assert recorded.status_code == 200
     assert recorded.content == runner.invoke(app, ["record", "--json", str(TEACHER)]).stdout_bytes
@@ -193,7 +200,7 @@ def test_success_every_decision_is_in_the_register_with_who_asked(client: httpx.
     assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
     assert "asker" in {r["who"] for r in rows}
     verified = client.get("/v1/register/verify", headers=auth("boss")).json()
-    assert verified["ok"] and verified["rows"] >= len(CASES)
+    assert verified["ok"] and verified["rows"] >= 2
     export = client.get("/v1/register/export", headers=auth("boss"), params={"audience": "auditor"})
     assert export.status_code == 200 and "Ms Jones" not in export.text and '"verdict"' in export.text
 
@@ -202,6 +209,7 @@ def test_success_tokens_never_reach_the_log(client: httpx.Client, server: Server
     client.get("/v1/version", headers={"Authorization": "Bearer a-wrong-token-0123456789"})
     log = server.log.read_text()
     assert "GET /v1/version" in log  # the access log is on
+    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in log  # this machine only, by default
     for _, token in TOKENS.values():
         assert token not in log
     assert "a-wrong-token" not in log
