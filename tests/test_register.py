@@ -217,3 +217,19 @@ def test_success_serve_appends_to_a_postgresql_register(postgres: Postgres, tmp_
     finally:
         server.stop()
     assert runner.invoke(app, ["log", "verify", "--register", url]).exit_code == 0
+
+
+def test_fail_an_append_that_fails_half_way_leaves_nothing_behind(filled: Any) -> None:
+    """A case of two decisions whose second row cannot be written: neither is kept."""
+    from pyisp.register.store import RegisterError
+
+    two = pyisp.query_file(FACTS / "pupil-trusts-head-of-year-only.yaml", depends_on=False)
+    assert len(two.disclosures) == 2
+    before, (seq, _) = [r.hash for r in filled.rows()], filled.head()
+    _sql(filled, "INSERT INTO pyisp_decisions VALUES (?, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x')", seq + 2)
+    with pytest.raises(RegisterError) as caught:
+        record_result(filled, two, "late")
+    assert "cannot append" in str(caught.value) and caught.value.where
+    _sql(filled, "DELETE FROM pyisp_decisions WHERE seq = ?", seq + 2)
+    assert [r.hash for r in filled.rows()] == before and filled.head()[0] == seq
+    assert verify(filled.rows(), filled.head()) == []

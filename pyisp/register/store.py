@@ -84,8 +84,13 @@ class Register:
                     numbers.append(seq)
                 cursor.execute(f"UPDATE {HEAD} SET seq = {self.mark}, hash = {self.mark} WHERE id = 1", (seq, previous))
                 conn.commit()
-            except BaseException:
-                conn.rollback()
+            except BaseException as exc:
+                try:
+                    conn.rollback()
+                except Exception:  # a connection already gone: nothing was committed
+                    pass
+                if isinstance(exc, self._errors()):
+                    raise RegisterError(f"cannot append: {' '.join(str(exc).split())[:300]}", where=self.where) from None
                 raise
             finally:
                 cursor.close()
@@ -123,6 +128,10 @@ class Register:
     def close(self) -> None:
         raise NotImplementedError
 
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's errors, reported as a RegisterError."""
+        raise NotImplementedError
+
 
 class SQLiteRegister(Register):
     """The embedded register: one file, WAL journal, synchronous FULL."""
@@ -156,6 +165,9 @@ class SQLiteRegister(Register):
     def close(self) -> None:
         self._conn.close()
 
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
 
 class _SQLiteTransactions:
     """The autocommit connection with commit/rollback that end an explicit BEGIN, if one is open."""
@@ -184,6 +196,7 @@ class PostgresRegister(Register):
         import psycopg
 
         self.where = _without_password(url)
+        self._url = url
         self._lock = threading.Lock()
         try:
             self._conn = psycopg.connect(url, autocommit=False, connect_timeout=10)
@@ -203,6 +216,11 @@ class PostgresRegister(Register):
             raise RegisterError(f"cannot open the register: {message[:300]}", where=self.where) from None
 
     def _connection(self) -> Any:
+        """The connection, made again if the server dropped it (a restart of PostgreSQL)."""
+        if self._conn.closed or self._conn.broken:
+            import psycopg
+
+            self._conn = psycopg.connect(self._url, autocommit=False, connect_timeout=10)
         return self._conn
 
     def _begin_locked(self, cursor: Any) -> tuple[int, str]:
@@ -212,6 +230,11 @@ class PostgresRegister(Register):
 
     def close(self) -> None:
         self._conn.close()
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        import psycopg
+
+        return (psycopg.Error,)
 
 
 def _without_password(url: str) -> str:

@@ -32,8 +32,9 @@ from ..core.policy import policy_fingerprint, pyisp_version, resolve_policy_dir
 from ..core.reading import parse_choices
 from ..core.result_schema import result_schema
 from ..core.schema import json_schema
-from ..errors import CaseError, CaseProblem, PyispError
+from ..errors import CaseError, CaseProblem, PolicyError, PyispError
 from ..register import Register, open_register, record_result
+from ..register.store import RegisterError
 from .access import Token, identify, load_tokens
 from .config import ServeConfig
 from .openapi import openapi_document
@@ -164,9 +165,12 @@ def endpoint(role: str) -> Callable[[Callable[[Request, Token], Awaitable[Respon
             except _Refused as refused:
                 headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
                 return JSONResponse(refused.body, status_code=refused.status, headers=headers)
-            except CaseError as exc:
-                return JSONResponse(_problems(exc), status_code=400)
-            except PyispError as exc:  # a reading the policy lacks, a presumption unknown, ...
+            except RegisterError:  # nothing was recorded, so nothing is answered
+                return JSONResponse({"error": "the register cannot be written: the decision was not recorded, "
+                                              "ask again later"}, status_code=503)
+            except PolicyError as exc:  # the rules could not answer this case (a budget, a broken rule)
+                return JSONResponse({**_problems(exc), "error": "the rules cannot answer this case"}, status_code=500)
+            except PyispError as exc:  # a malformed case, a reading the policy lacks, a presumption unknown, ...
                 return JSONResponse(_problems(exc), status_code=400)
         run.__doc__ = handler.__doc__
         return run
