@@ -231,3 +231,11 @@ def test_fail_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:
     started = subprocess.run([str(BIN / "pyisp"), "serve", "--port", str(free_port())], capture_output=True,
                              text=True, timeout=60, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     assert started.returncode == 2 and "no tokens" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_fail_a_port_in_use_is_a_clean_error(server: Server, tmp_path: Path) -> None:
+    started = subprocess.run([str(BIN / "pyisp"), "serve", "--port", str(server.port)], capture_output=True,
+                             text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "PYISP_TOKENS": "x:query:" + "t" * 20},
+                             cwd=tmp_path)
+    assert started.returncode == 2 and "Traceback" not in started.stderr
+    assert f"127.0.0.1:{server.port}: cannot listen there" in started.stderr
