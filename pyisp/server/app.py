@@ -67,7 +67,7 @@ class Service:
         self.config = config
         self.policy = str(resolve_policy_dir(config.policy))
         self.tokens = load_tokens(config.tokens_file)
-        self.register: Register | None = open_register(config.register or None)
+        self.register: Register = open_register(config.register or None)
         self.pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="pyisp-solve")
         self.ready = False
 
@@ -92,8 +92,7 @@ class Service:
         return _query(case, policy=self.policy, **params)
 
     def record(self, result: Any, who: str) -> None:
-        if self.register is not None:
-            record_result(self.register, result, who)
+        record_result(self.register, result, who)
 
 
 # ------------------------------------------------------------------ requests
@@ -286,8 +285,6 @@ async def version(request: Request, caller: Token) -> Response:
 async def case_log(request: Request, caller: Token) -> Response:
     """A case's decisions in the register, in order (role read)."""
     service: Service = request.app.state.service
-    if service.register is None:
-        raise _Refused(404, {"error": "no register"})
     case = request.path_params["case"]
     rows = await service.solve(lambda: list(service.register.rows(case)))
     return _text(dumps_json([{"seq": r.seq, **json.loads(r.entry), "hash": r.hash} for r in rows]) + "\n")
@@ -299,8 +296,6 @@ async def log_verify(request: Request, caller: Token) -> Response:
     from ..register import verify
 
     service: Service = request.app.state.service
-    if service.register is None:
-        raise _Refused(404, {"error": "no register"})
     reg = service.register
     problems = await service.solve(lambda: verify(reg.rows(), reg.head()))
     return _text(dumps_json({"ok": not problems, "rows": reg.head()[0],
@@ -313,8 +308,6 @@ async def log_export(request: Request, caller: Token) -> Response:
     from ..register import export
 
     service: Service = request.app.state.service
-    if service.register is None:
-        raise _Refused(404, {"error": "no register"})
     _options(request, {"audience", "format"})
     fmt, audience = request.query_params.get("format", "jsonl"), request.query_params.get("audience", "auditor")
     reg = service.register
@@ -358,9 +351,8 @@ def create_app(config: ServeConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, service.start)
         yield
-        service.pool.shutdown(wait=False)
-        if service.register is not None:
-            service.register.close()
+        service.pool.shutdown(wait=True, cancel_futures=True)  # an append in hand finishes first
+        service.register.close()
 
     app = Starlette(routes=ROUTES, lifespan=lifespan)
     app.state.service = service
