@@ -233,3 +233,30 @@ def test_fail_an_append_that_fails_half_way_leaves_nothing_behind(filled: Any) -
     _sql(filled, "DELETE FROM pyisp_decisions WHERE seq = ?", seq + 2)
     assert [r.hash for r in filled.rows()] == before and filled.head()[0] == seq
     assert verify(filled.rows(), filled.head()) == []
+
+
+def test_success_appends_from_several_connections_at_once_form_one_chain(where: str, results: list[Any]) -> None:
+    """As several worker processes or servers do: each connection appends under the register's lock."""
+    import threading
+
+    registers = [open_register(where) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def append(register: Any, name: str) -> None:
+        try:
+            for result in results * 2:
+                record_result(register, result, name)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append, args=(r, f"w{i}")) for i, r in enumerate(registers) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    rows = list(registers[0].rows())
+    assert len(rows) == 6 * 2 * len(results) and [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    assert verify(registers[0].rows(), registers[0].head()) == []
+    for register in registers:
+        register.close()
