@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= facts/teacher-counselling-disclosure.yaml
 
-.PHONY: install run test bench golden clean
+.PHONY: install run test bench bench-serve golden clean
 
 # Set-up: a virtual environment with pyisp installed (not editable: tests see the installed package).
 $(STAMP): pyproject.toml
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation --force-reinstall --no-deps .
-	$(BIN)/pip install -q ".[dev,crosscheck]"
+	$(BIN)/pip install -q ".[dev,crosscheck,serve]"
 
 # The main job: answer an example case.
 run: install
@@ -30,6 +30,11 @@ test: install
 bench: install
 	$(BIN)/python bench/corpus.py
 	$(BIN)/python bench/bench.py
+	$(MAKE) bench-serve
+
+# Load test of `pyisp serve` on 127.0.0.1 (bounded, stops by itself): requests/s, p50 and p99 at 1, 8 and 32 clients.
+bench-serve: install
+	$(BIN)/python bench/serve_load.py
 
 # Re-answer tests/golden/corpus.jsonl with the reference engine: only after a change of the rules or case format.
 golden: install

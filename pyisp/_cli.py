@@ -69,6 +69,8 @@ NoPresumeOption = typer.Option(None, "--no-presume", metavar="NAME",
                                help="Switch a presumption off: the fact stays unknown (repeatable; see "
                                     "`pyisp presumptions`).")
 StrictOption = typer.Option(False, "--strict", help="No presumptions: every fact the case leaves out is unknown.")
+RecordToOption = typer.Option(None, "--record-to", metavar="DB", help="Also append the decisions to this "
+                              "register: a SQLite file or a postgresql:// URL (see `pyisp log`).")
 
 
 @app.command()
@@ -78,12 +80,14 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           policy: Optional[Path] = PolicyOption,
           reading: Optional[list[str]] = ReadingOption,
           no_presume: Optional[list[str]] = NoPresumeOption,
-          strict: bool = StrictOption) -> None:
+          strict: bool = StrictOption,
+          record_to: Optional[str] = RecordToOption) -> None:
     """Answer a case: for each proposed disclosure, the verdict and why."""
     policy = _rules(policy)
     result = _run(lambda: _query_file(case, policy=policy, depends_on=not no_depends,
                                  readings=parse_choices(reading),
                                  presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
+    _record_to(record_to, result)
     typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
 
 
@@ -302,6 +306,127 @@ def trace(fmt: str = typer.Option("text", "--format", help="text, markdown or js
         raise typer.Exit(2)
     rows = _run(lambda: _trace(engine_for(policy).policy))
     typer.echo(renderers[fmt](rows), nl=fmt == "json")
+
+
+# ------------------------------------------------------------------ serve, log, query --record-to (issue 19)
+
+RegisterOption = typer.Option(None, "--register", metavar="DB", help="The register: a SQLite file or a "
+                              "postgresql:// URL (default: $PYISP_REGISTER, else ./pyisp-register.sqlite3).")
+
+
+def _record_to(where: Optional[str], result: Any) -> None:
+    """`query --record-to`: append the result's decisions, asked by the user running pyisp."""
+    if where:
+        import getpass
+
+        from .register import open_register, record_result
+
+        def append() -> list[int]:
+            register = open_register(where)
+            try:
+                return record_result(register, result, getpass.getuser())
+            finally:
+                register.close()
+
+        rows = _run(append)
+        typer.echo(f"recorded: rows {rows[0]}-{rows[-1]} of {where}" if rows else "recorded: nothing", err=True)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
+          port: int = typer.Option(8080, "--port", help="Port to listen on."),
+          workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with warm engines."),
+          threads: int = typer.Option(1, "--threads", min=1, help="Solving threads per worker (one engine each)."),
+          tokens: Optional[Path] = typer.Option(None, "--tokens", help="YAML file of tokens: `tokens: [{name, role, "
+                                                "token}]` (default: $PYISP_TOKENS, name:role:token, ...)."),
+          register: Optional[str] = RegisterOption,
+          max_body: int = typer.Option(4_000_000, "--max-body", min=1, help="Largest request body, in bytes."),
+          max_batch_body: int = typer.Option(64_000_000, "--max-batch-body", min=1, help="Largest /v1/batch body."),
+          max_batch_lines: int = typer.Option(10_000, "--max-batch-lines", min=1, help="Most cases in a batch."),
+          log_level: str = typer.Option("info", "--log-level", help="uvicorn's: critical, error, warning, info."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """Serve the decisions over HTTP (JSON API, bearer tokens); every decision goes to the register."""
+    policy = _rules(policy)
+    from .server.config import ServeConfig
+    from .server.run import serve as _serve
+
+    config = ServeConfig(policy=str(policy), register=register, tokens_file=str(tokens) if tokens else None,
+                         max_body=max_body, max_batch_body=max_batch_body, max_batch_lines=max_batch_lines,
+                         threads=threads)
+    _run(lambda: _serve(config, host=host, port=port, workers=workers, log_level=log_level))
+
+
+log_app = typer.Typer(no_args_is_help=True, help="The decision register: verify its chain, show a case, export it.")
+app.add_typer(log_app, name="log")
+
+
+def _open_register(where: Optional[str]) -> Any:
+    from .register import open_register
+
+    return _run(lambda: open_register(where, create=False))
+
+
+@log_app.command("verify")
+def log_verify(register: Optional[str] = RegisterOption) -> None:
+    """Check the hash chain: name every edited, deleted or reordered row (exit 1 if any)."""
+    from .register import verify
+
+    opened = _open_register(register)
+    problems = verify(opened.rows(), opened.head())
+    for problem in problems:
+        typer.echo(str(problem))
+    seq = opened.head()[0]
+    typer.echo(f"{seq} row(s); " + ("the chain verifies" if not problems else f"{len(problems)} problem(s)"))
+    raise typer.Exit(1 if problems else 0)
+
+
+@log_app.command("show")
+def log_show(case: str = typer.Argument(..., help="A case id."),
+             json_output: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
+             register: Optional[str] = RegisterOption) -> None:
+    """A case's decisions, in the order they were made."""
+    import json
+
+    from .core.schema import printable
+
+    rows = list(_open_register(register).rows(case))
+    if json_output:
+        typer.echo(dumps_json([{"seq": r.seq, **json.loads(r.entry), "hash": r.hash} for r in rows]))
+        return
+    if not rows:
+        typer.echo(f"no decisions recorded for case {printable(case)}")
+        raise typer.Exit(1)
+    for row in rows:
+        entry = json.loads(row.entry)
+        typer.echo(f"#{row.seq} {row.at} {printable(row.who)}: {printable(row.disclosure)} "
+                   f"{row.verdict.upper().replace('_', ' ')}  (rules sha256 "
+                   f"{(entry.get('provenance') or {}).get('policy_sha256', '?')[:8]})")
+        typer.echo("".join(f"    {line}".rstrip() + "\n" for line in entry.get("brief", "").splitlines()), nl=False)
+
+
+@log_app.command("export")
+def log_export(fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
+               audience: str = typer.Option("auditor", "--audience", help="Whose masking rules apply: auditor, "
+                                            "statistics or full (see pyisp/register/masking.yaml)."),
+               masking: Optional[Path] = typer.Option(None, "--masking", help="Your own masking rules (same form)."),
+               salt: str = typer.Option("", "--salt", envvar="PYISP_MASK_SALT", help="Salt of the pseudonyms."),
+               output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here, not to stdout."),
+               register: Optional[str] = RegisterOption) -> None:
+    """Export the register, masked for an audience (names and free text erased for an auditor)."""
+    from .register import export
+
+    opened = _open_register(register)
+
+    def lines() -> list[str]:
+        return list(export(opened.rows(), fmt, audience, salt, masking))
+
+    text = "".join(_run(lines))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+# ------------------------------------------------------------------ (end of issue 19's block)
 
 
 def main() -> None:

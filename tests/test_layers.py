@@ -1,9 +1,9 @@
-"""The import direction of pyisp's layers: core < explain < render < authoring < _cli.
+"""The import direction of pyisp's layers: core < explain < render < authoring < register < server, _cli.
 
 Every module of pyisp/ is parsed with `ast` (nothing is imported). A module may import, at
 module level, only modules of its own layer or of a lower one. pyisp/errors.py is below every
 layer (it imports nothing of pyisp); the package's __init__ (the public API) imports from every
-layer and ranks with _cli (only _cli may import it). An import inside a function that points
+layer and ranks with the front ends, _cli and server/ (only they may import it). An import inside a function that points
 upward is allowed only from ALLOWED below, each with the reason.
 """
 
@@ -19,8 +19,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pyisp"
 
 # (layer name, rank): a module's layer is the first prefix of its dotted name that matches.
 LAYERS = (("pyisp.errors", 0), ("pyisp.core", 1), ("pyisp.explain", 2), ("pyisp.render", 3),
-          ("pyisp.authoring", 4), ("pyisp._cli", 5))
-TOP = 5  # the package itself (pyisp/__init__.py, the public API): at _cli's level, so only _cli imports it
+          ("pyisp.authoring", 4), ("pyisp.register", 5), ("pyisp.server", 6), ("pyisp._cli", 6))
+TOP = 6  # the package itself (pyisp/__init__.py, the public API): at the level of the front ends (_cli and
+# server/, which call the public API), so only they import it
 
 # Function-level imports that point upward, as (importing module, function, imported module).
 ALLOWED = {

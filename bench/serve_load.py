@@ -1,0 +1,130 @@
+"""Load test of `pyisp serve` (issue 19; `make bench-serve`, part of `make bench`).
+
+Starts `pyisp serve` on a free port of 127.0.0.1 (SQLite register in a temporary folder,
+--workers 2 on this 2-core machine), then for 1, 8 and 32 concurrent clients (httpx, one
+keep-alive connection each) sends POST /v1/query with the cases of facts/ in turn, each
+decision appended to the register. Bounded: at most REQUESTS_PER_CLIENT requests per
+client (at least MIN_REQUESTS per level) and SECONDS_PER_LEVEL per level, then it stops
+the server by itself. Prints throughput, p50 and p99 latency and errors per level, as a
+Markdown table (pasted in README.md). Only 127.0.0.1 is ever contacted.
+
+Environment: BENCH_CASES (default 8: the first 8 cases of facts/, whose groundings each
+worker's engine keeps, as a service sees the same kinds of case again and again; 76 for
+all, most of which are then grounded anew on each request: the engine keeps 32 case shapes),
+BENCH_DEPENDS=true for the full answer (the search for deciding unknowns), BENCH_WORKERS
+(default 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = (1, 8, 32)
+REQUESTS_PER_CLIENT, MIN_REQUESTS, SECONDS_PER_LEVEL = 8, 64, 60
+TOKEN = "bench-token-0123456789abcdef"
+DEPENDS = os.environ.get("BENCH_DEPENDS", "false")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+CASES = int(os.environ.get("BENCH_CASES", "8"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYISP_TOKENS": f"bench:query:{TOKEN}"}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "pyisp"), "serve", "--port", str(port),
+                                "--workers", WORKERS, "--register", str(directory / "register.sqlite3"),
+                                "--log-level", "warning"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    end = time.monotonic() + 180
+    while time.monotonic() < end:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise SystemExit("pyisp serve did not become ready in 180 s")
+
+
+def level(url: str, bodies: list[bytes], clients: int) -> dict[str, float]:
+    total = max(MIN_REQUESTS, REQUESTS_PER_CLIENT * clients)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(total))
+    deadline = time.monotonic() + SECONDS_PER_LEVEL
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            for number in counter:
+                if time.monotonic() > deadline:
+                    return
+                start = time.perf_counter()
+                try:
+                    ok = http.post("/v1/query", content=bodies[number % len(bodies)],
+                                   params={"depends": DEPENDS}).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                took = time.perf_counter() - start
+                with lock:
+                    latencies.append(took)
+                    errors[0] += not ok
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {"clients": clients, "requests": len(ordered), "errors": errors[0], "per_second": len(ordered) / elapsed,
+            "p50_ms": 1000 * statistics.median(ordered),
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}
+
+
+def main() -> None:
+    bodies = [json.dumps(yaml.safe_load(p.read_text(encoding="utf-8"))).encode()
+              for p in sorted((ROOT / "facts").glob("*.yaml"))[:CASES]]
+    with tempfile.TemporaryDirectory() as directory:
+        process, url = start(Path(directory))
+        try:
+            level(url, bodies, 2)  # warm the connections and the register
+            rows = [level(url, bodies, clients) for clients in LEVELS]
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+    print(f"pyisp serve --workers {WORKERS}, POST /v1/query?depends={DEPENDS} over the first {len(bodies)} cases of "
+          f"facts/, each decision appended to the SQLite register; {os.cpu_count()} cores")
+    print()
+    print("| clients | requests | errors | requests/s | p50 ms | p99 ms |")
+    print("|--:|--:|--:|--:|--:|--:|")
+    for row in rows:
+        print(f"| {row['clients']} | {row['requests']} | {row['errors']} | {row['per_second']:.1f} | "
+              f"{row['p50_ms']:.0f} | {row['p99_ms']:.0f} |")
+    if any(row["errors"] for row in rows):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

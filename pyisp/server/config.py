@@ -1,0 +1,29 @@
+"""The settings of `pyisp serve`, one value object. The command line builds it; uvicorn's
+worker processes read it back from the environment (PYISP_SERVE_CONFIG, JSON): tokens are
+never in it, each worker reads them from the file or PYISP_TOKENS itself."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+
+ENV = "PYISP_SERVE_CONFIG"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    policy: str | None = None         # the policy directory (None: the one in force)
+    register: str | None = None       # where decisions are appended: a file path or a URL ("" for the default)
+    tokens_file: str | None = None    # else PYISP_TOKENS
+    max_body: int = 4_000_000         # bytes of one request (a case); a batch may have max_batch_body
+    max_batch_body: int = 64_000_000
+    max_batch_lines: int = 10_000
+    threads: int = 1                  # solving threads per worker, each with its own warm engine
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> "ServeConfig":
+        return cls(**json.loads(os.environ[ENV]))

@@ -1,0 +1,42 @@
+"""`pyisp serve`: check everything a worker needs (the policy answers a case, the tokens
+load, the register opens) in this process, so that a broken set-up stops here with a
+message and exit 2, then start uvicorn with the settings in the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from ..errors import PyispError
+from ..register import open_register
+from .access import load_tokens
+from .app import warm
+from .config import ENV, ServeConfig
+
+
+class ServeError(PyispError):
+    """The server cannot listen where it is asked to; `where` is host:port."""
+
+
+def check(config: ServeConfig, host: str, port: int) -> None:
+    """Raise the PyispError that would stop a worker: tokens, address, policy, register."""
+    load_tokens(config.tokens_file)
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        raise ServeError(f"cannot listen there: {getattr(exc, 'strerror', None) or exc}", where=f"{host}:{port}") from None
+    warm(config.policy)
+    open_register(config.register or None).close()
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          log_level: str = "info") -> None:
+    import uvicorn
+
+    check(config, host, port)
+    os.environ[ENV] = config.to_env()
+    uvicorn.run("pyisp.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, server_header=False, date_header=False)
