@@ -532,10 +532,12 @@ def _questions(answer: Answer, key: clingo.Symbol, verdict_open: bool) -> tuple[
 
 
 def _deciding_paragraphs(findings: tuple[Conclusion, ...], verdict: str) -> tuple[str, ...]:
-    """The paragraphs cited by the rules' `decided_by` findings: those that hold, or for an
-    undetermined verdict all that may."""
-    cited = {p for f in findings if f.code == "decided_by" and (f.status == YES or verdict == Verdict.UNDETERMINED)
-             for p in f.paragraphs}
+    """The paragraphs cited by the rules' `decided_by` findings: those that hold; for an
+    undetermined verdict, or a settled one that different reasons decide in different
+    completions (one route or another permits), all that may."""
+    deciding = [f for f in findings if f.code == "decided_by"]
+    held = [f for f in deciding if f.status == YES]
+    cited = {p for f in (held if held and verdict != Verdict.UNDETERMINED else deciding) for p in f.paragraphs}
     return tuple(sorted(cited, key=paragraph_key))
 
 
