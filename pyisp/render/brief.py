@@ -55,7 +55,12 @@ def _policy_texts(directory: str) -> tuple[dict[Any, Any], dict[str, str]]:
 def _wording(result: Result, disclosure: Disclosure) -> Wording:
     directory = str(result.policy.directory if result.policy is not None else Policy().directory)
     templates, words = _policy_texts(directory)
-    names = case_names(dict(result.case.data) if result.case is not None else None)
+    data = dict(result.case.data) if result.case is not None else {}
+    names = case_names(data)
+    for person in data.get("people") or []:  # a role in words: "(other adult)", not "(other_adult)"
+        role = person.get("role") or ""
+        if "_" in role and person["id"] in names:
+            names[person["id"]] = names[person["id"]].replace(f"({role})", f"({words.get(role, role.replace('_', ' '))})")
     names[disclosure.id] = "this disclosure"
     return Wording(templates, names, words)
 
@@ -187,9 +192,20 @@ def _get_at(data: Any, path: Sequence[str | int]) -> Any:
 _FACT_PARTS = ("concern", "seeking_consent_would", "people", "information")
 
 
-def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure) -> Iterator[tuple[bool, dict[str, Any]]]:
-    """Changed cases (proposal first), each a deep copy: another channel, the consent of a
-    person whose consent is missing, then each stated yes/no fact flipped."""
+CHANNEL_WORDS = {"phone": "by phone", "in_person": "in person", "fax": "by fax",
+                 "email_internet": "by internet e-mail", "secure_electronic": "by a secure electronic system",
+                 "post": "by post"}
+# stated facts whose change flips nearly any refusal (a law or an order requiring the sharing):
+# tried last, so that the changes a professional can act on come first
+_LAST = ("statutory_duty", "court_order")
+
+
+def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure,
+              words: Wording) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Changed cases, each a deep copy with what it changes in words where the change is
+    one of the proposal (None: a stated fact, worded from the atoms it changes): another
+    channel, the consent of a person whose consent is missing, then each stated yes/no fact
+    flipped (those of the disclosure, the concern, seeking consent, people, information)."""
     proposal = data["disclosures"][index]
     channel = proposal.get("channel")
     if channel is not None:
@@ -197,7 +213,7 @@ def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure) -> It
             if other != channel:
                 changed = copy.deepcopy(dict(data))
                 changed["disclosures"][index]["channel"] = other
-                yield True, changed
+                yield f"it went {CHANNEL_WORDS.get(other, other.replace('_', ' '))}", changed
     people = {a for o in disclosure.obligations if o.code in ("seek_consent", "seek_consent_again") for a in o.args[:1]}
     people |= {f.args[0] for f in disclosure.findings if f.code in ("consent_missing_from", "consent_refused")}
     for person in sorted(people):
@@ -208,13 +224,14 @@ def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure) -> It
                 record["answer"] = "given"
         else:
             changed.setdefault("consents", []).append(_consent(person, proposal))
-        yield True, changed
-    for path in _booleans(proposal, ("disclosures", index)):
-        yield False, _flipped(data, path)
+        yield f"{words.names.get(person, person)} gave informed consent, freely and in writing", changed
+    flips = list(_booleans(proposal, ("disclosures", index)))
     for part in _FACT_PARTS:
         if part in data:
-            for path in _booleans(data[part], (part,)):
-                yield False, _flipped(data, path)
+            flips += list(_booleans(data[part], (part,)))
+    flips.sort(key=lambda path: path[-1] in _LAST)
+    for path in flips:
+        yield None, _flipped(data, path)
 
 
 def _consent(person: str, proposal: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,15 +280,20 @@ def what_would_change(result: Result, disclosure: Disclosure, limit: int = CHANG
     policy = result.policy.directory if result.policy is not None else None
     words = _wording(result, disclosure)
     found: list[Change] = []
-    for proposal, changed in _variants(data, index, disclosure):
+    for said, changed in _variants(data, index, disclosure, words):
         try:
             answer = answer_case(changed, policy=policy, depends_on=False, **options).disclosure(disclosure.id)
         except PyispError:
             continue  # the change contradicts another stated fact
         if answer.verdict != disclosure.verdict:
-            text = _difference(data, changed, words)
-            if text:
-                found.append(Change(text, answer.verdict, answer.kind, proposal))
+            text = said or _difference(data, changed, words)
+            same = next((c for c in found if c.proposal and said and c.verdict == answer.verdict
+                         and c.text.startswith("it went ") and text.startswith("it went ")), None)
+            if same is not None:  # channels that give the same verdict, in one line
+                found[found.index(same)] = Change(f"{same.text}, or {text[len('it went '):]}", same.verdict,
+                                                  same.kind, True)
+            elif text:
+                found.append(Change(text, answer.verdict, answer.kind, said is not None))
         if len(found) >= limit:
             break
     return tuple(found)
@@ -324,6 +346,12 @@ def _strengths(result: Result) -> dict[str, str]:
     return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("obligation_strength", 2)}
 
 
+def _reason_kinds(result: Result) -> dict[str, str]:
+    """The kind of refusal each deciding reason makes (refusal_reason_kind/2, policy/verdict.lp)."""
+    policy = result.policy if result.policy is not None else Policy()
+    return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("refusal_reason_kind", 2)}
+
+
 def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
     strength = _strengths(result)
     groups: dict[str, list[str]] = {"must": [], "should": [], "may": [], "record": []}
@@ -340,7 +368,7 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
         if groups[group]:
             lines.append(f"    {label}: " + "; ".join(dict.fromkeys(groups[group])) + ".")
     if later:
-        lines.append(f"    ({later} more depend on facts not stated.)")
+        lines.append(f"    ({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)")
     return lines
 
 
@@ -357,6 +385,8 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
     deciding = [f for f in disclosure.findings if f.code == "decided_by"]
     held = [f for f in deciding if f.status == YES]
     shown = held if held and disclosure.verdict != Verdict.UNDETERMINED else deciding
+    of_kind = _reason_kinds(result)
+    shown = sorted(shown, key=lambda f: of_kind.get(f.args[0] if f.args else "") != disclosure.kind)
     reasons = [(capital(_reason(result, disclosure, f, words)), f.paragraphs) for f in shown]
     kind = f" ({KIND_WORDS.get(disclosure.kind, disclosure.kind)})" if disclosure.kind else ""
     lines = [f"{disclosure.id}: {HEADLINE.get(disclosure.verdict, disclosure.verdict)}{kind}"
@@ -389,7 +419,7 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
         for change in flips:
             kind_text = f" ({KIND_WORDS.get(change.kind, change.kind)})" if change.kind else ""
             lines.append(f"    - if {change.text}: {VERDICT_WORDS.get(change.verdict, change.verdict)}{kind_text}")
-    rests = sorted({a.text for a in disclosure.assumptions if a.text})
+    rests = sorted({a.text.rstrip(".") for a in disclosure.assumptions if a.text})
     if rests:
         lines.append("  Taken as so, not stated: " + "; ".join(rests[:2]) + (" ..." if len(rests) > 2 else ""))
     return [printable(line) for line in lines[:MAX_LINES]]
