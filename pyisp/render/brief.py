@@ -15,6 +15,7 @@ names, atom codes or field paths reach the text. `brief_lines` is the function A
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import clingo
 
 from ..core.atoms import case_inputs
-from ..core.policy import Policy
+from ..core.policy import Policy, paragraph_key
 from ..core.result import YES, Conclusion, Disclosure, Result, Verdict
 from ..core.schema import json_schema, printable
 from ..errors import PyispError
@@ -336,7 +337,8 @@ def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[s
         if kind == "not_by_this_channel":
             return f"Do not send {what} to {whom} by {_channel(data, disclosure, words) or 'this channel'}{because}."
         return f"Do not share {what} with {whom}{because}."
-    possible = " or ".join(VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts)
+    named = [VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts]
+    possible = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else "".join(named)
     return (f"The facts given do not settle whether to share {what} with {whom}: the answer could be "
             f"{possible or 'any verdict'}; the questions below decide it.")
 
@@ -352,21 +354,40 @@ def _reason_kinds(result: Result) -> dict[str, str]:
     return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("refusal_reason_kind", 2)}
 
 
+def _joined(sentences: Sequence[str]) -> str:
+    """Sentences that differ in one place only, as one: "tell them A, B and C"."""
+    if len(sentences) == 1:
+        return sentences[0]
+    start = len(os.path.commonprefix(list(sentences)))
+    start = sentences[0].rfind(" ", 0, start) + 1  # whole words
+    tail = len(os.path.commonprefix([x[::-1] for x in sentences]))
+    tail = min(tail, min(len(x) - start for x in sentences))
+    ends = [x[start:len(x) - tail] for x in sentences]
+    if not all(ends):
+        return "; ".join(sentences)
+    return sentences[0][:start] + ", ".join(ends[:-1]) + " and " + ends[-1] + sentences[0][len(sentences[0]) - tail:]
+
+
 def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
     strength = _strengths(result)
-    groups: dict[str, list[str]] = {"must": [], "should": [], "may": [], "record": []}
+    groups: dict[str, dict[tuple[str, tuple[str, ...]], list[Conclusion]]] = {
+        "must": {}, "should": {}, "may": {}, "record": {}}
     later = 0
     for item in disclosure.obligations:
         if item.status != YES:
             later += 1
             continue
         group = "record" if item.code.startswith("record_") else strength.get(item.code, "should")
-        text = f"{_say(result, disclosure, 'obligation', item, words)} ({', '.join(item.paragraphs)})"
-        groups[group].append(text)
+        groups[group].setdefault((item.code, item.args[:-1]), []).append(item)
     lines = []
     for group, label in (("must", "Must"), ("should", "Should"), ("may", "May"), ("record", "Record")):
-        if groups[group]:
-            lines.append(f"    {label}: " + "; ".join(dict.fromkeys(groups[group])) + ".")
+        texts = []
+        for items in groups[group].values():
+            said = _joined([_say(result, disclosure, "obligation", i, words) for i in items])
+            cited = sorted({p for i in items for p in i.paragraphs}, key=paragraph_key)
+            texts.append(f"{said} ({', '.join(cited)})")
+        if texts:
+            lines.append(f"    {label}: " + "; ".join(dict.fromkeys(texts)) + ".")
     if later:
         lines.append(f"    ({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)")
     return lines
