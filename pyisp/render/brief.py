@@ -395,7 +395,8 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
 
 def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
                 changes: bool = True) -> list[str]:
-    """The brief of one disclosure as lines of text (at most MAX_LINES). `source`: the
+    """The brief of one disclosure as lines of text (at most MAX_LINES, by the caps on each
+    part: a few reasons, one line per strength of obligation, a few questions or changes). `source`: the
     user's copy of the guidance (a path, or paragraphs by number) to quote beside each
     reason; `changes=False` skips the search for changes that would flip a settled verdict
     (the one part that answers other cases)."""
@@ -443,7 +444,7 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
     rests = sorted({a.text.rstrip(".") for a in disclosure.assumptions if a.text})
     if rests:
         lines.append("  Taken as so, not stated: " + "; ".join(rests[:2]) + (" ..." if len(rests) > 2 else ""))
-    return [printable(line) for line in lines[:MAX_LINES]]
+    return [printable(line) for line in lines]
 
 
 def brief_text(result: Result, source: str | Path | None = None, changes: bool = True) -> str:
@@ -473,6 +474,6 @@ def brief_markdown(result: Result, source: str | Path | None = None, changes: bo
             elif line.startswith("    "):
                 out.append(f"- {stripped}" if not line.startswith("      ") else f"  > {stripped}")
             else:
-                out += ["", f"**{stripped}**", ""]
+                out += (["", f"**{stripped}**", ""] if out[-1] else [f"**{stripped}**", ""])
         out.append("")
     return "\n".join(out).rstrip() + "\n"
