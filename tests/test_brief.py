@@ -188,3 +188,28 @@ def test_query_command_prints_the_brief_and_codes_only_on_request():
     assert "MUST NOT SHARE (not yet)" in plain.stdout and "decided_by(" not in plain.stdout
     assert "decided_by(police_answer_awaits_advice)" in codes.stdout
     assert markdown.stdout.startswith("# police-category-in-doubt")
+
+
+def test_every_reason_that_can_forbid_a_disclosure_has_a_kind_of_refusal():
+    """policy/verdict.lp: each decided_by reason of a MUST NOT SHARE is classified by
+    refusal_reason_kind/2, so every refusal gets a kind (a reason added without one fails here)."""
+    policy = Policy()
+    forbidding = set()
+    for rule in policy.rules:
+        if rule.head_name == "decided_by" and ("must_not_share" in rule.text or "caller_to_verify" in rule.text):
+            forbidding |= set(re.findall(r"^decided_by\(D, (\w+)\)", rule.text))
+    kinds = {a.arguments[0].name: a.arguments[1].name for a, _ in policy.declared("refusal_reason_kind", 2)}
+    assert forbidding and not forbidding - set(kinds), sorted(forbidding - set(kinds))
+    assert set(kinds.values()) == {"barred", "not_yet", "no_route", "not_by_this_channel"}
+
+
+@pytest.mark.timeout(170)
+def test_every_facts_refusal_has_one_kind():
+    for path in CASES:
+        for d in pyisp.query_file(path, depends_on=False).disclosures:
+            kinds = [f.args[0] for f in d.findings if f.code == "verdict_kind"]
+            if d.verdict == "must_not_share":
+                assert d.kind in ("barred", "not_yet", "no_route", "not_by_this_channel") and kinds == [d.kind], \
+                    (path.name, d.id, kinds)
+            elif d.verdict in ("must_share", "may_share"):
+                assert d.kind is None and not kinds, (path.name, d.id, kinds)
