@@ -213,3 +213,12 @@ def test_every_facts_refusal_has_one_kind():
                     (path.name, d.id, kinds)
             elif d.verdict in ("must_share", "may_share"):
                 assert d.kind is None and not kinds, (path.name, d.id, kinds)
+
+
+def test_the_brief_as_an_html_fragment_escapes_and_lists_the_reasons():
+    from pyisp.render.brief import brief_html
+
+    result = pyisp.query_file(FACTS / "police-request-outside-categories.yaml", depends_on=False)
+    fragment = brief_html(result, "police-answer", changes=False)
+    assert fragment.startswith('<section class="brief"><h2>police-answer: MUST NOT SHARE (barred)')
+    assert "<li>" in fragment and "(3.6.10)</li>" in fragment and "&quot;" in fragment

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from html import escape
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -460,20 +461,52 @@ def brief_text(result: Result, source: str | Path | None = None, changes: bool =
     return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
+def brief_markdown_lines(result: Result, disclosure: Disclosure | str,
+                         source: str | Path | Mapping[str, str] | None = None, changes: bool = True) -> list[str]:
+    """One disclosure's brief in Markdown: a heading, the sentence, then the lists."""
+    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
+    out = [f"## {head}", "", sentence.strip(), ""]
+    for line in rest:
+        stripped = line.strip()
+        if line.startswith("      "):
+            out.append(f"  > {stripped}")
+        elif line.startswith("    "):
+            out.append(stripped if stripped.startswith("- ") else f"- {stripped}")
+        else:
+            out += (["", f"**{stripped}**", ""] if out[-1] else [f"**{stripped}**", ""])
+    return out
+
+
+def brief_html(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+               changes: bool = True) -> str:
+    """One disclosure's brief as an HTML fragment (a <section>), for a page to put first."""
+    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
+    out = [f'<section class="brief"><h2>{escape(head)}</h2>', f"<p><strong>{escape(sentence.strip())}</strong></p>"]
+    open_list = False
+    for line in rest:
+        stripped = line.strip()
+        if line.startswith("    "):
+            if not open_list:
+                out.append("<ul>")
+                open_list = True
+            tag = "blockquote" if line.startswith("      ") else "li"
+            out.append(f"<{tag}>{escape(stripped.removeprefix('- '))}</{tag}>")
+            continue
+        if open_list:
+            out.append("</ul>")
+            open_list = False
+        out.append(f"<h3>{escape(stripped)}</h3>")
+    if open_list:
+        out.append("</ul>")
+    out.append("</section>")
+    return "\n".join(out) + "\n"
+
+
 def brief_markdown(result: Result, source: str | Path | None = None, changes: bool = True) -> str:
-    """Every disclosure's brief in Markdown: a heading, the sentence, then the lists."""
+    """Every disclosure's brief in Markdown."""
     quotes = _source(source)
     out = [f"# {result.case_id}" + (f": {result.title}" if result.title else ""), ""]
     for disclosure in result.disclosures:
-        head, sentence, *rest = brief_lines(result, disclosure, quotes, changes)
-        out += [f"## {head}", "", sentence.strip(), ""]
-        for line in rest:
-            stripped = line.strip()
-            if line.startswith("    ") and stripped.startswith("- "):
-                out.append(stripped)
-            elif line.startswith("    "):
-                out.append(f"- {stripped}" if not line.startswith("      ") else f"  > {stripped}")
-            else:
-                out += (["", f"**{stripped}**", ""] if out[-1] else [f"**{stripped}**", ""])
+        out += brief_markdown_lines(result, disclosure, quotes, changes)
         out.append("")
     return "\n".join(out).rstrip() + "\n"
