@@ -315,7 +315,12 @@ def _recipient(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wo
 def _channel(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wording) -> str:
     proposal = next((d for d in (data or {}).get("disclosures", []) if d.get("id") == disclosure.id), {})
     channel = proposal.get("channel") or ""
-    return words.words.get(channel, channel.replace("_", " "))
+    return CHANNEL_WORDS.get(channel, channel.replace("_", " "))
+
+
+def _either(items: Sequence[str]) -> str:
+    """A, B or C."""
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[str], words: Wording) -> str:
@@ -336,10 +341,12 @@ def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[s
         if kind == "no_route":
             return f"Do not share {what} with {whom}: nothing allows it{because}."
         if kind == "not_by_this_channel":
-            return f"Do not send {what} to {whom} by {_channel(data, disclosure, words) or 'this channel'}{because}."
+            would = [CHANNEL_WORDS.get(f.args[0], f.args[0].replace("_", " "))
+                     for f in disclosure.findings if f.code == "channel_would_do" and f.status == YES]
+            instead = f"; it could go {_either(would)} instead" if would else ""
+            return f"Do not send {what} to {whom} {_channel(data, disclosure, words) or 'this way'}{because}{instead}."
         return f"Do not share {what} with {whom}{because}."
-    named = [VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts]
-    possible = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else "".join(named)
+    possible = _either([VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts])
     return (f"The facts given do not settle whether to share {what} with {whom}: the answer could be "
             f"{possible or 'any verdict'}; the questions below decide it.")
 
