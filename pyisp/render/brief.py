@@ -430,7 +430,7 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
             if quoted:
                 lines.append("      " + " ".join(quoted[:2]))
         if len(reasons) > REASONS_SHOWN:
-            lines.append(f"    ... and {len(reasons) - REASONS_SHOWN} more")
+            lines.append(f"    ... and {len(reasons) - REASONS_SHOWN} more reasons (`pyisp explain` gives them all)")
     todo = _todo(result, disclosure, words)
     if todo:
         lines.append("  What to do now:")
