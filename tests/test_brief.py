@@ -223,3 +223,10 @@ def test_the_brief_as_an_html_fragment_escapes_and_lists_the_reasons():
     fragment = brief_html(result, "police-answer", changes=False)
     assert fragment.startswith('<section class="brief"><h2>police-answer: MUST NOT SHARE (barred)')
     assert "<li>" in fragment and "(3.6.10)</li>" in fragment and "&quot;" in fragment
+
+
+def test_fail_query_with_a_missing_source_exits_2_naming_the_file(tmp_path):
+    missing = tmp_path / "chapter-3.txt"
+    outcome = runner.invoke(app, ["query", str(FACTS / "police-category-in-doubt.yaml"), "--no-changes",
+                                  "--source", str(missing)])
+    assert outcome.exit_code == 2 and str(missing) in outcome.output and "Traceback" not in outcome.output
