@@ -50,13 +50,14 @@ _MODAL = re.compile(r"\b(must|should|may|will|is required|are required)\b", re.I
 
 # ------------------------------------------------------------------ sentences for atoms
 @lru_cache(maxsize=8)
-def _policy_texts(directory: str) -> tuple[dict[Any, Any], dict[str, str]]:
+def _policy_texts(directory: str, fingerprint: str) -> tuple[dict[Any, Any], dict[str, str]]:
+    """The templates and words of a policy, read once per version of its rules."""
     return load_templates(directory), load_words(directory)
 
 
 def _wording(result: Result, disclosure: Disclosure) -> Wording:
-    directory = str(result.policy.directory if result.policy is not None else Policy().directory)
-    templates, words = _policy_texts(directory)
+    policy = result.policy if result.policy is not None else Policy()
+    templates, words = _policy_texts(str(policy.directory), policy.fingerprint)
     data = dict(result.case.data) if result.case is not None else {}
     names = case_names(data)
     for person in data.get("people") or []:  # a role in words: "(other adult)", not "(other_adult)"
