@@ -21,7 +21,7 @@ from .errors import CaseError, CaseProblem, ContradictionError, PolicyError, Pyi
 from .explain import Explanation
 from .core.policy import pyisp_version
 from .core.result import (Assumption, Condition, Conclusion, Dependency, Disclosure, Finding, Obligation, Provenance,
-                          Question, Result, Status, Verdict)
+                          Question, RefusalKind, Result, Status, Verdict)
 from .core.presumption import Presumption, PresumptionError
 from .core.reading import Reading, ReadingError
 from .core.schema import json_schema
@@ -33,7 +33,7 @@ __all__ = [
     "query_many",
     "readings", "Reading", "ReadingError",
     "presumptions", "Presumption", "PresumptionError", "Assumption", "Question",
-    "Verdict", "Status", "Provenance", "CaseProblem",
+    "Verdict", "RefusalKind", "Status", "Provenance", "CaseProblem",
 ]
 __version__ = pyisp_version()  # the one version: pyproject.toml's, read from the installed package's metadata
 

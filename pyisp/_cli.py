@@ -76,19 +76,37 @@ RecordToOption = typer.Option(None, "--record-to", metavar="DB", help="Also appe
 @app.command()
 def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           json_output: bool = typer.Option(False, "--json", help="Print the full result as stable JSON."),
+          codes: bool = typer.Option(False, "--codes", help="Print the findings and obligations as the rules' codes "
+                                     "instead of the brief."),
+          fmt: str = typer.Option("text", "--format", help="The brief as text or markdown."),
+          source: Optional[Path] = typer.Option(None, "--source", help="Your copy of chapter 3 (plain text): the "
+                                                "operative sentence of each deciding paragraph is quoted."),
+          no_changes: bool = typer.Option(False, "--no-changes", help="Skip the search for changes that would flip "
+                                          "a settled verdict (it answers the changed cases)."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption,
           reading: Optional[list[str]] = ReadingOption,
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption,
           record_to: Optional[str] = RecordToOption) -> None:
-    """Answer a case: for each proposed disclosure, the verdict and why."""
+    """Answer a case: for each proposed disclosure, a brief of the verdict, why, what to do, and what would change it."""
+    from .render.brief import brief_markdown, brief_text
+
+    if fmt not in ("text", "markdown"):
+        typer.echo(f"error: --format: {fmt!r} is not one of text, markdown", err=True)
+        raise typer.Exit(2)
     policy = _rules(policy)
     result = _run(lambda: _query_file(case, policy=policy, depends_on=not no_depends,
-                                 readings=parse_choices(reading),
-                                 presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
+                                      readings=parse_choices(reading),
+                                      presumptions=dict.fromkeys(no_presume or [], False), strict=strict))
     _record_to(record_to, result)
-    typer.echo(dumps_json(result.to_dict()) if json_output else result_text(result), nl=json_output)
+    if json_output:
+        typer.echo(dumps_json(result.to_dict()))
+    elif codes:
+        typer.echo(result_text(result), nl=False)
+    else:
+        render = brief_markdown if fmt == "markdown" else brief_text
+        typer.echo(_run(lambda: render(result, source, changes=not no_changes)), nl=False)
 
 
 @app.command()

@@ -13,12 +13,25 @@ runner = CliRunner()
 CASE = str(FACTS / "teacher-counselling-disclosure.yaml")
 
 
-def test_success_query_prints_verdict_findings_obligations_and_what_it_depends_on():
+def test_success_query_prints_the_brief_in_sentences():
     outcome = runner.invoke(app, ["query", CASE])
+    assert outcome.exit_code == 0
+    assert "to-social-care: UNDETERMINED" in outcome.output
+    assert "Is the public interest in to-social-care sufficient to justify sharing without consent" in outcome.output
+    assert "confidential(drug-misuse)" not in outcome.output and "disclosures[0]" not in outcome.output
+
+
+def test_success_query_codes_prints_findings_obligations_and_what_it_depends_on():
+    outcome = runner.invoke(app, ["query", CASE, "--codes"])
     assert outcome.exit_code == 0
     assert "to-social-care: UNDETERMINED" in outcome.output
     assert "confidential(drug-misuse)" in outcome.output and "3.3.2, 3.3.3" in outcome.output
     assert "if disclosures[0].judgements.public_interest_sufficient = true then permitted: yes" in outcome.output
+
+
+def test_fail_query_with_an_unknown_format_exits_2_naming_the_option():
+    outcome = runner.invoke(app, ["query", CASE, "--format", "pdf"])
+    assert outcome.exit_code == 2 and "--format" in outcome.output
 
 
 def test_success_query_json_is_stable_and_complete():
@@ -28,13 +41,13 @@ def test_success_query_json_is_stable_and_complete():
     data = json.loads(first.stdout)
     disclosure = data["disclosures"][0]
     assert disclosure["verdict"] == "undetermined"
-    assert {"permitted", "required", "findings", "obligations", "depends_on", "paragraphs"} <= set(disclosure)
+    assert {"permitted", "required", "findings", "obligations", "depends_on", "deciding_paragraphs", "kind"} <= set(disclosure)
     assert all(item["paragraphs"] for item in disclosure["findings"] + disclosure["obligations"])
 
 
 def test_success_query_exits_0_whatever_the_verdict():
     for path in sorted(FACTS.glob("*.yaml")):
-        assert runner.invoke(app, ["query", str(path)]).exit_code == 0, path.name
+        assert runner.invoke(app, ["query", str(path), "--no-changes"]).exit_code == 0, path.name
 
 
 def test_success_schema_is_a_json_schema_of_the_case_format():

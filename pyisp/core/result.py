@@ -42,6 +42,16 @@ class Status(StrEnum):
     DEPENDS = "depends"
 
 
+class RefusalKind(StrEnum):
+    """Which kind of refusal a MUST NOT SHARE is (policy/verdict.lp, verdict_kind/2): a bar
+    no route passes, a step to take first, no route at all, or a refused channel."""
+
+    BARRED = "barred"
+    NOT_YET = "not_yet"
+    NO_ROUTE = "no_route"
+    NOT_BY_THIS_CHANNEL = "not_by_this_channel"
+
+
 YES, NO, DEPENDS = Status.YES, Status.NO, Status.DEPENDS
 VERDICTS = tuple(Verdict)
 
@@ -196,25 +206,38 @@ class Question:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """The answer for one proposed disclosure."""
+    """The answer for one proposed disclosure.
+
+    `kind` says which kind of refusal a MUST NOT SHARE is (`barred`, `not_yet`, `no_route`,
+    `not_by_this_channel`; None for other verdicts), and `deciding_paragraphs` the paragraphs
+    of what decides the verdict (the duty that requires, the routes that permit, the bars
+    that forbid; for an undetermined verdict, of all that may decide it). Both are the
+    rules' own (`verdict_kind/2`, `decided_by/2`, policy/verdict.lp and decision.lp)."""
 
     id: str
     verdict: str
     permitted: str
     required: str
-    paragraphs: tuple[str, ...]
+    deciding_paragraphs: tuple[str, ...]
     findings: tuple[Conclusion, ...]
     obligations: tuple[Conclusion, ...]
     depends_on: tuple[Dependency, ...]
     possible_verdicts: tuple[str, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     questions: tuple[Question, ...] = ()
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "verdict", _verdict(self.verdict))
         _set(self, "permitted", _status_of(self.permitted))
         _set(self, "required", _status_of(self.required))
         _set(self, "possible_verdicts", tuple(_verdict(v) for v in self.possible_verdicts))
+        _set(self, "kind", RefusalKind(self.kind) if self.kind in RefusalKind._value2member_map_ else self.kind)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        """The paragraphs a verdict cites: its deciding paragraphs."""
+        return self.deciding_paragraphs
 
     def finding(self, code: str) -> list[Conclusion]:
         """The findings with this code (any arguments)."""
@@ -225,9 +248,11 @@ class Disclosure:
         return [o for o in self.obligations if o.code == code]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "verdict": self.verdict, "possible_verdicts": list(self.possible_verdicts),
+        return {"id": self.id, "verdict": self.verdict, "kind": self.kind,
+                "possible_verdicts": list(self.possible_verdicts),
                 "permitted": self.permitted, "required": self.required,
-                "paragraphs": list(self.paragraphs), "findings": [f.to_dict() for f in self.findings],
+                "deciding_paragraphs": list(self.deciding_paragraphs),
+                "findings": [f.to_dict() for f in self.findings],
                 "obligations": [o.to_dict() for o in self.obligations],
                 "depends_on": [d.to_dict() for d in self.depends_on],
                 "assumptions": [a.to_dict() for a in self.assumptions],
@@ -235,13 +260,15 @@ class Disclosure:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Disclosure":
-        return cls(data["id"], data["verdict"], data["permitted"], data["required"], tuple(data["paragraphs"]),
+        return cls(data["id"], data["verdict"], data["permitted"], data["required"],
+                   tuple(data["deciding_paragraphs"]),
                    tuple(Conclusion.from_dict(f) for f in data["findings"]),
                    tuple(Conclusion.from_dict(o) for o in data["obligations"]),
                    tuple(Dependency.from_dict(d) for d in data["depends_on"]),
                    tuple(data.get("possible_verdicts", ())),
                    tuple(Assumption.from_dict(a) for a in data.get("assumptions", ())),
-                   tuple(Question.from_dict(q) for q in data.get("questions", ())))
+                   tuple(Question.from_dict(q) for q in data.get("questions", ())),
+                   data.get("kind"))
 
 
 @dataclass(frozen=True)
@@ -504,6 +531,24 @@ def _questions(answer: Answer, key: clingo.Symbol, verdict_open: bool) -> tuple[
     return tuple(sorted(items, key=lambda q: (q.changes != "verdict", q.path)))
 
 
+def _deciding_paragraphs(findings: tuple[Conclusion, ...], verdict: str) -> tuple[str, ...]:
+    """The paragraphs cited by the rules' `decided_by` findings: those that hold; for an
+    undetermined verdict, or a settled one that different reasons decide in different
+    completions (one route or another permits), all that may."""
+    deciding = [f for f in findings if f.code == "decided_by"]
+    held = [f for f in deciding if f.status == YES]
+    cited = {p for f in (held if held and verdict != Verdict.UNDETERMINED else deciding) for p in f.paragraphs}
+    return tuple(sorted(cited, key=paragraph_key))
+
+
+def _kind(findings: tuple[Conclusion, ...], verdict: str) -> str | None:
+    """The rules' `verdict_kind` of a MUST NOT SHARE (None for other verdicts, or if it depends)."""
+    if verdict != Verdict.MUST_NOT_SHARE:
+        return None
+    kinds = [f.args[0] for f in findings if f.code == "verdict_kind" and f.status == YES]
+    return kinds[0] if len(kinds) == 1 else None
+
+
 def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: Answer, policy: Policy,
                  names: Mapping[str, str] | None = None) -> Result:
     """Read the engine's answer into a Result. `names` maps the slots the answer's atoms
@@ -529,19 +574,13 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
         obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
         possible = _verdicts(answer.possible, key)
         verdict = possible[0] if len(possible) == 1 else Verdict.UNDETERMINED
-        route = "required_by" if verdict == "must_share" else "permitted_by"
-        cited = {p for f in findings if f.code == route and (f.status == YES or verdict == "undetermined")
-                 for p in f.paragraphs}
-        if verdict == "must_not_share":
-            cited = set(policy.cited_by(("permitted_by", [None, None])))
         depends = tuple(sorted(
             _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required)
             + _dependencies("required", answer.deciding.get(required_atom, ()), permitted), key=_findable))
-        cited |= {p for v in possible for p in policy.cited_by(("verdict", [None, clingo.Function(v)]))}
-        disclosures.append(Disclosure(ident, verdict, permitted, required,
-                                      tuple(sorted(cited, key=paragraph_key)),
+        disclosures.append(Disclosure(ident, verdict, permitted, required, _deciding_paragraphs(findings, verdict),
                                       findings, obligations, depends, possible,
                                       _assumptions(answer, key, possible, known),
-                                      _questions(answer, key, verdict == "undetermined")))
+                                      _questions(answer, key, verdict == "undetermined"),
+                                      _kind(findings, verdict)))
     unknowns = tuple(u.path for u in answer.unknowns)
     return Result(case_id, title, tuple(disclosures), unknowns, _assumptions(answer, None, (), known))

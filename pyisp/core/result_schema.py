@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .result import Status, Verdict
+from .result import RefusalKind, Status, Verdict
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _PARAGRAPHS = {"type": "array", "items": {"type": "string", "pattern": r"^\d+\.\d+(\.\d+)?$"},
@@ -57,8 +57,14 @@ _QUESTION = _object({
 })
 
 _DISCLOSURE = _object({
-    "id": {"type": "string"}, "verdict": _VERDICT, "possible_verdicts": {"type": "array", "items": _VERDICT},
-    "permitted": _STATUS, "required": _STATUS, "paragraphs": _PARAGRAPHS,
+    "id": {"type": "string"}, "verdict": _VERDICT,
+    "kind": {"type": ["string", "null"], "enum": [k.value for k in RefusalKind] + [None],
+             "description": "Which kind of refusal a must_not_share is (barred, not_yet, no_route, "
+                            "not_by_this_channel); null for other verdicts."},
+    "possible_verdicts": {"type": "array", "items": _VERDICT},
+    "permitted": _STATUS, "required": _STATUS,
+    "deciding_paragraphs": {**_PARAGRAPHS, "description": "The paragraphs of what decides the verdict: the duty "
+                            "that requires, the routes that permit, or the bars that forbid."},
     "findings": {"type": "array", "items": _CONCLUSION}, "obligations": {"type": "array", "items": _CONCLUSION},
     "depends_on": {"type": "array", "items": _DEPENDENCY}, "assumptions": {"type": "array", "items": _ASSUMPTION},
     "questions": {"type": "array", "items": _QUESTION},

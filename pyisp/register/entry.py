@@ -11,19 +11,19 @@ An entry is a plain mapping: `case`, `title`, `meta` (the case's own metadata), 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ..core.result import Disclosure, Result
-from ..render.result_text import result_text
+from ..render.brief import brief_lines
 
 
 def brief_text(result: Result, disclosure: Disclosure) -> str:
-    """The brief explanation stored with a decision: today the text rendering of the result
-    for that one disclosure (render/result_text.py); the one place to point at a shorter
-    rendering when there is one."""
-    return result_text(replace(result, disclosures=(disclosure,)))
+    """The brief explanation stored with a decision (render/brief.py): the verdict in a
+    sentence, what decides it, what to do now, and the questions that would settle it. The
+    search for changes that would flip a settled verdict is left out: it answers further
+    cases, and the register is written on every decision."""
+    return "\n".join(brief_lines(result, disclosure, changes=False)) + "\n"
 
 
 def entries(result: Result, who: str, at: datetime | None = None) -> list[dict[str, Any]]:

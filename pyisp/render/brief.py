@@ -1,0 +1,520 @@
+"""The brief of a disclosure: what a professional reads first, in plain English.
+
+One sentence for the verdict; the reasons that decide it, each with its paragraphs (and,
+given the user's copy of the guidance, the operative sentence of each quoted beside it);
+what to do now (obligations grouped must / should / may, then what to record); and what
+would change the answer: for an undetermined verdict the questions that decide it, for a
+settled one the smallest changes of the stated facts or of the proposal (channel, whose
+consent) that flip it, found by answering the changed cases with the same rules.
+
+Every sentence comes from policy/templates.yaml (pyisp/explain/wording.py); no predicate
+names, atom codes or field paths reach the text. `brief_lines` is the function API;
+`brief_text` and `brief_markdown` render every disclosure of a result.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from html import escape
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import clingo
+
+from ..core.atoms import case_inputs
+from ..core.policy import Policy, paragraph_key
+from ..core.result import YES, Conclusion, Disclosure, Result, Verdict
+from ..core.schema import json_schema, printable
+from ..errors import PyispError
+from ..explain.wording import Wording, capital, case_names, load_templates, load_words
+
+MAX_LINES = 25          # a disclosure's brief never runs longer (tests/test_brief.py)
+REASONS_SHOWN = 4       # deciding reasons listed
+QUESTIONS_SHOWN = 4     # questions that decide an undetermined verdict
+CHANGES_SHOWN = 3       # changes that would flip a settled verdict
+QUOTE_CHARS = 220       # an operative sentence is cut to this length
+
+HEADLINE = {Verdict.MUST_SHARE: "MUST SHARE", Verdict.MAY_SHARE: "MAY SHARE",
+            Verdict.MUST_NOT_SHARE: "MUST NOT SHARE", Verdict.UNDETERMINED: "UNDETERMINED"}
+KIND_WORDS = {"barred": "barred", "not_yet": "not yet", "no_route": "no route",
+              "not_by_this_channel": "not by this channel"}
+VERDICT_WORDS = {"must_share": "must share", "may_share": "may share", "must_not_share": "must not share",
+                 "undetermined": "undetermined"}
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_MODAL = re.compile(r"\b(must|should|may|will|is required|are required)\b", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------ sentences for atoms
+@lru_cache(maxsize=8)
+def _policy_texts(directory: str, fingerprint: str) -> tuple[dict[Any, Any], dict[str, str]]:
+    """The templates and words of a policy, read once per version of its rules."""
+    return load_templates(directory), load_words(directory)
+
+
+def _wording(result: Result, disclosure: Disclosure) -> Wording:
+    policy = result.policy if result.policy is not None else Policy()
+    templates, words = _policy_texts(str(policy.directory), policy.fingerprint)
+    data = dict(result.case.data) if result.case is not None else {}
+    names = case_names(data)
+    for person in data.get("people") or []:  # a role in words: "(other adult)", not "(other_adult)"
+        role = person.get("role") or ""
+        if "_" in role and person["id"] in names:
+            names[person["id"]] = names[person["id"]].replace(f"({role})", f"({words.get(role, role.replace('_', ' '))})")
+    names[disclosure.id] = "this disclosure"
+    return Wording(templates, names, words)
+
+
+@lru_cache(maxsize=8)
+def _output_map(policy: Policy) -> dict[tuple[str, str], tuple[str, list[Any], list[Any]]]:
+    """For each output code of show.lp (finding or obligation), the conclusion it reports:
+    (kind, code) -> (predicate, the head's arguments, the first body atom's arguments)."""
+    found: dict[tuple[str, str], tuple[str, list[Any], list[Any]]] = {}
+    for rule in policy.output_rules:
+        head = rule.node.head
+        if head.ast_type != clingo.ast.ASTType.Literal or head.atom.ast_type != clingo.ast.ASTType.SymbolicAtom:
+            continue
+        symbol = head.atom.symbol
+        if symbol.ast_type != clingo.ast.ASTType.Function or symbol.name not in ("finding", "obligation"):
+            continue
+        body = [lit.atom.symbol for lit in rule.node.body
+                if lit.ast_type == clingo.ast.ASTType.Literal and lit.sign == clingo.ast.Sign.NoSign
+                and lit.atom.ast_type == clingo.ast.ASTType.SymbolicAtom]
+        if not body or body[0].ast_type != clingo.ast.ASTType.Function or len(symbol.arguments) != 2:
+            continue
+        term = symbol.arguments[1]
+        code = term.name if term.ast_type == clingo.ast.ASTType.Function else str(term)
+        args = list(term.arguments) if term.ast_type == clingo.ast.ASTType.Function else []
+        found.setdefault((symbol.name, code), (body[0].name, [symbol.arguments[0], *args], list(body[0].arguments)))
+    return found
+
+
+def _symbol(text: str, names: Mapping[str, str]) -> clingo.Symbol:
+    """An argument of a conclusion back as a symbol: an id of the case as a string, a word of the rules as a constant."""
+    return clingo.Function(text) if _ID.match(text) and text not in names else clingo.String(text)
+
+
+def conclusion_atom(policy: Policy, kind: str, disclosure: str, item: Conclusion,
+                    names: Mapping[str, str]) -> clingo.Symbol:
+    """The atom of the rules that a finding or obligation reports (show.lp's first body atom)."""
+    shape = _output_map(policy).get((kind, item.code))
+    if shape is None:
+        return clingo.Function(item.code, [clingo.String(disclosure), *(_symbol(a, names) for a in item.args)])
+    name, head_args, body_args = shape
+    binding: dict[str, clingo.Symbol] = {}
+    for term, value in zip(head_args, [disclosure, *item.args]):
+        if term.ast_type == clingo.ast.ASTType.Variable:
+            binding[term.name] = clingo.String(value) if term is head_args[0] else _symbol(value, names)
+    args = []
+    for term in body_args:
+        if term.ast_type == clingo.ast.ASTType.Variable and term.name in binding:
+            args.append(binding[term.name])
+        elif term.ast_type == clingo.ast.ASTType.SymbolicTerm:
+            args.append(term.symbol)
+        else:
+            args.append(clingo.Function("__var", [clingo.String(str(term))]))
+    return clingo.Function(name, args)
+
+
+def _say(result: Result, disclosure: Disclosure, kind: str, item: Conclusion, words: Wording) -> str:
+    policy = result.policy if result.policy is not None else Policy()
+    return words.sentence(conclusion_atom(policy, kind, disclosure.id, item, words.names))
+
+
+def _reason(result: Result, disclosure: Disclosure, item: Conclusion, words: Wording) -> str:
+    """What a `decided_by` finding says, without its "what decides ...:" lead."""
+    text = _say(result, disclosure, "finding", item, words)
+    return text.split(": ", 1)[1] if text.startswith("what decides") and ": " in text else text
+
+
+# ------------------------------------------------------------------ the guidance beside it
+def operative_sentence(text: str) -> str:
+    """The sentence of a paragraph that says what must, should or may be done (else its first), cut short."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.;:])\s+(?=[A-Z(])", text) if s.strip()]
+    chosen = next((s for s in sentences if _MODAL.search(s)), sentences[0] if sentences else "")
+    return chosen if len(chosen) <= QUOTE_CHARS else chosen[:QUOTE_CHARS - 3].rstrip() + "..."
+
+
+def _source(source: str | Path | Mapping[str, str] | None) -> Mapping[str, str]:
+    if source is None or isinstance(source, Mapping):
+        return source or {}
+    from .explanation import source_paragraphs
+
+    return source_paragraphs(source)
+
+
+# ------------------------------------------------------------------ what would change the answer
+@dataclass(frozen=True)
+class Change:
+    """A change of the case (of its stated facts or of the proposal) and the verdict it gives."""
+
+    text: str
+    verdict: str
+    kind: str | None
+    proposal: bool
+
+
+def _spec_at(parts: Sequence[str | int]) -> dict[str, Any]:
+    spec: dict[str, Any] = json_schema()
+    for part in parts:
+        if isinstance(part, int):
+            spec = spec.get("items", {})
+        else:
+            spec = spec.get("properties", {}).get(part, {})
+    return spec
+
+
+def _booleans(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, bool):
+        yield path
+    elif isinstance(value, Mapping):
+        for key, sub in value.items():
+            yield from _booleans(sub, path + (key,))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from _booleans(sub, path + (i,))
+
+
+def _set_at(data: Any, path: Sequence[str | int], value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _get_at(data: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+# the parts of a case whose stated booleans are tried, most telling first; consent records'
+# details (what the person was told) and the child's and family's descriptions are left out
+_FACT_PARTS = ("concern", "seeking_consent_would", "people", "information")
+
+
+CHANNEL_WORDS = {"phone": "by phone", "in_person": "in person", "fax": "by fax",
+                 "email_internet": "by internet e-mail", "secure_electronic": "by a secure electronic system",
+                 "post": "by post"}
+# stated facts whose change flips nearly any refusal (a law or an order requiring the sharing):
+# tried last, so that the changes a professional can act on come first
+_LAST = ("statutory_duty", "court_order")
+
+
+def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure,
+              words: Wording) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Changed cases, each a deep copy with what it changes in words where the change is
+    one of the proposal (None: a stated fact, worded from the atoms it changes): another
+    channel, the consent of a person whose consent is missing, then each stated yes/no fact
+    flipped (those of the disclosure, the concern, seeking consent, people, information)."""
+    proposal = data["disclosures"][index]
+    channel = proposal.get("channel")
+    if channel is not None:
+        for other in _spec_at(("disclosures", 0, "channel")).get("enum", []):
+            if other != channel:
+                changed = copy.deepcopy(dict(data))
+                changed["disclosures"][index]["channel"] = other
+                yield f"it went {CHANNEL_WORDS.get(other, other.replace('_', ' '))}", changed
+    people = {a for o in disclosure.obligations if o.code in ("seek_consent", "seek_consent_again") for a in o.args[:1]}
+    people |= {f.args[0] for f in disclosure.findings if f.code in ("consent_missing_from", "consent_refused")}
+    for person in sorted(people):
+        changed = copy.deepcopy(dict(data))
+        records = [c for c in changed.get("consents") or [] if c.get("person") == person]
+        if records:
+            for record in records:
+                record["answer"] = "given"
+        else:
+            changed.setdefault("consents", []).append(_consent(person, proposal))
+        yield f"{words.names.get(person, person)} gave informed consent, freely and in writing", changed
+    flips = list(_booleans(proposal, ("disclosures", index)))
+    for part in _FACT_PARTS:
+        if part in data:
+            flips += list(_booleans(data[part], (part,)))
+    flips.sort(key=lambda path: path[-1] in _LAST)
+    for path in flips:
+        yield None, _flipped(data, path)
+
+
+def _consent(person: str, proposal: Mapping[str, Any]) -> dict[str, Any]:
+    """A consent given in writing by `person`, informed and freely given, for this proposal."""
+    record: dict[str, Any] = {"id": f"{person}-consents", "person": person, "answer": "given", "form": "written",
+                              "freely_given": True,
+                              "told": {"why": True, "who": True, "purpose": True, "implications": True}}
+    if proposal.get("purpose"):
+        record["purposes"] = [proposal["purpose"]]
+    if (proposal.get("to") or {}).get("agency"):
+        record["recipients"] = [proposal["to"]["agency"]]
+    return record
+
+
+def _flipped(data: Mapping[str, Any], path: Sequence[str | int]) -> dict[str, Any]:
+    changed = copy.deepcopy(dict(data))
+    _set_at(changed, path, not _get_at(changed, path))
+    return changed
+
+
+def _difference(before: Mapping[str, Any], after: Mapping[str, Any], words: Wording) -> str:
+    """The change in words: the input atoms it adds (and, where it adds none, those it takes away)."""
+    old, new = set(case_inputs(dict(before)).facts), set(case_inputs(dict(after)).facts)
+    added, removed = sorted(new - old, key=str), sorted(old - new, key=str)
+    parts = [words.sentence(a) for a in added]
+    if not parts:
+        parts = [words.denial(a) or f"it were not so that {words.sentence(a)}" for a in removed]
+    return " and ".join(dict.fromkeys(parts))
+
+
+def what_would_change(result: Result, disclosure: Disclosure, limit: int = CHANGES_SHOWN) -> tuple[Change, ...]:
+    """The smallest changes (one at a time) of the stated facts or of the proposal that give
+    this disclosure another verdict, proposal changes first: each changed case is answered
+    by the same rules, readings and presumptions. Empty for a result without its case."""
+    if result.case is None or disclosure.verdict == Verdict.UNDETERMINED:
+        return ()
+    from ..core.service import answer_case
+
+    data = dict(result.case.data)
+    index = next(i for i, d in enumerate(data["disclosures"]) if d["id"] == disclosure.id)
+    options: dict[str, Any] = {}
+    if result.provenance is not None:
+        taken = dict(result.provenance.readings)
+        options["readings"] = {n: taken[n] for n in result.provenance.chosen if n in taken}
+        options["presumptions"] = {n: False for n, on in result.provenance.presumptions if not on}
+    policy = result.policy.directory if result.policy is not None else None
+    words = _wording(result, disclosure)
+    found: list[Change] = []
+    for said, changed in _variants(data, index, disclosure, words):
+        try:
+            answer = answer_case(changed, policy=policy, depends_on=False, **options).disclosure(disclosure.id)
+        except PyispError:
+            continue  # the change contradicts another stated fact
+        if answer.verdict != disclosure.verdict:
+            text = said or _difference(data, changed, words)
+            same = next((c for c in found if c.proposal and said and c.verdict == answer.verdict
+                         and c.text.startswith("it went ") and text.startswith("it went ")), None)
+            if same is not None:  # channels that give the same verdict, in one line
+                found[found.index(same)] = Change(f"{same.text}, or {text[len('it went '):]}", same.verdict,
+                                                  same.kind, True)
+            elif text:
+                found.append(Change(text, answer.verdict, answer.kind, said is not None))
+        if len(found) >= limit:
+            break
+    return tuple(found)
+
+
+# ------------------------------------------------------------------ the brief
+def _recipient(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wording) -> tuple[str, str]:
+    """What is shared and with whom, in words."""
+    proposal = next((d for d in (data or {}).get("disclosures", []) if d.get("id") == disclosure.id), {})
+    info = [f'"{i}"' for i in proposal.get("information") or []]
+    what = " and ".join(info) if info else "the information"
+    agency = (proposal.get("to") or {}).get("agency")
+    whom = words.words.get(agency, agency.replace("_", " ")) if agency else "the recipient"
+    return what, whom
+
+
+def _channel(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wording) -> str:
+    proposal = next((d for d in (data or {}).get("disclosures", []) if d.get("id") == disclosure.id), {})
+    channel = proposal.get("channel") or ""
+    return CHANNEL_WORDS.get(channel, channel.replace("_", " "))
+
+
+def _either(items: Sequence[str]) -> str:
+    """A, B or C."""
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[str], words: Wording) -> str:
+    """The verdict in one plain-English sentence."""
+    data = result.case.data if result.case is not None else None
+    what, whom = _recipient(data, disclosure, words)
+    because = f", because {reasons[0]}" if reasons else ""
+    verdict, kind = disclosure.verdict, disclosure.kind
+    if verdict == Verdict.MUST_SHARE:
+        return f"Share {what} with {whom}: you must{because}."
+    if verdict == Verdict.MAY_SHARE:
+        return f"You may share {what} with {whom}{because}; nothing requires it, so it is your decision."
+    if verdict == Verdict.MUST_NOT_SHARE:
+        if kind == "barred":
+            return f"Do not share {what} with {whom}: it is barred{because}."
+        if kind == "not_yet":
+            return f"Do not share {what} with {whom} yet{because}: that comes first."
+        if kind == "no_route":
+            return f"Do not share {what} with {whom}: nothing allows it{because}."
+        if kind == "not_by_this_channel":
+            would = [CHANNEL_WORDS.get(f.args[0], f.args[0].replace("_", " "))
+                     for f in disclosure.findings if f.code == "channel_would_do" and f.status == YES]
+            instead = f"; it could go {_either(would)} instead" if would else ""
+            return f"Do not send {what} to {whom} {_channel(data, disclosure, words) or 'this way'}{because}{instead}."
+        return f"Do not share {what} with {whom}{because}."
+    possible = _either([VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts])
+    return (f"The facts given do not settle whether to share {what} with {whom}: the answer could be "
+            f"{possible or 'any verdict'}; the questions below decide it.")
+
+
+def _strengths(result: Result) -> dict[str, str]:
+    policy = result.policy if result.policy is not None else Policy()
+    return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("obligation_strength", 2)}
+
+
+def _reason_kinds(result: Result) -> dict[str, str]:
+    """The kind of refusal each deciding reason makes (refusal_reason_kind/2, policy/verdict.lp)."""
+    policy = result.policy if result.policy is not None else Policy()
+    return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("refusal_reason_kind", 2)}
+
+
+def _joined(sentences: Sequence[str]) -> str:
+    """Sentences that differ in one place only, as one: "tell them A, B and C"."""
+    if len(sentences) == 1:
+        return sentences[0]
+    start = len(os.path.commonprefix(list(sentences)))
+    start = sentences[0].rfind(" ", 0, start) + 1  # whole words
+    tail = len(os.path.commonprefix([x[::-1] for x in sentences]))
+    tail = min(tail, min(len(x) - start for x in sentences))
+    ends = [x[start:len(x) - tail] for x in sentences]
+    if not all(ends):
+        return "; ".join(sentences)
+    return sentences[0][:start] + ", ".join(ends[:-1]) + " and " + ends[-1] + sentences[0][len(sentences[0]) - tail:]
+
+
+def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
+    strength = _strengths(result)
+    groups: dict[str, dict[tuple[str, tuple[str, ...]], list[Conclusion]]] = {
+        "must": {}, "should": {}, "may": {}, "record": {}}
+    later = 0
+    for item in disclosure.obligations:
+        if item.status != YES:
+            later += 1
+            continue
+        group = "record" if item.code.startswith("record_") else strength.get(item.code, "should")
+        groups[group].setdefault((item.code, item.args[:-1]), []).append(item)
+    lines = []
+    for group, label in (("must", "Must"), ("should", "Should"), ("may", "May"), ("record", "Record")):
+        texts = []
+        for items in groups[group].values():
+            said = _joined([_say(result, disclosure, "obligation", i, words) for i in items])
+            cited = sorted({p for i in items for p in i.paragraphs}, key=paragraph_key)
+            texts.append(f"{said} ({', '.join(cited)})")
+        if texts:
+            lines.append(f"    {label}: " + "; ".join(dict.fromkeys(texts)) + ".")
+    if later:
+        lines.append(f"    ({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)")
+    return lines
+
+
+def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+                changes: bool = True) -> list[str]:
+    """The brief of one disclosure as lines of text (at most MAX_LINES, by the caps on each
+    part: a few reasons, one line per strength of obligation, a few questions or changes). `source`: the
+    user's copy of the guidance (a path, or paragraphs by number) to quote beside each
+    reason; `changes=False` skips the search for changes that would flip a settled verdict
+    (the one part that answers other cases)."""
+    if isinstance(disclosure, str):
+        disclosure = result.disclosure(disclosure)
+    words = _wording(result, disclosure)
+    quotes = _source(source)
+    deciding = [f for f in disclosure.findings if f.code == "decided_by"]
+    held = [f for f in deciding if f.status == YES]
+    shown = held if held and disclosure.verdict != Verdict.UNDETERMINED else deciding
+    of_kind = _reason_kinds(result)
+    shown = sorted(shown, key=lambda f: of_kind.get(f.args[0] if f.args else "") != disclosure.kind)
+    reasons = [(capital(_reason(result, disclosure, f, words)), f.paragraphs) for f in shown]
+    kind = f" ({KIND_WORDS.get(disclosure.kind, disclosure.kind)})" if disclosure.kind else ""
+    lines = [f"{disclosure.id}: {HEADLINE.get(disclosure.verdict, disclosure.verdict)}{kind}"
+             f"   deciding paragraphs: {', '.join(disclosure.deciding_paragraphs) or 'none'}",
+             "  " + verdict_sentence(result, disclosure, [r[0][:1].lower() + r[0][1:] for r in reasons], words)]
+    if reasons:
+        lines.append("  What decides it:" if disclosure.verdict != Verdict.UNDETERMINED else "  What may decide it:")
+        for text, paragraphs in reasons[:REASONS_SHOWN]:
+            lines.append(f"    - {text} ({', '.join(paragraphs)})")
+            quoted = [f'{p}: "{operative_sentence(quotes[p])}"' for p in paragraphs if p in quotes]
+            if quoted:
+                lines.append("      " + " ".join(quoted[:2]))
+        if len(reasons) > REASONS_SHOWN:
+            lines.append(f"    ... and {len(reasons) - REASONS_SHOWN} more reasons (`pyisp explain` gives them all)")
+    todo = _todo(result, disclosure, words)
+    if todo:
+        lines.append("  What to do now:")
+        lines += todo
+    if disclosure.verdict == Verdict.UNDETERMINED:
+        asked = [q for q in disclosure.questions if q.changes == "verdict"]
+        if asked:
+            lines.append("  What would settle it:")
+            lines += [f"    - {q.text}" for q in asked[:QUESTIONS_SHOWN]]
+            if len(asked) > QUESTIONS_SHOWN:
+                lines.append(f"    ... and {len(asked) - QUESTIONS_SHOWN} more questions")
+    elif changes:
+        flips = what_would_change(result, disclosure)
+        lines.append("  What would change the answer:" if flips else
+                     "  What would change the answer: no single change of the proposal or of a stated yes/no fact.")
+        for change in flips:
+            kind_text = f" ({KIND_WORDS.get(change.kind, change.kind)})" if change.kind else ""
+            lines.append(f"    - if {change.text}: {VERDICT_WORDS.get(change.verdict, change.verdict)}{kind_text}")
+    rests = sorted({a.text.rstrip(".") for a in disclosure.assumptions if a.text})
+    if rests:
+        lines.append("  Taken as so, not stated: " + "; ".join(rests[:2]) + (" ..." if len(rests) > 2 else ""))
+    return [printable(line) for line in lines]
+
+
+def brief_text(result: Result, source: str | Path | None = None, changes: bool = True) -> str:
+    """Every disclosure's brief, as the terminal shows it."""
+    quotes = _source(source)
+    lines = [f"case {result.case_id}" + (f": {result.title}" if result.title else ""), ""]
+    for disclosure in result.disclosures:
+        lines += brief_lines(result, disclosure, quotes, changes)
+        lines.append("")
+    if result.unknowns:
+        lines.append(f"{len(result.unknowns)} fact(s) not stated, treated as unknown; "
+                     "`pyisp explain` shows the full reasoning, `--codes` the codes.")
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
+
+
+def brief_markdown_lines(result: Result, disclosure: Disclosure | str,
+                         source: str | Path | Mapping[str, str] | None = None, changes: bool = True) -> list[str]:
+    """One disclosure's brief in Markdown: a heading, the sentence, then the lists."""
+    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
+    out = [f"## {head}", "", sentence.strip(), ""]
+    for line in rest:
+        stripped = line.strip()
+        if line.startswith("      "):
+            out.append(f"  > {stripped}")
+        elif line.startswith("    "):
+            out.append(stripped if stripped.startswith("- ") else f"- {stripped}")
+        else:
+            out += (["", f"**{stripped}**", ""] if out[-1] else [f"**{stripped}**", ""])
+    return out
+
+
+def brief_html(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+               changes: bool = True) -> str:
+    """One disclosure's brief as an HTML fragment (a <section>), for a page to put first."""
+    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
+    out = [f'<section class="brief"><h2>{escape(head)}</h2>', f"<p><strong>{escape(sentence.strip())}</strong></p>"]
+    open_list = False
+    for line in rest:
+        stripped = line.strip()
+        if line.startswith("    "):
+            if not open_list:
+                out.append("<ul>")
+                open_list = True
+            tag = "blockquote" if line.startswith("      ") else "li"
+            out.append(f"<{tag}>{escape(stripped.removeprefix('- '))}</{tag}>")
+            continue
+        if open_list:
+            out.append("</ul>")
+            open_list = False
+        out.append(f"<h3>{escape(stripped)}</h3>")
+    if open_list:
+        out.append("</ul>")
+    out.append("</section>")
+    return "\n".join(out) + "\n"
+
+
+def brief_markdown(result: Result, source: str | Path | None = None, changes: bool = True) -> str:
+    """Every disclosure's brief in Markdown."""
+    quotes = _source(source)
+    out = [f"# {result.case_id}" + (f": {result.title}" if result.title else ""), ""]
+    for disclosure in result.disclosures:
+        out += brief_markdown_lines(result, disclosure, quotes, changes)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
