@@ -153,7 +153,7 @@ def test_success_an_auditor_sees_no_names_or_free_text_but_the_decisions(filled:
         assert secret not in text
     first = json.loads(lines[0])
     assert first["verdict"] == "undetermined" and first["title"] is None and first["brief"] is None
-    assert first["decision"]["paragraphs"] and all(v is None for v in
+    assert first["decision"]["deciding_paragraphs"] and all(v is None for v in
                                                    [i["values"] for i in first["record"]["items"]])
     who_is_amy = {f["code"]: f["args"] for f in first["decision"]["findings"]}["can_decide_for_self"][0]
     assert who_is_amy.startswith("p-") and who_is_amy in lines[-1]  # the same pseudonym in the same export

@@ -3,7 +3,7 @@ record of a decision to hold, plus what answered it and who asked.
 
 An entry is a plain mapping: `case`, `title`, `meta` (the case's own metadata), `disclosure`
 (the disclosure's id), `verdict`, `decision` (the disclosure's JSON, as in `pyisp query
---json`: findings, obligations, paragraphs, what it depends on, presumptions applied),
+--json`: findings, obligations, deciding paragraphs, what it depends on, presumptions applied),
 `record` (the record items, `pyisp record --json`), `brief` (the brief explanation),
 `people` (the case's people, id and name, for masking), `provenance` (pyisp version, rules fingerprint, readings and presumptions in force), `who`
 (the name of whoever asked, never a token) and `at` (UTC time).

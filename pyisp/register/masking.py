@@ -129,7 +129,7 @@ def export(rows: Iterable[Any], fmt: str = "jsonl", audience: str = "auditor", s
             yield canonical(entry) + "\n"
         else:
             decision = entry.get("decision") or {}
-            flat = {**entry, "paragraphs": decision.get("paragraphs"),
+            flat = {**entry, "paragraphs": decision.get("deciding_paragraphs"),
                     "findings": _codes(decision.get("findings")), "obligations": _codes(decision.get("obligations"))}
             yield _csv_line([_cell(flat.get(c)) for c in CSV_COLUMNS])
 
