@@ -187,9 +187,8 @@ INFORMATION = _obj({
         **{"x-unstated": "none", "x-marker": ["given_on_limited_understanding", "$id"]}),
     "obtained_under_limiting_power": _bool("Obtained under a statutory power or duty that limits its use (3.5.4).",
                                            "obtained_under_limiting_power", "$id"),
-    "of_direct_relevance": {**_bool("It is about an adult of direct relevance to child protection, such as one who "
-                                    "may pose a risk to a child (3.6.3); left out, no finding is made.",
-                                    "of_direct_relevance", "$id"), "x-unstated": "none"},
+    "of_direct_relevance": _bool("It is about an adult of direct relevance to child protection, such as one who "
+                                 "may pose a risk to a child (3.6.3, 3.4.1).", "of_direct_relevance", "$id"),
 }, required=["id", "about"], description="A piece of information that a disclosure may carry.",
     **{"x-entity": True, "x-atom": ["information", "$id"]})
 
@@ -469,6 +468,8 @@ QUESTIONS = {
     "family.in_conflict": "Are family members in conflict about the sharing?",
     "information.provided_by": "Who gave you {id}?",
     "information.sensitive": "Is {id} of some sensitivity?",
+    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to protecting the child, such as "
+                                       "one who may pose a risk to them?",
     "information.relationship": "In what kind of relationship was {id} given (formal, asked to keep it confidential, "
                                 "assumed confidential, public body, none)?",
     "concern.significant_harm_evidence": "Is there evidence that the child is suffering, or at risk of, significant harm?",
