@@ -384,7 +384,10 @@ DISCLOSURE = _obj({
                   "role": {**PARTY_ENDPOINT["role"], "x-atom": ["sender_role", "$id", "$value"]}},
                  required=["agency"], description="Who would share."),
     "to": _obj({"agency": {**PARTY_ENDPOINT["agency"], "x-atom": ["recipient_agency", "$id", "$value"]},
-                "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]}},
+                "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]},
+                "same_organisation": _bool("The recipient works in the same organisation as the sender (a colleague "
+                                           "of the same school, team or service), so is no third party (3.6.12).",
+                                           "same_organisation", "$id")},
                required=["agency"], description="Who would receive it."),
     "information": {"type": "array", "items": {"type": "string", "x-ref": ["information"]}, "minItems": 1,
                     "uniqueItems": True, "description": "Which information it would carry.",
@@ -500,6 +503,7 @@ QUESTIONS = {
     "seeking_consent_would.prejudice_other_crime_inquiry": "Would seeking consent prejudice an inquiry into a crime "
                                                            "that is not serious?",
     "disclosures.purpose": "What is {id} for?",
+    "disclosures.to.same_organisation": "Does the recipient of {id} work in your own organisation (a colleague)?",
     "disclosures.within_statutory_limits": "Does the power under which the information was obtained allow {id}?",
     "disclosures.judgements.proportionate": "Is {id} a proportionate response to the need (your judgement)?",
     "disclosures.judgements.public_interest_sufficient": "Is the public interest in {id} sufficient to justify sharing "
