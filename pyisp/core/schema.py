@@ -19,7 +19,8 @@ JSON Schema with three extension keywords read by pyisp/atoms.py:
 ``x-record``    a text item of the record (pyisp record); not an input of the rules.
 ``x-when``      the part applies only to some disclosures (police_request to the
                 police's answers, fax precautions to a fax): a list of gates
-                ``{"path": "from.agency", "in": [...], "unstated": "open"}``, any of
+                ``{"path": "from.agency", "in": [...], "unstated": "open"}`` (or
+                ``{"path": "to.agency", "same_as": "from.agency"}``), any of
                 which opens it. Where it does not apply, a field left out is not an
                 unknown (the rules never read it there); a field stated still counts.
 """
@@ -385,9 +386,10 @@ DISCLOSURE = _obj({
                  required=["agency"], description="Who would share."),
     "to": _obj({"agency": {**PARTY_ENDPOINT["agency"], "x-atom": ["recipient_agency", "$id", "$value"]},
                 "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]},
-                "same_organisation": _bool("The recipient works in the same organisation as the sender (a colleague "
-                                           "of the same school, team or service), so is no third party (3.6.12).",
-                                           "same_organisation", "$id")},
+                "same_organisation": _gate([{"path": "to.agency", "same_as": "from.agency"}], _bool(
+                    "The recipient works in the same organisation as the sender (a colleague of the same school, team "
+                    "or service), so is no third party (3.6.12); asked only where both are the same kind of agency.",
+                    "same_organisation", "$id"))},
                required=["agency"], description="Who would receive it."),
     "information": {"type": "array", "items": {"type": "string", "x-ref": ["information"]}, "minItems": 1,
                     "uniqueItems": True, "description": "Which information it would carry.",
