@@ -204,6 +204,123 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         # is not made, so it decides.
         "to-prevention-team": (UNDET, ("disclosures[0].judgements.public_interest_sufficient",)),
     },
+    # --- second set (probe helper): written from the guidance before running pyisp
+    "school-nurse-refers-pupil-hit-by-boyfriend.yaml": {
+        # 3.4.1: reasonable cause to suspect, so share with children's social care; 3.4.2: the
+        # mother is not asked, as asking her would raise the risk to the child.
+        "referral": (MUST, ()),
+    },
+    "health-visitor-adds-mothers-old-gynaecological-history.yaml": {
+        # 3.4.1: the baby's bruises go to children's social care.
+        "referral": (MUST, ()),
+        # 3.4.1 covers the concern (3.6.3: adults of direct relevance); whether the mother's old
+        # history is of direct relevance is what decides whether the duty reaches it; otherwise
+        # it is confidential (3.5.6), unconsented, and rests on her judgements (3.3.5-3.3.6).
+        "attach-gynae": (UNDET, ("information[1].of_direct_relevance",)),
+    },
+    "police-mappa-under-2003-act.yaml": {
+        # 3.6.9 (second category) names meetings under the Criminal Justice Act 2000 and the Sex
+        # Offenders Act 1997 (reading police_category_2, default named_acts); 3.6.10: declined.
+        "reply": (MUST_NOT, ()),
+    },
+    "police-phone-answer-unknown-caller.yaml": {
+        # 3.7.4: a caller not already known is verified by calling back before anything is
+        # divulged; she has not been, so nothing is said yet, even in a s47 enquiry.
+        "phone-answer": (MUST_NOT, ()),
+    },
+    "gp-refers-14-year-olds-abuse-despite-her-refusal.yaml": {
+        # 3.4.1 (reading share_3_4_1, default duty): reasonable cause (to believe) - share with
+        # children's social care; 3.3.5/3.3.20: her refusal does not preclude it. GMC 29 (3.6.4)
+        # does not apply: she can give or withhold consent.
+        "referral": (MUST, ()),
+    },
+    "gp-tells-police-toddler-abused.yaml": {
+        # 3.6.4 (GMC 29): a 2-year-old patient who cannot consent, believed abused; disclosure in
+        # her best interests - must be given promptly to a statutory agency (the police).
+        "to-police": (MUST, ()),
+    },
+    "school-counsellor-refers-13-year-old-to-camhs-against-mothers-wishes.yaml": {
+        # 3.3.15, 3.3.19: a child with sufficient understanding gives her own consent, which is the
+        # one to consider even if a parent disagrees.
+        "to-camhs": (MAY, ()),
+    },
+    "school-nurse-asks-mother-not-boy-about-bedwetting.yaml": {
+        # 3.3.15-3.3.18: if the 10-year-old understands enough, his consent (not asked) is the one
+        # to consider; if not, his mother's consent suffices. Nobody has assessed him.
+        "to-gp": (UNDET, ("child.understanding",)),
+    },
+    "nurse-sends-epilepsy-plan-of-16-year-old-who-cannot-decide.yaml": {
+        # 3.3.15: a 16-year-old judged not to understand does not decide; 3.3.18: his mother
+        # consents for him (3.6.6: the NMC code allows disclosure with consent).
+        "to-college": (MAY, ()),
+    },
+    "health-visitor-refers-family-of-mother-who-lacks-capacity.yaml": {
+        # 3.3.5: consent cannot be obtained (the only parent lacks capacity), so the public interest
+        # is the health visitor's judgement: sufficient and proportionate (3.3.6).
+        "to-childrens-centre": (MAY, ()),
+    },
+    "teacher-refers-mother-not-asked-delay.yaml": {
+        # 3.4.1: reasonable cause to suspect; 3.4.2: waiting to ask the mother would cause
+        # unjustified delay in enquiries.
+        "referral": (MUST, ()),
+    },
+    "youth-worker-refers-exploited-15-year-old-despite-refusal.yaml": {
+        # 3.4.1: reasonable cause (to believe) - share with children's social care; 3.3.5, 3.3.20:
+        # a competent child's refusal does not preclude it.
+        "referral": (MUST, ()),
+    },
+    "probation-tells-school-and-social-care.yaml": {
+        # 3.4.1, 3.6.3: the convictions of a man of direct relevance to the child's protection,
+        # on reasonable cause to suspect - share with children's social care, despite his refusal.
+        "to-social-care": (MUST, ()),
+        # 3.3.5, 3.3.8: refused; the officer judges the public interest sufficient and the
+        # sharing proportionate; no duty to tell the school.
+        "to-head": (MAY, ()),
+    },
+    "housing-officer-children-left-alone.yaml": {
+        # 3.4.1: any professional in contact with children or parents, with reasonable cause to
+        # suspect, shares with children's social care.
+        "referral": (MUST, ()),
+    },
+    "ae-nurse-tells-police-of-assault-mother-refuses.yaml": {
+        # 3.3.7-3.3.8: serious harm to an adult, serious crime; the nurse judges the public
+        # interest sufficient and proportionate despite the refusal (3.6.6).
+        "to-police": (MAY, ()),
+    },
+    "school-answers-known-social-worker-by-phone.yaml": {
+        # 3.6.17 (reading education_act_2002, default duty): teaching staff share information that
+        # may be relevant to child protection with children's social care; 3.7.4: the caller is
+        # personally known, so no call back is needed.
+        "phone-answer": (MUST, ()),
+    },
+    "gp-emails-referral-by-internet-email.yaml": {
+        # 3.4.1: the referral is required; 3.7.8 (reading channel_rules, default binding): not by
+        # internet e-mail - the duty stands, on a secure channel.
+        "email-referral": (MUST, ()),
+    },
+    "school-faxes-report-with-consent.yaml": {
+        # 3.7.6 (reading channel_rules, default binding): fax only when unavoidable; a secure
+        # system reaches the clinic and nothing is urgent.
+        "fax-report": (MUST_NOT, ()),
+    },
+    "social-worker-refers-family-support-without-asking.yaml": {
+        # 3.3.26 (reading consent_for_services, default needed): consent is needed when services
+        # are offered and there is no child protection concern; 3.3.5: seek it first.
+        "to-charity": (MUST_NOT, ()),
+    },
+    "education-welfare-officer-answers-s47-request.yaml": {
+        # 3.6.17 (default duty): the education authority shares information relevant to child
+        # protection with children's social care (and 3.6.16, s27, when asked, unless prejudicial).
+        "reply": (MUST, ()),
+    },
+    "school-asks-police-about-cp-plan-father.yaml": {
+        # 3.6.9 (fifth category): the request relates to a child subject of a child protection plan.
+        "reply": (MAY, ()),
+    },
+    "youth-worker-refers-17-year-old-to-housing-against-mothers-wishes.yaml": {
+        # 3.3.15: a 17-year-old gives his own consent; 3.3.19: his, even if his mother disagrees.
+        "to-housing": (MAY, ()),
+    },
 }
 
 CASES = [(name, ident) for name, disclosures in EXPECTED.items() for ident in disclosures]

@@ -204,14 +204,23 @@ def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
 
 def applies(gates: list[dict[str, Any]], entity: dict[str, Any]) -> bool:
     """An ``x-when`` gate: does this part of the case format apply to the entity? Open when
-    any gate's field has one of its values, or is unstated and the gate says ``unstated: open``."""
+    any gate's field has one of its values (or, with ``same_as``, the value of the other
+    field named), or is unstated and the gate says ``unstated: open``."""
     for gate in gates:
-        value: Any = entity
-        for key in gate["path"].split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        if value in gate["in"] or (value is None and gate.get("unstated") == "open"):
+        value = _lookup(entity, gate["path"])
+        if "same_as" in gate:
+            if value is not None and value == _lookup(entity, gate["same_as"]):
+                return True
+        elif value in gate["in"] or (value is None and gate.get("unstated") == "open"):
             return True
     return False
+
+
+def _lookup(entity: dict[str, Any], path: str) -> Any:
+    value: Any = entity
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:

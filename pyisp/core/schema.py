@@ -19,7 +19,8 @@ JSON Schema with three extension keywords read by pyisp/atoms.py:
 ``x-record``    a text item of the record (pyisp record); not an input of the rules.
 ``x-when``      the part applies only to some disclosures (police_request to the
                 police's answers, fax precautions to a fax): a list of gates
-                ``{"path": "from.agency", "in": [...], "unstated": "open"}``, any of
+                ``{"path": "from.agency", "in": [...], "unstated": "open"}`` (or
+                ``{"path": "to.agency", "same_as": "from.agency"}``), any of
                 which opens it. Where it does not apply, a field left out is not an
                 unknown (the rules never read it there); a field stated still counts.
 """
@@ -187,9 +188,8 @@ INFORMATION = _obj({
         **{"x-unstated": "none", "x-marker": ["given_on_limited_understanding", "$id"]}),
     "obtained_under_limiting_power": _bool("Obtained under a statutory power or duty that limits its use (3.5.4).",
                                            "obtained_under_limiting_power", "$id"),
-    "of_direct_relevance": {**_bool("It is about an adult of direct relevance to child protection, such as one who "
-                                    "may pose a risk to a child (3.6.3); left out, no finding is made.",
-                                    "of_direct_relevance", "$id"), "x-unstated": "none"},
+    "of_direct_relevance": _bool("It is about an adult of direct relevance to child protection, such as one who "
+                                 "may pose a risk to a child (3.6.3, 3.4.1).", "of_direct_relevance", "$id"),
 }, required=["id", "about"], description="A piece of information that a disclosure may carry.",
     **{"x-entity": True, "x-atom": ["information", "$id"]})
 
@@ -385,7 +385,11 @@ DISCLOSURE = _obj({
                   "role": {**PARTY_ENDPOINT["role"], "x-atom": ["sender_role", "$id", "$value"]}},
                  required=["agency"], description="Who would share."),
     "to": _obj({"agency": {**PARTY_ENDPOINT["agency"], "x-atom": ["recipient_agency", "$id", "$value"]},
-                "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]}},
+                "role": {**PARTY_ENDPOINT["role"], "x-atom": ["recipient_role", "$id", "$value"]},
+                "same_organisation": _gate([{"path": "to.agency", "same_as": "from.agency"}], _bool(
+                    "The recipient works in the same organisation as the sender (a colleague of the same school, team "
+                    "or service), so is no third party (3.6.12); asked only where both are the same kind of agency.",
+                    "same_organisation", "$id"))},
                required=["agency"], description="Who would receive it."),
     "information": {"type": "array", "items": {"type": "string", "x-ref": ["information"]}, "minItems": 1,
                     "uniqueItems": True, "description": "Which information it would carry.",
@@ -469,6 +473,8 @@ QUESTIONS = {
     "family.in_conflict": "Are family members in conflict about the sharing?",
     "information.provided_by": "Who gave you {id}?",
     "information.sensitive": "Is {id} of some sensitivity?",
+    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to protecting the child, such as "
+                                       "one who may pose a risk to them?",
     "information.relationship": "In what kind of relationship was {id} given (formal, asked to keep it confidential, "
                                 "assumed confidential, public body, none)?",
     "concern.significant_harm_evidence": "Is there evidence that the child is suffering, or at risk of, significant harm?",
@@ -499,6 +505,7 @@ QUESTIONS = {
     "seeking_consent_would.prejudice_other_crime_inquiry": "Would seeking consent prejudice an inquiry into a crime "
                                                            "that is not serious?",
     "disclosures.purpose": "What is {id} for?",
+    "disclosures.to.same_organisation": "Does the recipient of {id} work in your own organisation (a colleague)?",
     "disclosures.within_statutory_limits": "Does the power under which the information was obtained allow {id}?",
     "disclosures.judgements.proportionate": "Is {id} a proportionate response to the need (your judgement)?",
     "disclosures.judgements.public_interest_sufficient": "Is the public interest in {id} sufficient to justify sharing "
