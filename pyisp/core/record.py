@@ -46,7 +46,7 @@ LABELS = {
     "security_reassurance": "Recipient's reassurance about secure handling (fax)",
     "decision_not_to_disclose_justified": "The doctor's decision not to disclose, and its justification",
     "colleague_consulted": "The experienced colleague consulted, and their view",
-    "confirmed_on_form": "Confirmed in writing on form {} (date)",
+    "confirmed_on_form": "Confirmed in writing on {} (date)",
 }
 
 

@@ -15,13 +15,14 @@ the case format's own fields (a consent's answer and form).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import clingo
 
 from ..core.policy import Policy, _instantiate, _match, default_policy_dir, paragraph_key
-from ..core.record import DisclosureRecord, Record, RecordItem
+from ..core.record import LABELS, DisclosureRecord, Record, RecordItem
 from ..core.result import Disclosure, Result
 from ..core.schema import TRANSFER, printable
 from ..errors import CaseError
@@ -36,6 +37,11 @@ VERDICTS = {"must_share": "Must share", "may_share": "May share (permitted, not 
 ANSWERS = {"given": "asked, and gave consent", "refused": "asked, and refused consent",
            "withdrawn": "gave consent, then withdrew it", "not_sought": "not asked"}
 FORMS = {"written": "explicit, in writing", "oral": "explicit, given orally", "implied": "implied"}
+IMPLIED = {"intrinsic_to_activity": "sharing being part of the activity itself",
+           "agreed_to_referral": "agreeing to the referral", "behaviour_only": "behaviour alone"}
+PRECAUTIONS = {"verified_by_call_back", "fax_number_checked", "fax_number_checked_by_colleague",
+               "security_reassurance_recorded", "cover_sheet", "safe_haven_fax", "recipient_standing_by",
+               "confidentiality_warning"}  # transfer fields that are precautions taken: boxes to tick
 INVALID = {"not_freely_given": "it was not freely given",
            "implied_without_right_to_object": "it was implied, but the person was not told they could object",
            "significant_change_since": "there has been a significant change since it was given",
@@ -125,6 +131,8 @@ class _Phrases:
         """A value `f(X..)` of a record item as the sentence of `f(D, X..)`, a constant with
         a sentence of its own as that sentence, anything else as words."""
         wording = self.wording(disclosure)
+        if term.type == clingo.SymbolType.Function and term.name == "implied_by" and term.arguments:
+            return "implied consent, signalled by " + IMPLIED.get(str(term.arguments[0]), self.word(term.arguments[0]))
         if term.type == clingo.SymbolType.Function:
             atom = clingo.Function(term.name, [clingo.String(disclosure), *term.arguments])
             if wording.has(term.name, len(term.arguments) + 1):
@@ -143,7 +151,7 @@ class _Phrases:
             if head is not None and body and _match(head, atom, binding):
                 inner = _instantiate(body[0], binding)
                 if isinstance(inner, clingo.Symbol) and wording.has(inner.name, len(inner.arguments)):
-                    return wording.sentence(inner)
+                    return _form(wording.sentence(inner))
         return " ".join([code.replace("_", " "), *(self.word(a) for a in args)])
 
 
@@ -168,7 +176,10 @@ def _values(phrases: _Phrases, disclosure: str, item: RecordItem) -> list[tuple[
 
 
 def _item_rows(phrases: _Phrases, disclosure: str, item: RecordItem) -> list[Row]:
-    label = item.label + (" (if it applies: depends on facts not stated)" if item.status != "yes" else "")
+    label = item.label
+    if item.argument is not None and "{}" in LABELS.get(item.functor, ""):
+        label = LABELS[item.functor].format(_form(phrases.word(item.argument)))
+    label = label + (" (if it applies: depends on facts not stated)" if item.status != "yes" else "")
     found = _values(phrases, disclosure, item)
     if not found:
         return [Row(label, None, item.paragraphs)]
@@ -195,7 +206,7 @@ def _consent_row(phrases: _Phrases, disclosure: str, item: RecordItem) -> Row:
         elif term.name == "form":
             parts.append(FORMS.get(name, name.replace("_", " ")))
         elif term.name == "implied_by":
-            parts.append("signalled by " + phrases.word(name))
+            parts.append("signalled by " + IMPLIED.get(name, phrases.word(name)))
         elif term.name == "not_valid":
             parts.append("not valid: " + INVALID.get(name, name.replace("_", " "))
                          + (" " + ", ".join(phrases.word(a) for a in arg.arguments) if arg is not None
@@ -213,6 +224,11 @@ def _consent_row(phrases: _Phrases, disclosure: str, item: RecordItem) -> Row:
     if not any(k in kinds for k in ("answer", "not_to_be_sought", "cannot_be_reached")):
         parts.append("whether asked, and the answer: " + TO_SUPPLY)
     return Row(person + status, "; ".join(dict.fromkeys(parts)), _sorted(tuple(paragraphs)))
+
+
+def _form(text: str) -> str:
+    """A form's name as printed on it: form 87d -> form 87D."""
+    return re.sub(r"\bform (\d+)([a-z])\b", lambda m: f"form {m.group(1)}{m.group(2).upper()}", text)
 
 
 def _sorted(paragraphs: tuple[str, ...]) -> tuple[str, ...]:
@@ -256,7 +272,7 @@ def _recommendation(phrases: _Phrases, disclosure: Disclosure, entry: Disclosure
         reasons = None
     if reasons is not None:
         for text, cited in ((capital(phrases.term(entry.disclosure, t)), p) for t, p in reasons.terms):
-            rows.append(Row("Reason", text, cited))
+            rows.append(Row("pyisp's reason", text, cited))
     return Section("pyisp's recommendation (a recommendation, not the decision)", "",
                    rows, "The decision below is the professional's own; pyisp does not make it.")
 
@@ -278,11 +294,12 @@ def _transfer_checks(stated: Mapping[str, Any]) -> list[Row]:
     for name, value in (stated.get("transfer") or {}).items():
         spec = fields.get(name, {})
         text = str(spec.get("description") or name.replace("_", " "))
-        paragraphs = tuple(p.strip() for p in text[text.rfind("(") + 1:text.rfind(")")].split(",")
+        paragraphs = tuple(p.strip() for p in re.split(r"[,;]", text[text.rfind("(") + 1:text.rfind(")")])
                            if p.strip()[:1].isdigit()) if "(" in text else ()
         text = text[:text.rfind("(")].strip().rstrip(",") if "(" in text else text
         if isinstance(value, bool):
-            rows.append(Row(text.rstrip("."), "yes" if value else "no", paragraphs, check=value))
+            rows.append(Row(text.rstrip("."), "yes" if value else "no", paragraphs,
+                            check=value if name in PRECAUTIONS else None))
         else:
             rows.append(Row(text.rstrip(".").split(":")[0], str(value).replace("_", " "), paragraphs))
     return rows
@@ -310,8 +327,7 @@ def build_drafts(result: Result) -> list[Draft]:
                         section.rows.append(Row(item.label, None, item.paragraphs, blank=True))
                     elif name == "reasons":
                         text = item.stated
-                        section.rows.append(Row("The professional's reasons", text, item.paragraphs,
-                                                blank=text is None))
+                        section.rows.append(Row(item.label, text, item.paragraphs, blank=text is None))
                     elif name == "consent_of":
                         section.rows.append(_consent_row(phrases, entry.disclosure, item))
                     else:
