@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import clingo
 
 from .engine import SLOT_MARK, Answer
-from .policy import Policy
+from .policy import Policy, paragraph_key
 from .result import DEPENDS, YES, Provenance, Result, symbol_text
 
 ITEM = "record_item"
@@ -210,5 +210,7 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
                 label = label.format(", ".join(symbol_text(a) for a in shown.arguments))
             items.append(RecordItem(name, label, YES if atom in answer.certain else DEPENDS,
                                     policy.paragraphs_for(atom), tuple(values), source, text, terms))
-        records.append(DisclosureRecord(disclosure.id, disclosure.verdict, tuple(items), disclosure.paragraphs))
+        deciding = {p for i in items if i.name == "reasons" for t, ps in i.terms if t.name == "decided_by" for p in ps}
+        records.append(DisclosureRecord(disclosure.id, disclosure.verdict, tuple(items),
+                                        tuple(sorted(deciding, key=paragraph_key)) or disclosure.paragraphs))
     return Record(result.case_id, tuple(records), result.provenance)

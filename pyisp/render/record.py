@@ -46,7 +46,7 @@ INVALID = {"not_freely_given": "it was not freely given",
            "implied_without_right_to_object": "it was implied, but the person was not told they could object",
            "significant_change_since": "there has been a significant change since it was given",
            "not_told": "the person was not told"}
-CONSENT_ORDER = ("does_not_count", "answer", "form", "implied_by", "not_valid", "cannot_be_reached", "not_to_be_sought")
+CONSENT_ORDER = ("answer", "form", "implied_by", "not_valid", "cannot_be_reached", "not_to_be_sought", "does_not_count")
 SECTIONS = (  # (title, paragraphs, items): the order of a draft
     ("The professional's decision", "3.5.21, 3.7.1, 3.7.9", ("decision", "reasons", "date", "recorded_by")),
     ("Consent", "3.3.12, 3.3.29, 3.7.2, 3.7.3, 3.7.9",
@@ -78,6 +78,7 @@ class Row:
     paragraphs: tuple[str, ...] = ()
     check: bool | None = None
     blank: bool = False  # a field for the professional, drawn as a line to write on
+    prompt: str = ""  # what to supply, where the label does not say it
 
 
 @dataclass
@@ -216,11 +217,12 @@ def _consent_row(phrases: _Phrases, disclosure: str, item: RecordItem) -> Row:
         elif term.name == "cannot_be_reached":
             parts.append("cannot be reached in time to be asked")
         elif term.name == "does_not_count":
-            parts.append("their consent does not count for this sharing (someone else decides)")
+            parts.append("but their consent does not count for this sharing (someone else decides)")
     if "answer" in kinds and kinds["answer"].arguments[0].name == "given" and "form" not in kinds:
         parts.append("form (written, oral or implied): " + TO_SUPPLY)
     if not parts:
-        return Row(person + status, None, _sorted(tuple(paragraphs)))
+        return Row(person + status, None, _sorted(tuple(paragraphs)),
+                   prompt="was this person asked? their answer and its form, or why they were not asked")
     if not any(k in kinds for k in ("answer", "not_to_be_sought", "cannot_be_reached")):
         parts.append("whether asked, and the answer: " + TO_SUPPLY)
     return Row(person + status, "; ".join(dict.fromkeys(parts)), _sorted(tuple(paragraphs)))
@@ -271,8 +273,13 @@ def _recommendation(phrases: _Phrases, disclosure: Disclosure, entry: Disclosure
     except KeyError:
         reasons = None
     if reasons is not None:
-        for text, cited in ((capital(phrases.term(entry.disclosure, t)), p) for t, p in reasons.terms):
-            rows.append(Row("pyisp's reason", text, cited))
+        ordered = sorted(reasons.terms, key=lambda tp: tp[0].name != "decided_by")
+        for term, cited in ordered:
+            label = "What decides it" if term.name == "decided_by" else "pyisp's reason"
+            text = capital(phrases.term(entry.disclosure, term))
+            if term.name == "decided_by" and ": " in text:
+                text = capital(text.split(": ", 1)[1])  # "what decides this sharing: X" under "What decides it"
+            rows.append(Row(label, text, cited))
     return Section("pyisp's recommendation (a recommendation, not the decision)", "",
                    rows, "The decision below is the professional's own; pyisp does not make it.")
 
@@ -400,7 +407,7 @@ def _cite(paragraphs: tuple[str, ...]) -> str:
 def _plain_value(row: Row) -> str:
     if row.blank:
         return (row.value + " " if row.value else "") + BLANK if not row.value else row.value
-    return row.value if row.value is not None else f"{BLANK} ({TO_SUPPLY})"
+    return row.value if row.value is not None else f"{BLANK} ({TO_SUPPLY}{': ' + row.prompt if row.prompt else ''})"
 
 
 def _text(result: Result, drafts: list[Draft]) -> str:
@@ -443,7 +450,8 @@ def _markdown(result: Result, drafts: list[Draft]) -> str:
                 if row.check is not None:
                     lines.append(f"- [{'x' if row.check else ' '}] {_md(row.label)}{_cite(row.paragraphs)}")
                 else:
-                    value = _md(_plain_value(row)) if row.value is not None else f"{BLANK} *({TO_SUPPLY})*" \
+                    prompt = f": {_md(row.prompt)}" if row.prompt else ""
+                    value = _md(_plain_value(row)) if row.value is not None else f"{BLANK} *({TO_SUPPLY}{prompt})*" \
                         if not row.blank else BLANK
                     lines.append(f"- **{_md(row.label)}:** {value}{_cite(row.paragraphs)}")
             lines.append("")
@@ -484,7 +492,8 @@ def _html(result: Result, drafts: list[Draft]) -> str:
                 elif row.blank and row.value is None:
                     value = '<span class="blank">&nbsp;</span>'
                 elif row.value is None:
-                    value = f'<span class="blank">&nbsp;</span> <span class="supply">({TO_SUPPLY})</span>'
+                    prompt = f": {e(row.prompt)}" if row.prompt else ""
+                    value = f'<span class="blank">&nbsp;</span> <span class="supply">({TO_SUPPLY}{prompt})</span>'
                 else:
                     value = e(row.value)
                 parts.append(f'<tr><td class="label">{e(row.label)}</td><td>{value}{cite}</td></tr>')
