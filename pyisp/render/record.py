@@ -267,7 +267,8 @@ def _recommendation(phrases: _Phrases, disclosure: Disclosure, entry: Disclosure
     if disclosure.verdict == "undetermined" and disclosure.possible_verdicts:
         verdict += " (possible: " + " or ".join(VERDICTS[v].split(" (")[0].lower() for v in disclosure.possible_verdicts) + ")"
     rows = [Row("Recommendation", verdict),
-            Row("Deciding paragraphs", ", ".join(entry.paragraphs or disclosure.paragraphs) or "none named")]
+            Row("Deciding paragraphs" if disclosure.verdict != "undetermined" else "Paragraphs in play",
+                ", ".join(entry.paragraphs or disclosure.paragraphs) or "none named")]
     try:
         reasons = entry.item("reasons")
     except KeyError:
