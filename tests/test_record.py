@@ -59,7 +59,7 @@ def test_record_with_consent_fills_from_case_and_rules_and_lists_what_is_missing
     assert "3.7.2" in entry.item("consent").paragraphs
     assert entry.item("date").values == ("2026-11-25",) and entry.item("date").source == "case"
     assert entry.item("shared_with").values == ("childrens_social_care",)
-    assert entry.item("reasons").values == ("permitted_by(consent)",)
+    assert entry.item("reasons").values == ("decided_by(consent)", "permitted_by(consent)")
     assert entry.item("consent_of(father)").values == ("answer(given)", "form(written)")
     assert "3.7.9" in entry.item("written_consent_filed").paragraphs
     # the decision is the professional's: required, never filled with pyisp's verdict
