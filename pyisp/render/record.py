@@ -37,6 +37,8 @@ VERDICTS = {"must_share": "Must share", "may_share": "May share (permitted, not 
 ANSWERS = {"given": "asked, and gave consent", "refused": "asked, and refused consent",
            "withdrawn": "gave consent, then withdrew it", "not_sought": "not asked"}
 FORMS = {"written": "explicit, in writing", "oral": "explicit, given orally", "implied": "implied"}
+CHANNELS = {"phone": "telephone", "in_person": "in person", "email_internet": "internet e-mail",
+            "secure_electronic": "a secure electronic system", "fax": "fax", "post": "post"}  # channel values
 IMPLIED = {"intrinsic_to_activity": "sharing being part of the activity itself",
            "agreed_to_referral": "agreeing to the referral", "behaviour_only": "behaviour alone"}
 PRECAUTIONS = {"verified_by_call_back", "fax_number_checked", "fax_number_checked_by_colleague",
@@ -79,6 +81,7 @@ class Row:
     check: bool | None = None
     blank: bool = False  # a field for the professional, drawn as a line to write on
     prompt: str = ""  # what to supply, where the label does not say it
+    parts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # several values, each with its paragraphs (listed apart)
 
 
 @dataclass
@@ -117,7 +120,7 @@ class _Phrases:
             label = person.get("name") or person["id"]
             names[person["id"]] = f"{label} ({role.replace('_', ' ')})" if role and role != "other" else label
         self.names = names
-        self.words = load_words(self.policy.directory)
+        self.words = {**CHANNELS, **load_words(self.policy.directory)}
         self.templates = load_templates(self.policy.directory)
 
     def wording(self, disclosure: str) -> Wording:
@@ -187,7 +190,8 @@ def _item_rows(phrases: _Phrases, disclosure: str, item: RecordItem) -> list[Row
     if len(found) == 1:
         return [Row(label, found[0][0], _sorted(item.paragraphs + found[0][1]))]
     return [Row(label, "; ".join(text for text, _ in found),
-                _sorted(item.paragraphs + tuple(p for _, ps in found for p in ps)))]
+                _sorted(item.paragraphs + tuple(p for _, ps in found for p in ps)),
+                parts=tuple((text, ps) for text, ps in found))]
 
 
 def _consent_row(phrases: _Phrases, disclosure: str, item: RecordItem) -> Row:
@@ -454,6 +458,10 @@ def _markdown(result: Result, drafts: list[Draft]) -> str:
                     prompt = f": {_md(row.prompt)}" if row.prompt else ""
                     value = _md(_plain_value(row)) if row.value is not None else f"{BLANK} *({TO_SUPPLY}{prompt})*" \
                         if not row.blank else BLANK
+                    if len(row.parts) > 1:
+                        lines.append(f"- **{_md(row.label)}:**")
+                        lines += [f"  - {_md(text)}{_cite(ps)}" for text, ps in row.parts]
+                        continue
                     lines.append(f"- **{_md(row.label)}:** {value}{_cite(row.paragraphs)}")
             lines.append("")
         lines += ["**Still to supply:** " + (_md("; ".join(draft.still_to_supply)) or "nothing"), ""]
@@ -466,7 +474,7 @@ h1{font-size:1.5em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2
 table{border-collapse:collapse;width:100%}td{border:1px solid #bbb;padding:.3em .5em;vertical-align:top}
 td.label{width:35%;font-weight:bold}.blank{display:inline-block;min-width:18em;border-bottom:1px solid #000}
 .supply{color:#a00;font-style:italic}.cite{color:#555;font-size:.85em}.note{font-style:italic}
-.recommendation{background:#f3f3f3}.footer{color:#555;font-size:.8em;margin-top:2em}
+.recommendation{background:#f3f3f3}ul{margin:0;padding-left:1.2em}.footer{color:#555;font-size:.8em;margin-top:2em}
 @media print{body{margin:0;max-width:none}h2{page-break-before:auto}table{page-break-inside:avoid}}"""
 
 
@@ -495,6 +503,11 @@ def _html(result: Result, drafts: list[Draft]) -> str:
                 elif row.value is None:
                     prompt = f": {e(row.prompt)}" if row.prompt else ""
                     value = f'<span class="blank">&nbsp;</span> <span class="supply">({TO_SUPPLY}{prompt})</span>'
+                elif len(row.parts) > 1:
+                    value = "<ul>" + "".join(
+                        f'<li>{e(text)}' + (f' <span class="cite">({e(", ".join(ps))})</span>' if ps else "") + "</li>"
+                        for text, ps in row.parts) + "</ul>"
+                    cite = ""
                 else:
                     value = e(row.value)
                 parts.append(f'<tr><td class="label">{e(row.label)}</td><td>{value}{cite}</td></tr>')
