@@ -250,3 +250,5 @@ def test_the_api_drafts_from_a_result_or_a_case() -> None:
     assert "Ms Patel, designated safeguarding lead" in markdown
     case = yaml.safe_load((FACTS / "record-with-consent.yaml").read_text(encoding="utf-8"))
     assert pyisp.record(case, format="text") == render_record(result, "text")
+    with pytest.raises(pyisp.CaseError, match="needs the case"):  # a stored result lost what the draft reads
+        pyisp.record(pyisp.Result.from_dict(result.to_dict()))

@@ -320,8 +320,8 @@ def _transfer_checks(stated: Mapping[str, Any]) -> list[Row]:
 def build_drafts(result: Result) -> list[Draft]:
     """The draft of each disclosure's record, from the result, its record and its case."""
     record: Record | None = result.record
-    if record is None:
-        raise CaseError("this result has no record (answer the case with pyisp.query to draft one)")
+    if record is None or result.case is None:  # a stored result (Result.from_dict) keeps neither its case nor the terms
+        raise CaseError("a stored result cannot be drafted: the draft needs the case; answer it again with pyisp.query")
     phrases = _Phrases(result)
     stated_by_id = {d["id"]: d for d in phrases.case.get("disclosures") or []}
     drafts = []
