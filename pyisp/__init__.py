@@ -30,7 +30,7 @@ __all__ = [
     "query", "query_file", "Case", "Result", "Disclosure", "Conclusion", "Finding", "Obligation", "Dependency", "Condition",
     "PyispError", "CaseError", "ContradictionError", "PolicyError", "json_schema", "load_policy",
     "Explanation",
-    "query_many",
+    "query_many", "record",
     "readings", "Reading", "ReadingError",
     "presumptions", "Presumption", "PresumptionError", "Assumption", "Question",
     "Verdict", "RefusalKind", "Status", "Provenance", "CaseProblem",
@@ -86,6 +86,17 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
     from .core.batch import query_many as _query_many
 
     return _query_many(cases, policy=policy, depends_on=depends_on, jobs=jobs, strict=strict)
+
+
+def record(case: "Result | Case | Mapping[str, Any]", *, format: str = "markdown", **options: Any) -> str:
+    """The record draft of a case's decisions in plain English, ready to paste into a case
+    file: `format` is "markdown", "html" (one self-contained file) or "text". `case` is a
+    Result of `query`, or a case answered here with `options` (those of `query`). The
+    record's items as data are `result.record` (a Record with `to_dict()`)."""
+    from .render.record import render_record
+
+    result = case if isinstance(case, Result) else query(case, depends_on=False, **options)
+    return render_record(result, format)
 
 
 def presumptions(policy: str | Path | None = None) -> "tuple[Presumption, ...]":

@@ -299,15 +299,30 @@ def readings(json_output: bool = typer.Option(False, "--json", help="Print them 
 
 @app.command()
 def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
-           json_output: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+           fmt: str = typer.Option("text", "--format", help="text, markdown or html (one self-contained file)."),
+           output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the draft to this file."),
+           json_output: bool = typer.Option(False, "--json", help="Print the record's items as JSON (codes)."),
            policy: Optional[Path] = PolicyOption,
            reading: Optional[list[str]] = ReadingOption) -> None:
-    """The record each decision needs: items filled from the case and the rules, and those still to supply."""
+    """Draft the record of each decision in plain English, ready to paste into a case file: what is proposed,
+    pyisp's recommendation apart from your decision, consent per person, the reasons, and what is still to supply."""
     policy = _rules(policy)
-    from .core.record import record_text
+    from . import record as _record
 
-    result = _run(lambda: _query_file(case, policy=policy, depends_on=False, readings=parse_choices(reading)))
-    typer.echo(dumps_json(result.record.to_dict()) if json_output else record_text(result.record), nl=json_output)
+    def action() -> str:
+        result = _query_file(case, policy=policy, depends_on=False, readings=parse_choices(reading))
+        return dumps_json(result.record.to_dict()) + "\n" if json_output else _record(result, format=fmt)
+
+    text = _run(action)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"error: -o {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"record written to {output}", err=True)
 
 
 @app.command()

@@ -132,10 +132,11 @@ def test_result_carries_version_fingerprint_readings_presumptions_and_format() -
 def test_record_and_explanation_end_with_the_provenance() -> None:
     result = _answered(FACTS / "teacher-counselling-disclosure.yaml")
     assert result.record.to_dict()["provenance"] == result.to_dict()["provenance"]
-    from pyisp.core.record import record_text
+    from pyisp.render.record import render_record
 
-    text = record_text(result.record)
-    assert "provenance" in text and SHIPPED in text and "pyisp version" in text
+    for fmt in ("text", "markdown", "html"):
+        text = render_record(result, fmt)
+        assert "provenance" in text and SHIPPED in text and "pyisp version" in text
     explanation = result.explain(result.disclosures[0].id).to_text().rstrip().splitlines()
     assert explanation[-1].startswith("Answered by pyisp ") and f"rules sha256 {SHIPPED[:8]}" in explanation[-1]
 

@@ -86,14 +86,17 @@ _RECORD_ITEM = _object({
     "item": {"type": "string"}, "label": {"type": "string"}, "status": {**_STATUS, "enum": ["yes", "depends"]},
     "paragraphs": _PARAGRAPHS, "values": _STRINGS,
     "source": {"type": ["string", "null"], "enum": ["rules", "case", None]},
+    "stated": {"type": ["string", "null"], "description": "What the case itself states for the item, if anything."},
     "to_supply": {"type": "boolean"},
 })
 
 _RECORD = _object({
     "case": {"type": "string"},
     "records": {"type": "array", "items": _object({
-        "disclosure": {"type": "string"}, "verdict": _VERDICT, "items": {"type": "array", "items": _RECORD_ITEM},
-        "to_supply": _STRINGS})},
+        "disclosure": {"type": "string"},
+        "verdict": {**_VERDICT, "description": "pyisp's recommendation, not the professional's decision."},
+        "paragraphs": {**_PARAGRAPHS, "description": "The paragraphs deciding the recommendation."},
+        "items": {"type": "array", "items": _RECORD_ITEM}, "to_supply": _STRINGS})},
     "provenance": _PROVENANCE,
 }, required=["case", "records"], description="The record of each decision (pyisp record).")
 
