@@ -138,6 +138,19 @@ def schema(result: bool = typer.Option(False, "--result", help="The JSON Schema 
     typer.echo(dumps_json(result_schema() if result else json_schema()))
 
 
+@app.command()
+def check(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario files or folders to check too."),
+          json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """Lint the rules (and scenarios): one `file:line: CODE message` a problem; exit 1 on any."""
+    policy = _rules(policy)
+    from .authoring.check import check as _check, findings_text
+
+    findings = _run(lambda: _check(policy, scenarios or []))
+    typer.echo(dumps_json([f.to_dict() for f in findings]) if json_output else findings_text(findings))
+    raise typer.Exit(1 if findings else 0)
+
+
 @app.command("test")
 def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
                    junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write a JUnit XML report."),
