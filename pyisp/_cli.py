@@ -165,6 +165,8 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                    compare: Optional[str] = typer.Option(
                        None, "--compare", metavar="OLD_POLICY_DIR_OR_GIT_REV",
                        help="List every case (scenarios and facts/) answered differently by these older rules."),
+                   verbose: bool = typer.Option(False, "-v", "--verbose", help="Show the whole result and the "
+                                                "explanation of each failure."),
                    policy: Optional[Path] = PolicyOption) -> None:
     """Run regression scenarios: a line per scenario, expected against got for each failure."""
     policy = _rules(policy)
@@ -172,7 +174,7 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
                                     coverage=coverage, fail_under=fail_under, compare=compare,
-                                    readings=parse_readings(test_reading), echo=typer.echo))
+                                    readings=parse_readings(test_reading), verbose=verbose, echo=typer.echo))
     raise typer.Exit(code)
 
 
