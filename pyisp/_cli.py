@@ -262,13 +262,28 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
            limit: Optional[int] = typer.Option(None, "--limit", help="Run only N mutants, spread over the rules."),
            workers: int = typer.Option(2, "--workers", help="Worker processes."),
            people: int = typer.Option(2, "--people", help="Domain size for the properties."),
+           changed_since: Optional[str] = typer.Option(None, "--changed-since", metavar="REV",
+                                                       help="Only mutants of rules changed since this git revision."),
+           files: Optional[list[str]] = typer.Option(None, "--files", metavar="FILE",
+                                                     help="Only mutants of the rules in this file (repeatable)."),
+           fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
+                                                      help="Exit 1 when the mutation score is below PCT."),
            policy: Optional[Path] = PolicyOption) -> None:
     """Mutation testing: change the rules one small step at a time; list what no check catches."""
     policy = _rules(policy)
-    from .authoring.mutate import report_text, run
+    from .authoring.mutate import report_text, run, select_rules
 
-    report = _run(lambda: run(policy, scenarios or [Path("scenarios")], people, workers, limit))
+    def action() -> Any:
+        select = select_rules(policy, changed_since, files)
+        return run(policy, scenarios or [Path("scenarios")], people, workers, limit, select=select)
+
+    report = _run(action)
     typer.echo(report_text(report))
+    if report.baseline_failures:
+        raise typer.Exit(1)
+    if fail_under is not None and report.score < fail_under:
+        typer.echo(f"mutation score {report.score:.1f}% is below --fail-under {fail_under:g}%")
+        raise typer.Exit(1)
 
 
 @app.command()
