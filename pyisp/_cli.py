@@ -18,7 +18,7 @@ from .core.reading import parse_choices
 from .render.result_text import presumptions_text, readings_text, result_text
 from .core.schema import json_schema
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Information sharing in child protection (London CPP chapter 3) as executable rules.")
 
 PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory (default: $PYISP_POLICY, else "
@@ -75,7 +75,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           reading: Optional[list[str]] = ReadingOption,
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption) -> None:
-    """Answer a case: for each proposed disclosure, the verdict and why."""
+    """Answer a case: each disclosure's verdict and why."""
     policy = _rules(policy)
     result = _run(lambda: _query_file(case, policy=policy, depends_on=not no_depends,
                                  readings=parse_choices(reading),
@@ -86,7 +86,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 @app.command()
 def presumptions(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
                  policy: Optional[Path] = PolicyOption) -> None:
-    """List the presumptions: facts taken as so unless a case says otherwise, and the paragraphs behind them."""
+    """List the presumptions (facts taken as so unless stated)."""
     policy = _rules(policy)
     found = _run(lambda: _presumptions(policy))
     typer.echo(dumps_json([p.to_dict() for p in found]) if json_output else presumptions_text(found),
@@ -105,7 +105,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
                                       "(by id) or in the errors file, and append."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """Answer many cases: one result per line (the JSON of `query --json` with the case's id)."""
+    """Answer many cases: one JSON result a line."""
     policy = _rules(policy)
     from .core.batch import run_batch
 
@@ -121,7 +121,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
 def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in any format version."),
             write: bool = typer.Option(False, "--write", help="Rewrite the file in place (comments are not kept)."))\
         -> None:
-    """Print a case in the current case format (format 2), its shorthands written out."""
+    """Print a case in the current case format (format 2)."""
     from .core.case import upgrade_file
 
     text = _run(lambda: upgrade_file(case, write=write))
@@ -132,17 +132,17 @@ def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in
 @app.command()
 def schema(result: bool = typer.Option(False, "--result", help="The JSON Schema of a result (`query --json`) "
                                        "instead of the case format's.")) -> None:
-    """Print the case format (or, with --result, a result) as a JSON Schema."""
+    """Print the JSON Schema of a case (or of a result)."""
     from .core.result_schema import result_schema
 
     typer.echo(dumps_json(result_schema() if result else json_schema()))
 
 
 @app.command()
-def check(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario files or folders to check too."),
+def check(scenarios: Optional[list[Path]] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders to check too."),
           json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """Lint the rules (and scenarios): one `file:line: CODE message` a problem; exit 1 on any."""
+    """Lint the rules and scenarios: file:line: CODE message."""
     policy = _rules(policy)
     from .authoring.check import check as _check, findings_text
 
@@ -152,7 +152,7 @@ def check(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario 
 
 
 @app.command("test")
-def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+def test_scenarios(paths: list[Path] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders (default: scenarios/)."),
                    junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write a JUnit XML report."),
                    coverage: bool = typer.Option(False, "--coverage", help="Report rules that fired or never "
                                                  "did (file:line) and paragraphs exercised."),
@@ -168,7 +168,7 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show the whole result and the "
                                                 "explanation of each failure."),
                    policy: Optional[Path] = PolicyOption) -> None:
-    """Run regression scenarios: a line per scenario, expected against got for each failure."""
+    """Run the scenarios: a line each, a short block per failure."""
     policy = _rules(policy)
     from .authoring.testreport import parse_readings, run_command
 
@@ -179,13 +179,13 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
 
 
 @app.command()
-def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Check only this property (repeatable)."),
-           people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size: up to N people "
+def verify(prop: Optional[list[str]] = typer.Option(None, "--property", metavar="NAME", help="Check only this property (repeatable)."),
+           people: Optional[list[int]] = typer.Option(None, "--people", metavar="N", help="Domain size: up to N people "
                                                       "(repeatable; default 1 and 3)."),
            json_output: bool = typer.Option(False, "--json", help="Print the outcomes as JSON."),
            samples: int = typer.Option(40, "--samples", help="Generated cases for sound_unknowns."),
            policy: Optional[Path] = PolicyOption) -> None:
-    """Check the properties of policy/properties.lp for every case of a bounded domain."""
+    """Check the properties (properties.lp) on every small case."""
     policy = _rules(policy)
     from .authoring.verify import DEFAULT_PEOPLE, verify as _verify
     from .authoring.verify_report import outcomes_text
@@ -198,10 +198,10 @@ def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Ch
 @app.command()
 def diff(old: str = typer.Argument(..., help="The old rules: a policy directory or a git revision."),
          new: str = typer.Argument(..., help="The new rules: a policy directory or a git revision."),
-         people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size (repeatable; default 1 "
+         people: Optional[list[int]] = typer.Option(None, "--people", metavar="N", help="Domain size (repeatable; default 1 "
                                                     "then 3)."),
          json_output: bool = typer.Option(False, "--json", help="Print the differences as JSON.")) -> None:
-    """Find cases on which two versions of the rules disagree: one per differing output."""
+    """Find small cases two versions of the rules disagree on."""
     from .authoring.diff import diff as _diff
     from .authoring.verify_report import diff_text
 
@@ -224,7 +224,7 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
             source: Optional[Path] = typer.Option(None, "--source", help="Your copy of the guidance text: the "
                                                   "HTML appendix quotes each cited paragraph from it."),
             policy: Optional[Path] = PolicyOption) -> None:
-    """Explain a case: why each verdict, why not the others, and what would change it."""
+    """Explain a case: why each verdict, and what would change it."""
     policy = _rules(policy)
     from .explain import explain_result
     from .render.explanation import render
@@ -246,7 +246,7 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
                policy: Optional[Path] = PolicyOption,
                against: Optional[Path] = typer.Option(None, "--against", hidden=True,
                                                       help="Give pyDatalog the rules in this directory instead.")) -> None:
-    """Check clingo against pyDatalog, a second engine, on every output atom (needs pyisp[crosscheck])."""
+    """Compare clingo with pyDatalog, a second engine."""
     policy = _rules(policy)
     from .authoring.crosscheck import crosscheck as _crosscheck, render
 
@@ -257,7 +257,7 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
 
 
 @app.command()
-def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario files or folders (default: "
+def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders (default: "
                                                              "scenarios/)."),
            limit: Optional[int] = typer.Option(None, "--limit", help="Run only N mutants, spread over the rules."),
            workers: int = typer.Option(2, "--workers", help="Worker processes."),
@@ -269,7 +269,7 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
            fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
                                                       help="Exit 1 when the mutation score is below PCT."),
            policy: Optional[Path] = PolicyOption) -> None:
-    """Mutation testing: change the rules one small step at a time; list what no check catches."""
+    """Mutation testing: small rule changes no check catches."""
     policy = _rules(policy)
     from .authoring.mutate import report_text, run, select_rules
 
@@ -289,7 +289,7 @@ def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario
 @app.command()
 def readings(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
              policy: Optional[Path] = PolicyOption) -> None:
-    """List the readings: where the guidance is ambiguous, the alternatives and the one taken by default."""
+    """List the readings where the guidance is ambiguous."""
     policy = _rules(policy)
     found = _run(lambda: _readings(policy))
     typer.echo(dumps_json([r.to_dict() for r in found]) if json_output else readings_text(found), nl=json_output)
@@ -300,7 +300,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
            json_output: bool = typer.Option(False, "--json", help="Print the record as JSON."),
            policy: Optional[Path] = PolicyOption,
            reading: Optional[list[str]] = ReadingOption) -> None:
-    """The record each decision needs: items filled from the case and the rules, and those still to supply."""
+    """The record each decision needs: filled and still to supply."""
     policy = _rules(policy)
     from .core.record import record_text
 
@@ -311,7 +311,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 @app.command()
 def trace(fmt: str = typer.Option("text", "--format", help="text, markdown or json."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """The traceability matrix: each paragraph of chapter 3 with the rules that encode it, or why it is context."""
+    """Each paragraph of chapter 3 with the rules that encode it."""
     policy = _rules(policy)
     from .core.service import engine_for
     from .authoring.trace import trace as _trace, trace_json, trace_markdown, trace_text
