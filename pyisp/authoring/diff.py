@@ -1,11 +1,14 @@
 """`pyisp diff OLD NEW`: the semantic difference of two versions of the rules. The derived
 predicates of NEW are renamed apart (a clingo.ast transformer), both versions read the
 same inputs over a bounded domain, and the solver is asked, for each output (a verdict,
-a finding code, an obligation code), for a smallest case on which the two disagree.
+a finding code, an obligation code), for a smallest case on which the two disagree. That
+case is then shrunk (pyisp/authoring/shrink.py): every fact the difference does not need
+is left unknown.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import tarfile
@@ -19,6 +22,7 @@ import clingo
 from .domain import Bounds
 from ..errors import PyispError
 from ..core.policy import ROOT_FILE, Policy
+from .shrink import differs, shrink
 from .solving import ground, renamed
 from .verify import output_groups
 
@@ -85,6 +89,8 @@ def compare(old: Policy, new: Policy, bounds: Bounds, explain: bool = True) -> D
             continue
         atoms = sorted(_differing(model, key))
         doc = grounded.domain.case_document(model, title=f"The versions differ in {key}")
+        if explain:  # leave out every fact the difference does not need
+            doc = shrink(doc, functools.partial(differs, key=key, old_dir=old.directory, new_dir=new.directory))
         diff = Difference(key, doc, atoms)
         if explain:
             diff.old_text = _answer(doc, old.directory)
