@@ -119,3 +119,12 @@ def test_fail_when_a_scenario_has_a_typo(tmp_path):
     findings = [f for f in check(default_policy_dir(), [scenario]) if f.code == "S001"]
     assert [(Path(f.file).name, f.line, f.code) for f in findings] == [("typo.yaml", 2, "S001")]
     assert "3.3.99" in findings[0].message
+
+
+def test_success_docs_list_the_codes_the_rules_can_report():
+    from pyisp.authoring.scenarios import codes_markdown
+    from pyisp.core.policy import Policy
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "authoring.md").read_text(encoding="utf-8")
+    listed = doc.split("<!-- codes:begin -->", 1)[1].split("<!-- codes:end -->", 1)[0].strip()
+    assert listed == codes_markdown(Policy()), "re-paste pyisp.authoring.scenarios.codes_markdown into docs/authoring.md"

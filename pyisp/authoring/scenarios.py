@@ -192,6 +192,16 @@ def output_codes(policy: Policy) -> dict[str, dict[str, int]]:
     return codes
 
 
+def codes_markdown(policy: Policy) -> str:
+    """The finding and obligation codes the policy can report, with their arity, as the
+    Markdown list of docs/authoring.md (tests/test_check.py keeps the two the same)."""
+    lines = []
+    for kind, codes in output_codes(policy).items():
+        names = ", ".join(f"`{name}`" if arity == 0 else f"`{name}/{arity}`" for name, arity in sorted(codes.items()))
+        lines.append(f"- {len(codes)} {kind} codes: {names}")
+    return "\n".join(lines)
+
+
 class _Reader:
     """Validates one scenario file, naming the file, line and field of each problem."""
 

@@ -20,8 +20,8 @@ from ..core.atoms import case_inputs
 from ..core.case import Case
 from ..errors import PyispError
 
-MAX_TRIES = 400
-MAX_SECONDS = 30.0
+MAX_TRIES = 200
+MAX_SECONDS = 20.0
 KEEP_KEYS = {"id", "title"}
 
 
