@@ -69,6 +69,7 @@ def test_fail_when_a_rule_cites_no_paragraph_and_has_no_sentence(rules):
     path.write_text("uncited_rule(D) :- disclosure(D).\n" + text)
     assert ("purpose.lp", 1, "C001") in _found(rules)
     assert ("purpose.lp", 1, "T001") in _found(rules)
+    assert ("purpose.lp", 1, "P003") in _found(rules)  # and nothing reads it
 
 
 def test_fail_when_a_rule_cites_a_paragraph_the_chapter_does_not_have(rules):

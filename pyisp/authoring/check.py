@@ -5,6 +5,7 @@ Each finding is one line, ``file:line: CODE message``, as ruff prints them. The 
     E001  syntax error (at the line of the mistake: a missing '.' is reported where the rule ends)
     P001  a predicate read in a body that no rule concludes and no ``%!`` input line declares
     P002  a predicate ``#defined`` without a ``%! name/arity:`` line saying what it means
+    P003  a predicate rules conclude that no rule reads, no ``#show`` shows and pyisp does not read
     C001  a rule with no paragraph citation (no ``%%`` line above it)
     C002  a citation of a paragraph the chapter does not have (policy/traceability.yaml)
     C003  a rule that inherits another rule's ``%%`` line: a ``%%`` line describes only the
@@ -36,6 +37,7 @@ PROPERTIES_FILE = "properties.lp"
 TRACE_FILE = "traceability.yaml"
 TEMPLATES_FILE = "templates.yaml"
 QUERY_INPUTS = {("reading_chosen", 2)}  # chosen per query, declared in defined.lp
+READ_BY_PYISP = {("presumption", 2), ("reading_option", 3)}  # read from the rules by core/presumption.py, reading.py
 # The parts policy/README.md puts under one citation: a presumption, a reading.
 # A conclusion resting on a reading adds reading_applied/3 under its own citation (policy/README.md).
 READING_APPLIED = "reading_applied/3"
@@ -166,6 +168,17 @@ class _Lint:
                     hint = _did_you_mean(f"{name}/{arity}", names)
                 self.add(rule.file, line, "P001", f"{name}/{arity} is read here but no rule concludes it and no "
                          f"'%!' line declares it as an input{hint}")
+        read = {(n, a) for r in self.rules for n, a, _ in r.uses} | self.shown | READ_BY_PYISP
+        unused: dict[tuple[str, int], _Rule] = {}
+        for rule in self.rules:
+            if Path(rule.file).name in (OUTPUT_FILE, PROPERTIES_FILE):
+                continue
+            for signature in rule.heads:
+                if signature not in read:
+                    unused.setdefault(signature, rule)
+        for (name, arity), rule in sorted(unused.items(), key=lambda kv: (kv[1].file, kv[1].line)):
+            self.add(rule.file, rule.line, "P003", f"{name}/{arity} is concluded here but no rule reads it and "
+                     "no #show shows it")
         for signature, (filename, line) in sorted(self.defined_decl.items()):
             if signature not in docs and signature not in concluded:
                 self.add(filename, line, "P002", f"#defined {signature[0]}/{signature[1]} has no '%! "
