@@ -18,7 +18,7 @@ from .core.reading import parse_choices
 from .render.result_text import presumptions_text, readings_text, result_text
 from .core.schema import json_schema
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Information sharing in child protection (London CPP chapter 3) as executable rules.")
 
 PolicyOption = typer.Option(None, "--policy", help="Use the rules in this directory (default: $PYISP_POLICY, else "
@@ -89,7 +89,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption,
           record_to: Optional[str] = RecordToOption) -> None:
-    """Answer a case: for each proposed disclosure, a brief of the verdict, why, what to do, and what would change it."""
+    """Answer a case: each disclosure's verdict, why, what to do now, and what would change it."""
     from .render.brief import brief_markdown, brief_text
 
     if fmt not in ("text", "markdown"):
@@ -112,7 +112,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 @app.command()
 def presumptions(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
                  policy: Optional[Path] = PolicyOption) -> None:
-    """List the presumptions: facts taken as so unless a case says otherwise, and the paragraphs behind them."""
+    """List the presumptions (facts taken as so unless stated)."""
     policy = _rules(policy)
     found = _run(lambda: _presumptions(policy))
     typer.echo(dumps_json([p.to_dict() for p in found]) if json_output else presumptions_text(found),
@@ -134,7 +134,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
                                        "output and errors files."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """Answer many cases: one result per line (the JSON of `query --json` with the case's id and input)."""
+    """Answer many cases: one JSON result a line."""
     if resume and restart:
         _fail(UsageError("exclude each other: keep the answers already written, or answer everything again",
                          where="--resume and --restart"))
@@ -153,7 +153,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
 def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in any format version."),
             write: bool = typer.Option(False, "--write", help="Rewrite the file in place (comments are not kept)."))\
         -> None:
-    """Print a case in the current case format (format 2), its shorthands written out."""
+    """Print a case in the current case format (format 2)."""
     from .core.case import upgrade_file
 
     text = _run(lambda: upgrade_file(case, write=write))
@@ -164,14 +164,27 @@ def upgrade(case: Path = typer.Argument(..., help="A case file (YAML or JSON) in
 @app.command()
 def schema(result: bool = typer.Option(False, "--result", help="The JSON Schema of a result (`query --json`) "
                                        "instead of the case format's.")) -> None:
-    """Print the case format (or, with --result, a result) as a JSON Schema."""
+    """Print the JSON Schema of a case (or of a result)."""
     from .core.result_schema import result_schema
 
     typer.echo(dumps_json(result_schema() if result else json_schema()))
 
 
+@app.command()
+def check(scenarios: Optional[list[Path]] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders to check too."),
+          json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+          policy: Optional[Path] = PolicyOption) -> None:
+    """Lint the rules and scenarios: file:line: CODE message."""
+    policy = _rules(policy)
+    from .authoring.check import check as _check, findings_text
+
+    findings = _run(lambda: _check(policy, scenarios or []))
+    typer.echo(dumps_json([f.to_dict() for f in findings]) if json_output else findings_text(findings))
+    raise typer.Exit(1 if findings else 0)
+
+
 @app.command("test")
-def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files or folders (default: scenarios/)."),
+def test_scenarios(paths: list[Path] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders (default: scenarios/)."),
                    junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write a JUnit XML report."),
                    coverage: bool = typer.Option(False, "--coverage", help="Report rules that fired or never "
                                                  "did (file:line) and paragraphs exercised."),
@@ -184,25 +197,27 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, help="Scenario files
                    compare: Optional[str] = typer.Option(
                        None, "--compare", metavar="OLD_POLICY_DIR_OR_GIT_REV",
                        help="List every case (scenarios and facts/) answered differently by these older rules."),
+                   verbose: bool = typer.Option(False, "-v", "--verbose", help="Show the whole result and the "
+                                                "explanation of each failure."),
                    policy: Optional[Path] = PolicyOption) -> None:
-    """Run regression scenarios: a line per scenario, expected against got for each failure."""
+    """Run the scenarios: a line each, a short block per failure."""
     policy = _rules(policy)
     from .authoring.testreport import parse_readings, run_command
 
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
                                     coverage=coverage, fail_under=fail_under, compare=compare,
-                                    readings=parse_readings(test_reading), echo=typer.echo))
+                                    readings=parse_readings(test_reading), verbose=verbose, echo=typer.echo))
     raise typer.Exit(code)
 
 
 @app.command()
-def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Check only this property (repeatable)."),
-           people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size: up to N people "
+def verify(prop: Optional[list[str]] = typer.Option(None, "--property", metavar="NAME", help="Check only this property (repeatable)."),
+           people: Optional[list[int]] = typer.Option(None, "--people", metavar="N", help="Domain size: up to N people "
                                                       "(repeatable; default 1 and 3)."),
            json_output: bool = typer.Option(False, "--json", help="Print the outcomes as JSON."),
            samples: int = typer.Option(40, "--samples", help="Generated cases for sound_unknowns."),
            policy: Optional[Path] = PolicyOption) -> None:
-    """Check the properties of policy/properties.lp for every case of a bounded domain."""
+    """Check the properties (properties.lp) on every small case."""
     policy = _rules(policy)
     from .authoring.verify import DEFAULT_PEOPLE, verify as _verify
     from .authoring.verify_report import outcomes_text
@@ -215,10 +230,10 @@ def verify(prop: Optional[list[str]] = typer.Option(None, "--property", help="Ch
 @app.command()
 def diff(old: str = typer.Argument(..., help="The old rules: a policy directory or a git revision."),
          new: str = typer.Argument(..., help="The new rules: a policy directory or a git revision."),
-         people: Optional[list[int]] = typer.Option(None, "--people", help="Domain size (repeatable; default 1 "
+         people: Optional[list[int]] = typer.Option(None, "--people", metavar="N", help="Domain size (repeatable; default 1 "
                                                     "then 3)."),
          json_output: bool = typer.Option(False, "--json", help="Print the differences as JSON.")) -> None:
-    """Find cases on which two versions of the rules disagree: one per differing output."""
+    """Find small cases two versions of the rules disagree on."""
     from .authoring.diff import diff as _diff
     from .authoring.verify_report import diff_text
 
@@ -241,7 +256,7 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
             source: Optional[Path] = typer.Option(None, "--source", help="Your copy of the guidance text: the "
                                                   "HTML appendix quotes each cited paragraph from it."),
             policy: Optional[Path] = PolicyOption) -> None:
-    """Explain a case: why each verdict, why not the others, and what would change it."""
+    """Explain a case: why each verdict, and what would change it."""
     policy = _rules(policy)
     from .explain import explain_result
     from .render.explanation import render
@@ -263,7 +278,7 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
                policy: Optional[Path] = PolicyOption,
                against: Optional[Path] = typer.Option(None, "--against", hidden=True,
                                                       help="Give pyDatalog the rules in this directory instead.")) -> None:
-    """Check clingo against pyDatalog, a second engine, on every output atom (needs pyisp[crosscheck])."""
+    """Compare clingo with pyDatalog, a second engine."""
     policy = _rules(policy)
     from .authoring.crosscheck import crosscheck as _crosscheck, render
 
@@ -274,24 +289,39 @@ def crosscheck(cases: int = typer.Option(1000, "--cases", help="How many cases t
 
 
 @app.command()
-def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, help="Scenario files or folders (default: "
+def mutate(scenarios: Optional[list[Path]] = typer.Argument(None, metavar="SCENARIOS", help="Scenario files or folders (default: "
                                                              "scenarios/)."),
            limit: Optional[int] = typer.Option(None, "--limit", help="Run only N mutants, spread over the rules."),
            workers: int = typer.Option(2, "--workers", help="Worker processes."),
            people: int = typer.Option(2, "--people", help="Domain size for the properties."),
+           changed_since: Optional[str] = typer.Option(None, "--changed-since", metavar="REV",
+                                                       help="Only mutants of rules changed since this git revision."),
+           files: Optional[list[str]] = typer.Option(None, "--files", metavar="FILE",
+                                                     help="Only mutants of the rules in this file (repeatable)."),
+           fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="PCT",
+                                                      help="Exit 1 when the mutation score is below PCT."),
            policy: Optional[Path] = PolicyOption) -> None:
-    """Mutation testing: change the rules one small step at a time; list what no check catches."""
+    """Mutation testing: small rule changes no check catches."""
     policy = _rules(policy)
-    from .authoring.mutate import report_text, run
+    from .authoring.mutate import report_text, run, select_rules
 
-    report = _run(lambda: run(policy, scenarios or [Path("scenarios")], people, workers, limit))
+    def action() -> Any:
+        select = select_rules(policy, changed_since, files)
+        return run(policy, scenarios or [Path("scenarios")], people, workers, limit, select=select)
+
+    report = _run(action)
     typer.echo(report_text(report))
+    if report.baseline_failures:
+        raise typer.Exit(1)
+    if fail_under is not None and report.score < fail_under:
+        typer.echo(f"mutation score {report.score:.1f}% is below --fail-under {fail_under:g}%")
+        raise typer.Exit(1)
 
 
 @app.command()
 def readings(json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
              policy: Optional[Path] = PolicyOption) -> None:
-    """List the readings: where the guidance is ambiguous, the alternatives and the one taken by default."""
+    """List the readings where the guidance is ambiguous."""
     policy = _rules(policy)
     found = _run(lambda: _readings(policy))
     typer.echo(dumps_json([r.to_dict() for r in found]) if json_output else readings_text(found), nl=json_output)
@@ -304,8 +334,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
            json_output: bool = typer.Option(False, "--json", help="Print the record's items as JSON (codes)."),
            policy: Optional[Path] = PolicyOption,
            reading: Optional[list[str]] = ReadingOption) -> None:
-    """Draft the record of each decision in plain English, ready to paste into a case file: what is proposed,
-    pyisp's recommendation apart from your decision, consent per person, the reasons, and what is still to supply."""
+    """Draft the record of each decision in plain English, ready to paste into a case file."""
     policy = _rules(policy)
     from . import record as _record
 
@@ -328,7 +357,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
 @app.command()
 def trace(fmt: str = typer.Option("text", "--format", help="text, markdown or json."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """The traceability matrix: each paragraph of chapter 3 with the rules that encode it, or why it is context."""
+    """Each paragraph of chapter 3 with the rules that encode it."""
     policy = _rules(policy)
     from .core.service import engine_for
     from .authoring.trace import trace as _trace, trace_json, trace_markdown, trace_text

@@ -56,3 +56,16 @@ def test_success_schema_is_a_json_schema_of_the_case_format():
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert "disclosures" in schema["required"]
     assert schema["properties"]["child"]["properties"]["age"]["maximum"] == 17
+
+
+def test_success_help_shows_one_line_per_command_and_no_type_on_flags():
+    main = runner.invoke(app, ["--help"], terminal_width=80)
+    assert main.exit_code == 0
+    commands = main.output.split("Commands:", 1)[1].strip().splitlines()
+    names = [line.split()[0] for line in commands]
+    assert {"query", "check", "test", "verify", "diff", "mutate", "explain"} <= set(names)
+    for line in commands:
+        assert len(line.split(None, 1)) == 2 and not line.rstrip().endswith("..."), line
+    for name in names:
+        text = runner.invoke(app, [name, "--help"], terminal_width=80).output
+        assert "<bool>" not in text and "list[str]" not in text and "list[int]" not in text, name

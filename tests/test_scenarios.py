@@ -20,4 +20,4 @@ def _id(scenario: Scenario) -> str:
 def test_scenario(scenario: Scenario) -> None:
     outcome = outcomes()[(scenario.source, scenario.line)]
     if not outcome.passed:
-        pytest.fail(failure_text(outcome), pytrace=False)
+        pytest.fail(failure_text(outcome, verbose=True), pytrace=False)

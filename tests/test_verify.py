@@ -75,6 +75,8 @@ def test_verify_cli_prints_one_line_per_property_and_exits_1_when_one_fails(tmp_
     assert failing.exit_code == 1
     assert failing.stdout.startswith("every_decision_recorded: fails for a case with up to 1 people")
     assert "disclosures:" in failing.output  # the counterexample case
+    case = failing.stdout.split("`pyisp query` on it):", 1)[1].split("its answer", 1)[0].strip()
+    assert len(case.splitlines()) <= 16, case  # shrunk to the facts that matter
     passing = runner.invoke(app, ["verify", "--people", "1", "--property", "every_decision_recorded"])
     assert passing.exit_code == 0
     assert passing.stdout.startswith("every_decision_recorded: holds for all cases with up to 1 people")
@@ -96,6 +98,10 @@ def test_diff_finds_a_changed_age_threshold_with_a_15_year_old(tmp_path):
     assert "finding can_decide_for_self" in outputs
     case = outputs["finding can_decide_for_self"].case
     assert case["child"]["age"] == 15
+    # shrunk: the facts the difference does not need are left out (unknown)
+    from pyisp.authoring.shrink import leaf_paths
+    assert "child.age" in leaf_paths(case) and len(leaf_paths(case)) <= 16, leaf_paths(case)
+    assert "consents" not in case and len(case["disclosures"]) == 1
     # The verdict does not change: under the default reading consent_16_17 (a rebuttable
     # presumption) a 15-year-old judged to understand decides either way, only the reason differs.
     keys = [d.output for d in reports[0].differences]

@@ -1,15 +1,19 @@
 """`pyisp diff OLD NEW`: the semantic difference of two versions of the rules. The derived
 predicates of NEW are renamed apart (a clingo.ast transformer), both versions read the
 same inputs over a bounded domain, and the solver is asked, for each output (a verdict,
-a finding code, an obligation code), for a smallest case on which the two disagree.
+a finding code, an obligation code), for a smallest case on which the two disagree. That
+case is then shrunk (pyisp/authoring/shrink.py): every fact the difference does not need
+is left unknown.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,10 +23,12 @@ import clingo
 from .domain import Bounds
 from ..errors import PyispError
 from ..core.policy import ROOT_FILE, Policy
+from .shrink import MAX_SECONDS, differs, shrink
 from .solving import ground, renamed
 from .verify import output_groups
 
 NEW = "pyisp_new_"
+SHRINK_SECONDS = 60.0  # shrinking time for all the differences of one comparison (the rest print whole)
 
 
 @dataclass
@@ -77,6 +83,7 @@ def compare(old: Policy, new: Policy, bounds: Bounds, explain: bool = True) -> D
             backend.add_rule([], [inconsistent])
     report = DiffReport(bounds, grounded.domain.input_count, 0.0)
     groups = output_groups(grounded, NEW)
+    shrinking_left = SHRINK_SECONDS  # for all the cases of one comparison
     for key in sorted(groups, key=lambda k: (k not in ("permitted", "required"), k)):  # verdicts first
         bodies = groups[key]
         model, seconds = grounded.search(grounded.goal(bodies), optimise=explain)
@@ -85,6 +92,11 @@ def compare(old: Policy, new: Policy, bounds: Bounds, explain: bool = True) -> D
             continue
         atoms = sorted(_differing(model, key))
         doc = grounded.domain.case_document(model, title=f"The versions differ in {key}")
+        if explain and shrinking_left > 1:  # leave out every fact the difference does not need
+            began = time.perf_counter()
+            doc = shrink(doc, functools.partial(differs, key=key, old_dir=old.directory, new_dir=new.directory),
+                         max_seconds=min(MAX_SECONDS, shrinking_left))
+            shrinking_left -= time.perf_counter() - began
         diff = Difference(key, doc, atoms)
         if explain:
             diff.old_text = _answer(doc, old.directory)

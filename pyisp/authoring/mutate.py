@@ -166,6 +166,7 @@ class Checks:
         self.property_rules = verifier.rules if use_properties else []
         self.property_names = [p.name for p in verifier.properties if p.name not in META] if use_properties else []
         self.order: list[str] = []
+        self.broken_properties: set[str] = set()  # properties the real rules break: left out of "properties"
         self._index = {f"scenario {s.where}": i for i, s in enumerate(self.scenarios)}
 
     def names(self) -> list[str]:
@@ -176,8 +177,28 @@ class Checks:
         return ["properties"] + names + larger  # cheapest first
 
     def baseline_failures(self) -> list[str]:
-        """Checks that fail on the real rules (they cannot tell mutants apart)."""
-        return [name for name in self.names() if self._run(name, self.policy.statements)]
+        """Checks that fail on the real rules (they cannot tell mutants apart). A property
+        the real rules break is named (`property NAME`) and left out of the properties
+        check, which still runs the others."""
+        failing: list[str] = []
+        if self.property_names:
+            for bounds in sorted({Bounds.for_people(1), self.bounds}, key=lambda b: b.people):
+                self.broken_properties |= self._broken(self.policy.statements, bounds)
+            failing += [f"property {name}" for name in sorted(self.broken_properties)]
+        return failing + [name for name in self.names() if self._run(name, self.policy.statements)]
+
+    def _broken(self, statements: list[Any], bounds: Bounds) -> set[str]:
+        """The names of the properties some case in the domain violates."""
+        grounded = ground([statements, self.property_rules], bounds)
+        broken: set[str] = set()
+        while True:
+            violations = [s for s in grounded.atoms("violation", 2) if str(s.arguments[0]) not in broken]
+            goal = grounded.goal([[grounded.literal(s)] for s in violations])
+            model, _ = grounded.search(goal, optimise=False)
+            found = {str(s.arguments[0]) for s in model or () if s.name == "violation" and len(s.arguments) == 2}
+            if not found - broken:
+                return broken
+            broken |= found
 
     def first_failure(self, statements: list[Any], skip: set[str]) -> str:
         """The first check that fails on these rules ('' when all pass); killers first."""
@@ -206,7 +227,7 @@ class Checks:
 
     def _properties_fail(self, statements: list[Any], bounds: Bounds) -> bool:
         grounded = ground([statements, self.property_rules], bounds)
-        violations = grounded.atoms("violation", 2)
+        violations = [s for s in grounded.atoms("violation", 2) if str(s.arguments[0]) not in self.broken_properties]
         goal = grounded.goal([[grounded.literal(s)] for s in violations])
         model, _ = grounded.search(goal, optimise=False)
         return model is not None
@@ -289,9 +310,67 @@ class MutationReport:
         return self.count("killed")
 
     @property
+    def score(self) -> float:
+        """The percentage of counted mutants caught (100 when there is none to count)."""
+        return 100.0 * self.caught / self.total if self.total else 100.0
+
+    @property
     def total(self) -> int:
         """Mutants that count: valid ones that some case tells apart from the real rules."""
         return self.count("killed") + self.count("survived")
+
+
+def changed_lines(policy_dir: str | Path, revision: str) -> dict[str, set[int]]:
+    """The lines of each rule file (by name in the policy directory) added or changed since
+    a git revision (``git diff REV``, the working tree included)."""
+    import re
+    import subprocess
+
+    directory = Path(policy_dir)
+    try:
+        done = subprocess.run(["git", "-C", str(directory), "diff", "--relative", "-U0", "--no-color", revision,
+                               "--", "."], capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise PyispError(f"cannot run git: {exc.strerror}", where="--changed-since") from None
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["git diff failed"])[-1]
+        raise PyispError(f"git cannot compare with '{revision}': {message}", where="--changed-since")
+    changed: dict[str, set[int]] = {}
+    current = None
+    for line in done.stdout.splitlines():
+        if line.startswith("+++ "):
+            current = None if line[4:] == "/dev/null" else line[4:].removeprefix("b/")
+        hunk = re.match(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", line)
+        if hunk and current:
+            first, count = int(hunk.group(1)), int(hunk.group(2) or 1)
+            # a pure deletion (count 0) changes the rule around the deleted lines
+            lines = range(first, first + count) if count else range(first, first + 2)
+            changed.setdefault(current, set()).update(lines)
+    return changed
+
+
+def select_rules(policy_dir: str | Path, changed_since: str | None = None,
+                 files: Sequence[str] | None = None) -> Callable[[Mutant], bool] | None:
+    """A filter keeping the mutants of the rules changed since a git revision, or of the
+    rule files named (None: every mutant)."""
+    if changed_since is None and not files:
+        return None
+    wanted_files = {Path(f).name for f in files or ()}
+    changed = changed_lines(policy_dir, changed_since) if changed_since is not None else None
+    if files:
+        known = {p.name for p in Path(policy_dir).glob("*.lp")}
+        for name in sorted(wanted_files - known):
+            raise PyispError(f"the policy has no rule file '{name}'", where="--files")
+
+    def keep(mutant: Mutant) -> bool:
+        if wanted_files and Path(mutant.rule.file).name not in wanted_files:
+            return False
+        if changed is None:
+            return True
+        node = mutant.rule.node.location
+        span = set(range(node.begin.line, node.end.line + 1))
+        return bool(span & changed.get(mutant.rule.file, set()))
+    return keep
 
 
 def run(policy_dir: str | Path | None = None, scenario_paths: Sequence[str | Path] = ("scenarios",),
@@ -323,8 +402,8 @@ def report_text(report: MutationReport) -> str:
     """Survivors by rule and paragraph, the equivalent mutants, then the score line."""
     lines = []
     if report.baseline_failures:
-        lines.append(f"warning: {len(report.baseline_failures)} check(s) fail on the real rules and were "
-                     f"left out: {', '.join(report.baseline_failures)}")
+        lines.append(f"error: {len(report.baseline_failures)} check(s) fail on the real rules, so they cannot "
+                     f"catch mutants (fix them first: pyisp verify, pyisp test): {', '.join(report.baseline_failures)}")
     by_rule: dict[str, list[MutantOutcome]] = {}
     for o in report.outcomes:
         if o.status in ("survived", "equivalent"):
@@ -347,8 +426,7 @@ def report_text(report: MutationReport) -> str:
               + ", ".join(f"{k}: {v}" for k, v in sorted(killers.items())),
               f"{report.count('equivalent')} survivors are equivalent within the domain and not counted; "
               f"{report.count('survived')} survive",
-              f"mutation score: {report.caught}/{report.total} caught "
-              f"({100 * report.caught / max(1, report.total):.1f}%)"]
+              f"mutation score: {report.caught}/{report.total} caught ({report.score:.1f}%)"]
     return "\n".join(lines)
 
 

@@ -19,6 +19,11 @@ expectations per disclosure id::
         obligations: {"explain_sharing_without_consent": depends}
         depends_on: ["disclosures[0].judgements.public_interest_sufficient"]
 
+``override`` changes what the base case states; the people, information, consents and
+other entities it names by ``id`` must be in the base case. A new entity goes under
+``add:`` (same shape, ids the base case does not have), so a misspelt id is an error
+rather than a new person.
+
 A finding or obligation is written as its label, ``code(arg, ...)``; ``_`` matches any
 argument and a bare ``code`` matches any arguments. Listed findings must hold (status
 ``yes``) unless a mapping gives the status (``yes``, ``depends`` or ``no``); absent ones
@@ -47,7 +52,7 @@ from ..core.policy import Policy, paragraph_key
 from ..core.result import DEPENDS, NO, VERDICTS, YES, Conclusion, Disclosure, Result
 from ..core.service import answer_case, engine_for
 
-SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "readings", "presumptions", "expect")
+SCENARIO_KEYS = ("title", "paragraphs", "case", "facts", "override", "add", "readings", "presumptions", "expect")
 FILE_KEYS = ("about", "case", "facts", "readings", "scenarios")
 EXPECT_KEYS = ("verdict", "permitted", "required", "paragraphs", "findings", "absent_findings",
                "obligations", "absent_obligations", "depends_on", "assumptions")
@@ -187,6 +192,16 @@ def output_codes(policy: Policy) -> dict[str, dict[str, int]]:
     return codes
 
 
+def codes_markdown(policy: Policy) -> str:
+    """The finding and obligation codes the policy can report, with their arity, as the
+    Markdown list of docs/authoring.md (tests/test_check.py keeps the two the same)."""
+    lines = []
+    for kind, codes in output_codes(policy).items():
+        names = ", ".join(f"`{name}`" if arity == 0 else f"`{name}/{arity}`" for name, arity in sorted(codes.items()))
+        lines.append(f"- {len(codes)} {kind} codes: {names}")
+    return "\n".join(lines)
+
+
 class _Reader:
     """Validates one scenario file, naming the file, line and field of each problem."""
 
@@ -195,6 +210,17 @@ class _Reader:
         self.policy = policy
         self.codes = output_codes(policy)
         self.lines = lines
+        self.chapter = chapter_paragraphs(policy)
+        self.constants = policy_constants(policy)
+        self.case_ids: list[str] = []
+
+    def paragraph(self, number: Any, where: str) -> str:
+        """A paragraph number of the chapter (policy/traceability.yaml lists them)."""
+        if not isinstance(number, str) or not PARAGRAPH.match(number):
+            raise self.error(f"{number!r} is not a paragraph number (write it quoted, as \"3.3.15\")", where)
+        if self.chapter and number not in self.chapter:
+            raise self.error(f"the chapter has no paragraph {number}{_suggest(number, self.chapter)}", where)
+        return number
 
     def error(self, message: str, field_path: str) -> ScenarioError:
         line = self.lines.get(field_path)
@@ -296,9 +322,7 @@ class _Reader:
             raise self.error("must be a non-empty list of paragraph numbers such as \"3.3.15\"",
                              _join(prefix, "paragraphs"))
         for i, number in enumerate(paragraphs):
-            if not isinstance(number, str) or not PARAGRAPH.match(number):
-                raise self.error(f"{number!r} is not a paragraph number (write it quoted, as \"3.3.15\")",
-                                 _join(prefix, f"paragraphs[{i}]"))
+            self.paragraph(number, _join(prefix, f"paragraphs[{i}]"))
         if "case" in data and "facts" in data:
             raise self.error("give either 'case' or 'facts', not both", _join(prefix, "facts"))
         if "case" in data or "facts" in data:
@@ -307,10 +331,21 @@ class _Reader:
             case_data, origin = copy.deepcopy(base[0]), base[1]
         else:
             raise self.error("needs a case: 'case' (inline) or 'facts' (a file in facts/)", prefix)
-        if "override" in data:
-            if not isinstance(data["override"], dict):
-                raise self.error("must be a mapping of case fields", _join(prefix, "override"))
-            case_data = merge(case_data, data["override"])
+        for key in ("add", "override"):
+            if key not in data:
+                continue
+            if not isinstance(data[key], dict):
+                raise self.error("must be a mapping of case fields", _join(prefix, key))
+            problem = entity_ids(case_data, data[key], new=key == "add")
+            if problem:
+                path, ident, known = problem
+                where = _join(_join(prefix, key), path)
+                if key == "add":
+                    raise self.error(f"the base case already has '{ident}': change it under 'override:'", where)
+                raise self.error(f"the base case has no '{ident}'{_suggest(ident, known)}"
+                                 f"{'; it has: ' + ', '.join(known) if known else ''}. "
+                                 "To add one, put it under 'add:'", where)
+            case_data = merge(case_data, data[key])
         try:
             case = Case.from_dict(case_data, source=str(self.path))
         except CaseError as exc:
@@ -355,6 +390,7 @@ class _Reader:
         if not isinstance(data, dict) or not data:
             raise self.error("must map disclosure ids to expectations", where)
         unknown_paths = [u.path for u in case_inputs(dict(case.data)).unknowns]
+        self.case_ids = sorted(_ids(case.data))
         out = []
         for ident, spec in data.items():
             here = _join(where, str(ident))
@@ -377,9 +413,9 @@ class _Reader:
             elif key in ("permitted", "required"):
                 values[key] = self.choice(_status_word(value), STATUSES, here)
             elif key == "paragraphs":
-                if not isinstance(value, list) or not all(isinstance(p, str) and PARAGRAPH.match(p) for p in value):
+                if not isinstance(value, list):
                     raise self.error("must be a list of quoted paragraph numbers", here)
-                values[key] = tuple(value)
+                values[key] = tuple(self.paragraph(p, f"{here}[{i}]") for i, p in enumerate(value))
             elif key == "depends_on":
                 values[key] = self.dependencies(value, here, unknowns)
             elif key == "assumptions":
@@ -432,6 +468,13 @@ class _Reader:
         args = None if inner is None else tuple(_split_args(inner)) if inner.strip() else ()
         if args is not None and len(args) != codes[code]:
             raise self.error(f"{kind} '{code}' takes {codes[code]} argument(s), not {len(args)}", where)
+        for arg in args or ():
+            for word in re.findall(r"[^\s(),]+", arg):
+                if word == "_" or word in self.constants or word in self.case_ids or re.fullmatch(r"-?\d+", word):
+                    continue
+                raise self.error(f"'{word}' in {label!r} is neither an id of the case nor a value the rules use"
+                                 f"{_suggest(word, [*self.case_ids, *self.constants])}; the case's ids: "
+                                 f"{', '.join(self.case_ids)}", where)
         return Pattern(code, args, codes[code])
 
     def dependencies(self, value: Any, where: str, unknowns: list[str]) -> tuple[DependencyPattern, ...]:
@@ -461,6 +504,65 @@ class _Reader:
     def unknown_path(self, path: str, where: str, unknowns: list[str]) -> None:
         if path not in unknowns:
             raise self.error(f"'{path}' is not a fact this case leaves unknown{_suggest(path, unknowns)}", where)
+
+
+def chapter_paragraphs(policy: Policy) -> frozenset[str]:
+    """The chapter's paragraph numbers (policy/traceability.yaml); empty when the policy has no map."""
+    from .trace import MAP_FILE, load_map
+
+    if not (policy.directory / MAP_FILE).is_file():
+        return frozenset()
+    return frozenset(load_map(policy))
+
+
+@functools.lru_cache(maxsize=8)
+def policy_constants(policy: Policy) -> frozenset[str]:
+    """Every name written in the rule files (constants, predicates): what an argument of an
+    expected finding may be besides an id of the case."""
+    words: set[str] = set()
+    for path in policy.directory.glob("*.lp"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words.update(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", line.split("%", 1)[0]))
+    return frozenset(words)
+
+
+def _ids(data: Any) -> set[str]:
+    """The ids of every entity of a case (child, people, information, consents, disclosures, ...)."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        if isinstance(data.get("id"), str):
+            found.add(data["id"])
+        for value in data.values():
+            found |= _ids(value)
+    elif isinstance(data, list):
+        for item in data:
+            found |= _ids(item)
+    return found
+
+
+def entity_ids(base: Any, change: Any, new: bool, path: str = "") -> tuple[str, str, list[str]] | None:
+    """The first entity (an item with an id) of `change` whose id the base case lacks (or,
+    with `new`, already has), as (path, id, the base's ids there); None when all is well."""
+    if isinstance(change, dict):
+        for key, value in change.items():
+            inner = base.get(key) if isinstance(base, dict) else None
+            found = entity_ids(inner, value, new, _join(path, str(key)))
+            if found:
+                return found
+        return None
+    if isinstance(change, list) and change and all(isinstance(x, dict) and "id" in x for x in change):
+        have = {x["id"]: x for x in base if isinstance(x, dict) and "id" in x} if isinstance(base, list) else {}
+        for i, item in enumerate(change):
+            here = f"{path}[{i}].id"
+            if new and item["id"] in have:
+                return here, str(item["id"]), sorted(map(str, have))
+            if not new:
+                if item["id"] not in have:
+                    return here, str(item["id"]), sorted(map(str, have))
+                found = entity_ids(have[item["id"]], item, new, f"{path}[{i}]")
+                if found:
+                    return found
+    return None
 
 
 def _has_path(data: Any, field_path: str) -> bool:

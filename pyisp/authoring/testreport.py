@@ -12,6 +12,7 @@ from .impact import compare_command
 from ..errors import PyispError, ScenarioError
 from ..core.policy import Policy
 from ..render.result_text import result_text
+from ..core.result import YES, Disclosure
 from .scenarios import Outcome, chosen_readings, load, run
 from ..core.service import engine_for
 
@@ -54,16 +55,39 @@ def outcome_line(outcome: Outcome) -> str:
     return f"{mark}  {outcome.scenario.where}  {outcome.scenario.title}  ({outcome.seconds * 1000:.0f} ms)"
 
 
-def failure_text(outcome: Outcome) -> str:
-    """Expected against got for each broken expectation, then the explanation of what was got."""
+def failure_text(outcome: Outcome, verbose: bool = False) -> str:
+    """One short block per failing scenario: where and what, expected against got for each
+    broken expectation, and what decided each disclosure concerned (the routes and bars of
+    `decided_by`, and the unknowns its verdict turns on). `verbose` adds the whole result
+    and the explanation of what was got."""
     lines = [f"{outcome.scenario.where}: {outcome.scenario.title}"]
     for check in outcome.failures:
-        lines.append(f"  {check.disclosure}: {check.key}")
-        lines.append(f"    expected: {check.expected}")
-        lines.append(f"    got:      {check.got}")
-    lines.append("  what was got:")
-    lines += ["    " + line if line else "" for line in explanation(outcome).splitlines()]
+        got = check.got
+        if check.key == "verdict":
+            possible = outcome.result.disclosure(check.disclosure).possible_verdicts
+            if len(possible) > 1:
+                got += f" (possible: {', '.join(possible)})"
+        lines.append(f"  {check.disclosure}: {check.key}: expected {check.expected}, got {got}")
+    for ident in dict.fromkeys(c.disclosure for c in outcome.failures):
+        lines += ["    " + line for line in deciding_lines(outcome.result.disclosure(ident))]
+    if verbose:
+        lines.append("  what was got:")
+        lines += ["    " + line if line else "" for line in explanation(outcome).splitlines()]
     return "\n".join(lines)
+
+
+def deciding_lines(disclosure: Disclosure, unknowns: int = 3) -> list[str]:
+    """What decided a disclosure, in at most two lines: the decided_by findings (with
+    their status) and the first unknowns its verdict turns on."""
+    decided = [(c.args[0] if c.args else c.code) + ("" if c.status == YES else f" ({c.status})")
+               + (f" [{', '.join(c.paragraphs)}]" if c.paragraphs else "")
+               for c in disclosure.findings if c.code == "decided_by"]
+    lines = [f"{disclosure.id} decided by: {', '.join(decided) or 'nothing'}"]
+    if disclosure.depends_on:
+        shown = [d.text for d in disclosure.depends_on[:unknowns]]
+        more = len(disclosure.depends_on) - len(shown)
+        lines.append(f"{disclosure.id} turns on: {'; '.join(shown)}" + (f" (and {more} more)" if more else ""))
+    return lines
 
 
 def summary_line(outcomes: Sequence[Outcome], seconds: float) -> str:
@@ -89,7 +113,7 @@ def write_junit_xml(outcomes: Sequence[Outcome], path: str | Path, seconds: floa
             first = outcome.failures[0]
             failure = ET.SubElement(case, "failure", message=f"{first.disclosure} {first.key}: expected "
                                     f"{first.expected}, got {first.got}")
-            failure.text = failure_text(outcome)
+            failure.text = failure_text(outcome, verbose=True)
     ET.indent(root)
     ET.ElementTree(root).write(str(path), encoding="utf-8", xml_declaration=True)
 
@@ -125,9 +149,9 @@ def parse_readings(items: Sequence[str] | None) -> dict[str, str]:
 def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None,
                 junit_xml: str | Path | None = None, coverage: bool = False, fail_under: float | None = None,
                 compare: str | None = None, readings: Mapping[str, str] | None = None,
-                echo: Callable[[str], None] = print) -> int:
-    """`pyisp test`: load and run the scenarios, print a line each and the failures (and
-    coverage when asked); the exit code is 0 when all pass (and rule coverage is at least
+                verbose: bool = False, echo: Callable[[str], None] = print) -> int:
+    """`pyisp test`: load and run the scenarios, print a line each and a short block per
+    failure (the whole result and explanations with `verbose`), and coverage when asked; the exit code is 0 when all pass (and rule coverage is at least
     `fail_under`), 1 otherwise. A bad scenario raises ScenarioError (exit 2)."""
     policy_dir = default_policy(policy)
     start = time.perf_counter()
@@ -149,7 +173,10 @@ def run_command(paths: Sequence[str | Path], *, policy: str | Path | None = None
         echo("FAILURES")
         for outcome in failed:
             echo("")
-            echo(failure_text(outcome))
+            echo(failure_text(outcome, verbose))
+        if not verbose:
+            echo("")
+            echo("(pyisp test -v: the whole result and the explanation of each failure)")
     echo("")
     echo(f"rules: {policy_dir} (sha256 {rules.fingerprint[:8]})" + (
         "; readings: " + ", ".join(f"{k}={v}" for k, v in sorted(readings.items())) if readings else ""))

@@ -25,6 +25,7 @@ from clingo import ast
 from .domain import Bounds, _set, _spec_at, parse_extra
 from ..errors import PolicyError, PyispError
 from ..core.policy import HEADER, Policy, default_policy_dir
+from .shrink import shrink, violated
 from .solving import OUTPUTS, Grounded, ground, renamed
 from ..core.upgrade import upgrade
 
@@ -166,8 +167,9 @@ class Verifier:
             outcome.violations = sorted(str(s) for s in model if s.name == "violation"
                                         and str(s.arguments[0]) == prop.name)
             if explain:
-                outcome.counterexample = grounded.domain.case_document(
-                    model, title=f"Counterexample to {prop.name}: {prop.statement}")
+                outcome.counterexample = shrink(grounded.domain.case_document(
+                    model, title=f"Counterexample to {prop.name}: {prop.statement}"),
+                    lambda doc: violated(doc, self.policy.statements, self.rules, prop.name))
                 outcome.result_text = _answer_text(outcome.counterexample, self.policy.directory)
         return outcome
 

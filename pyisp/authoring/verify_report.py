@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 import yaml
@@ -11,8 +12,19 @@ from .verify import Outcome
 
 
 def case_yaml(doc: dict[str, Any]) -> str:
-    """A case document as YAML, ready for `pyisp query`."""
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    """A case document as YAML, ready for `pyisp query` (innermost mappings and lists on one line)."""
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110, default_flow_style=None)
+
+
+_DISCLOSURE_LINE = re.compile(r"^[^\s:]+: [A-Z]")
+
+
+def _changed_lines(old: str, new: str) -> tuple[str, str]:
+    """The two answers cut to each disclosure's verdict line and the lines that differ."""
+    a, b = old.splitlines(), new.splitlines()
+    keep_a = [line for line in a if _DISCLOSURE_LINE.match(line) or line not in b]
+    keep_b = [line for line in b if _DISCLOSURE_LINE.match(line) or line not in a]
+    return "\n".join(keep_a), "\n".join(keep_b)
 
 
 def outcomes_text(outcomes: Sequence[Outcome]) -> str:
@@ -27,10 +39,12 @@ def outcomes_text(outcomes: Sequence[Outcome]) -> str:
         if o.violations:
             lines.append("violated: " + ", ".join(o.violations))
         if o.counterexample:
-            lines += ["counterexample (save as a .yaml file and run `pyisp query` on it):", "",
+            lines += ["counterexample, every fact it does not need left out (save as a .yaml file and run "
+                      "`pyisp query` on it):", "",
                       case_yaml(o.counterexample).rstrip()]
         if o.result_text:
-            lines += ["", "its answer:", o.result_text.rstrip()]
+            lines += ["", "its answer (pyisp query on the case for the whole of it):"]
+            lines += [line for line in o.result_text.splitlines() if _DISCLOSURE_LINE.match(line)]
     failed = sum(1 for o in outcomes if not o.holds)
     lines += ["", f"{len(outcomes) - failed} of {len(outcomes)} checks hold" + (f", {failed} fail" if failed else "")]
     return "\n".join(lines)
@@ -47,8 +61,10 @@ def diff_text(reports: Sequence[DiffReport]) -> str:
         lines.append(f"{len(report.differences)} output(s) differ on cases with {report.bounds.text} "
                      f"({report.inputs} inputs, {report.seconds:.2f} s):")
         lines += [f"  {d.output}: {'; '.join(d.atoms)}" for d in report.differences]
-        lines.append("one smallest case for each, with both answers (OLD | NEW, * marks a changed line):")
+        lines.append("a case for each, every fact the difference does not need left out, with both answers "
+                     "(OLD | NEW, * marks a changed line):")
         for d in report.differences:
+            old, new = _changed_lines(d.old_text, d.new_text)
             lines += ["", f"=== {d.output}: " + "; ".join(d.atoms), "", case_yaml(d.case).rstrip(), "",
-                      side_by_side(d.old_text, d.new_text)]
+                      side_by_side(old, new)]
     return "\n".join(lines)

@@ -363,8 +363,30 @@ def paragraph_key(number: str) -> tuple[int, ...]:
 
 def _policy_error(messages: Iterable[str], exc: Exception) -> PolicyError:
     for message in messages:
-        match = re.match(r"^(.*?):(\d+):(\d+)(?:-\d+(?::\d+)?)?:\s*(.*)$", message.strip().splitlines()[0])
+        match = re.match(r"^(.*?):(\d+):(\d+)(?:-\d+(?::\d+)?)?:\s*(?:error:\s*)?(.*)$",
+                         message.strip().splitlines()[0])
         if match:
-            return PolicyError(match.group(4), where=f"{match.group(1)}:{match.group(2)}")
+            try:
+                lines = Path(match.group(1)).read_text(encoding="utf-8").splitlines()
+            except OSError:
+                lines = []
+            line, text = syntax_error_line(lines, int(match.group(2)), int(match.group(3)), match.group(4))
+            return PolicyError(text, where=f"{match.group(1)}:{line}")
     text = " ".join(m.strip() for m in messages) or str(exc)
     return PolicyError(text)
+
+
+def syntax_error_line(lines: list[str], line: int, column: int, text: str) -> tuple[int, str]:
+    """Where a syntax error really is. clingo reports a missing '.' at the next token, often
+    a few lines (of comments) below: when that token starts its line and the code before it
+    does not end with '.', the error is at the end of that unfinished statement."""
+    if not (1 <= line <= len(lines)) or lines[line - 1][:max(column - 1, 0)].strip():
+        return line, text
+    for number in range(line - 1, 0, -1):
+        code = lines[number - 1].split("%", 1)[0].rstrip()
+        if not code:
+            continue
+        if not code.endswith("."):
+            return number, f"missing '.' at the end of this statement ({text})"
+        break
+    return line, text
