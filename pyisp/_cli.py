@@ -89,7 +89,7 @@ def query(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
           no_presume: Optional[list[str]] = NoPresumeOption,
           strict: bool = StrictOption,
           record_to: Optional[str] = RecordToOption) -> None:
-    """Answer a case: each disclosure's verdict, why, what to do now, and what would change it."""
+    """Answer a case: each verdict, why, and what to do now."""
     from .render.brief import brief_markdown, brief_text
 
     if fmt not in ("text", "markdown"):
@@ -334,7 +334,7 @@ def record(case: Path = typer.Argument(..., help="A case file (YAML or JSON)."),
            json_output: bool = typer.Option(False, "--json", help="Print the record's items as JSON (codes)."),
            policy: Optional[Path] = PolicyOption,
            reading: Optional[list[str]] = ReadingOption) -> None:
-    """Draft the record of each decision in plain English, ready to paste into a case file."""
+    """Draft the record of each decision in plain English."""
     policy = _rules(policy)
     from . import record as _record
 
