@@ -503,7 +503,7 @@ class Explainer:
         if key in self.seen:
             return Statement(str(atom), sentence, truth, "derived", denial=denial, repeated=True)
         if depth > MAX_DEPTH or why_not > WHY_NOT_DEPTH:
-            return Statement(str(atom), sentence, truth, "derived", denial=denial, note="not expanded further")
+            return Statement(str(atom), sentence, truth, "derived", denial=denial, note="shown no deeper")
         self.seen.add(key)
         if truth == NO:
             steps = self.candidates(atom, depth, why_not + 1)

@@ -144,8 +144,9 @@ def _todo(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
 
 def _change_line(change: Change) -> str:
     conditions = " and ".join(change.conditions)
-    verdict = f", and the verdict is {VERDICT_WORDS[change.verdict]}" if change.verdict else ""
-    return f"- If {conditions}: {change.effect}{verdict}."
+    if change.verdict:  # the verdict says it all
+        return f"- If {conditions}: the verdict becomes {VERDICT_WORDS[change.verdict]}."
+    return f"- If {conditions}: {change.effect}."
 
 
 def _changes(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
@@ -178,22 +179,23 @@ class _Tree:
     """Walks the derivation once, leaving out what was already shown."""
 
     def __init__(self, why_not: bool = False) -> None:
-        self.shown: set[str] = set()
+        self.shown: set[str] = set()  # the statement lines shown so far
         self.why_not = why_not
 
-    def first(self, statement: Statement) -> bool:
-        key = statement.atom + statement.truth
-        if key in self.shown:
+    def first(self, line: str) -> bool:
+        """Whether this statement line is new (a line already shown is not repeated)."""
+        if line in self.shown:
             return False
-        self.shown.add(key)
+        self.shown.add(line)
         return True
 
     def text(self, statement: Statement, holds: str, negated: bool, indent: int, out: list[str],
              link: str = "") -> None:
         pad = "  " * indent
-        if not self.first(statement):
+        line = f"{MARK[holds]} {phrase(statement, negated, holds)}{_suffix(statement)}"
+        if not self.first(line):
             return
-        out.append(f"{pad}{MARK[holds]} {phrase(statement, negated, holds)}{_suffix(statement)}")
+        out.append(pad + line)
         for check in statement.cases:
             self.text(check.statement, check.holds, check.negated, indent + 1, out)
         for step in statement.steps:
@@ -208,7 +210,7 @@ class _Tree:
 
     def html(self, statement: Statement, holds: str, negated: bool, out: list[str]) -> None:
         e = _e
-        if not self.first(statement):
+        if not self.first(f"{MARK[holds]} {phrase(statement, negated, holds)}{_suffix(statement)}"):
             return
         label = (f'<span class="mark {_CLASS[holds]}">{e(MARK[holds])}</span> '
                  f"{e(phrase(statement, negated, holds))}<span class=\"aside\">{e(_suffix(statement))}</span>")
