@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import clingo
 from clingo import ast
@@ -391,6 +391,41 @@ def _shapes(policy: Policy) -> tuple[_Shape, ...]:
     return tuple(shapes)
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The rules' shapes of one policy, indexed once: by head; the output rules by the
+    code they report; the paragraphs of the rules that read each predicate."""
+
+    shapes: list[_Shape]
+    output_shapes: list[_Shape]
+    by_head: dict[tuple[str, int], list[_Shape]]
+    output_by_code: dict[tuple[str, str, int], list[_Shape]]
+    paragraphs_using: dict[tuple[str, int], set[str]]
+
+
+@lru_cache(maxsize=8)
+def _index(policy: Policy) -> _Index:
+    shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file != OUTPUT_FILE]
+    output_shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file == OUTPUT_FILE]
+    by_head: dict[tuple[str, int], list[_Shape]] = {}
+    for shape in shapes:
+        if shape.head.type == SymbolType.Function:
+            by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
+    output_by_code: dict[tuple[str, str, int], list[_Shape]] = {}
+    for shape in output_shapes:  # finding(D, code(...)), obligation(D, code(...))
+        args = shape.head.arguments if shape.head.type == SymbolType.Function else []
+        if len(args) == 2 and args[1].type == SymbolType.Function and not is_var(args[1]):
+            output_by_code.setdefault((shape.head.name, args[1].name, len(args[1].arguments)), []).append(shape)
+    paragraphs_using: dict[tuple[str, int], set[str]] = {}
+    for shape in shapes:  # the paragraphs of the rules that read each predicate
+        for record in shape.conditions:
+            for atom in _record_atoms(record):
+                if atom.type == SymbolType.Function:
+                    paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
+                        policy.rules[shape.rule].paragraphs)
+    return _Index(shapes, output_shapes, by_head, output_by_code, paragraphs_using)
+
+
 @lru_cache(maxsize=8)
 def _words(policy: Policy) -> dict[str, str]:
     return load_words(policy.directory)
@@ -405,35 +440,40 @@ def _templates(policy: Policy) -> dict[tuple[str, int], list[Any]]:
 class Explainer:
     """Explains conclusions for one case: one instrumented run, shared by every question."""
 
-    def __init__(self, policy: Policy, inputs: Inputs, case: dict[str, Any] | None = None,
-                 found: Trace | None = None, presumed: dict[Symbol, Any] | None = None) -> None:
+    def __init__(self, policy: Policy, inputs: Inputs | Callable[[], tuple[Inputs, dict[Symbol, Any]]],
+                 case: dict[str, Any] | None = None, found: Trace | None = None,
+                 presumed: dict[Symbol, Any] | None = None) -> None:
+        """`inputs`: the case's input atoms, or a function giving them with the atoms each
+        presumption filled (called when first needed: the brief of a settled verdict
+        never needs them)."""
         self.policy = policy
-        self.inputs = inputs
         self.case = case or {}
         self._trace = found
         self.lock = threading.RLock()  # one question at a time: `seen` is per question
-        self.presumed = dict(presumed or {})  # input atom -> the presumption that filled it
+        self._source = inputs if callable(inputs) else (lambda: (inputs, dict(presumed or {})))
+        self._inputs: Inputs | None = None
         self.wording = Wording(_templates(policy), case_names(self.case), _words(policy))
-        self.inputs_sigs = set(iter_input_predicates()) | {
-            (s.name, len(s.arguments)) for s in inputs.facts}
-        self.facts = frozenset(inputs.facts)
-        self.unknown_of: dict[Symbol, str] = {atom: u.path for u in inputs.unknowns for atom in u.atoms}
-        self.unknown_by_path = {u.path: u for u in inputs.unknowns}
-        self.shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file != OUTPUT_FILE]
-        self.output_shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file == OUTPUT_FILE]
-        self.by_head: dict[tuple[str, int], list[_Shape]] = {}
-        for shape in self.shapes:
-            if shape.head.type == SymbolType.Function:
-                self.by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
+        index = _index(policy)
+        self.shapes, self.output_shapes = index.shapes, index.output_shapes
+        self.by_head, self.paragraphs_using = index.by_head, index.paragraphs_using
+        self.output_by_code = index.output_by_code
         self.seen: set[Symbol] = set()
         self.always: dict[Symbol, bool] = {}
-        self.paragraphs_using: dict[tuple[str, int], set[str]] = {}
-        for shape in self.shapes:  # the paragraphs of the rules that read each predicate
-            for record in shape.conditions:
-                for atom in _record_atoms(record):
-                    if atom.type == SymbolType.Function:
-                        self.paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
-                            policy.rules[shape.rule].paragraphs)
+
+    @property
+    def inputs(self) -> Inputs:
+        if self._inputs is None:
+            with self.lock:
+                if self._inputs is None:
+                    inputs, presumed = self._source()
+                    self.presumed: dict[Symbol, Any] = presumed  # input atom -> the presumption that filled it
+                    self.inputs_sigs = set(iter_input_predicates()) | {
+                        (s.name, len(s.arguments)) for s in inputs.facts}
+                    self.facts = frozenset(inputs.facts)
+                    self.unknown_of: dict[Symbol, str] = {atom: u.path for u in inputs.unknowns for atom in u.atoms}
+                    self.unknown_by_path = {u.path: u for u in inputs.unknowns}
+                    self._inputs = inputs
+        return self._inputs
 
     @property
     def trace(self) -> Trace:
@@ -470,6 +510,7 @@ class Explainer:
         return YES if self.always[pattern] else UNKNOWN
 
     def is_input(self, pattern: Symbol) -> bool:
+        self.inputs  # noqa: B018 (made on first use)
         return pattern.type == SymbolType.Function and (pattern.name, len(pattern.arguments)) in self.inputs_sigs
 
     # -- statements ---------------------------------------------------------------------
@@ -679,6 +720,7 @@ class Explainer:
                     reported = [a for a in reported if not self.is_input(a)] or reported
                     return reported, "all"
         arities = {(s.head.name, len(s.head.arguments)) for s in self.shapes if s.head.type == SymbolType.Function}
+        self.inputs  # noqa: B018 (made on first use)
         arities |= self.inputs_sigs
         known = sorted(arity for n, arity in arities if n == name)
         for arity in known:
@@ -701,7 +743,7 @@ class Explainer:
             if is_var(first) and first.arguments[0].string == "D":
                 return True
         return any(a.arguments[0] == disclosure for a in itertools.chain(
-            self.trace.by_name.get((name, arity), ()), (f for f in self.facts if f.name == name)))
+            self.trace.by_name.get((name, arity), ()), (f for f in self.inputs.facts if f.name == name)))
 
     def _targets(self, pattern: Symbol) -> list[Symbol]:
         if _ground(pattern):
@@ -724,12 +766,14 @@ class Explainer:
 
     def _constants(self) -> list[Symbol]:
         seen: dict[Symbol, None] = {}
-        for atom in itertools.chain(self.trace.possible, self.facts):
+        for atom in itertools.chain(self.trace.possible, self.inputs.facts):
             for arg in atom.arguments if atom.type == SymbolType.Function else ():
                 seen.setdefault(arg, None)
         return list(seen)
 
     def changes(self, disclosure: Any) -> tuple[Change, ...]:
+        if not disclosure.depends_on:
+            return ()
         by_path = {u.path: u for u in self.inputs.unknowns}
         out = []
         for dep in disclosure.depends_on:
@@ -836,9 +880,9 @@ class Explainer:
         """The conclusion a finding or obligation reports (`decided_by(d, consent)`)."""
         wanted = clingo.Function(output, [clingo.String(disclosure_id),
                                           clingo.Function(item.code, [self._symbol(a) for a in item.args])])
-        for shape in self.output_shapes:
+        for shape in self.output_by_code.get((output, item.code, len(item.args)), ()):
             binding: dict[str, Symbol] = {}
-            if shape.head.name == output and _unify(shape.head, wanted, binding):
+            if _unify(shape.head, wanted, binding):
                 for condition in shape.conditions:
                     if condition.name == "pos":
                         atom = _subst(condition.arguments[0], binding)
@@ -876,7 +920,8 @@ class Explainer:
             if item.if_not and item.text not in seen:
                 seen.add(item.text)
                 verdicts = " or ".join(VERDICT_NAMES[v] for v in item.if_not)
-                out.append(Reason(f"the case does not say, so pyisp presumes: {item.text.rstrip('.')}; "
+                presumed = item.text.rstrip(".")
+                out.append(Reason(f"the case is silent, so pyisp presumes that {presumed[:1].lower()}{presumed[1:]}; "
                                   f"were that otherwise, the verdict would be {verdicts}",
                                   tuple(item.paragraphs), True))
         return tuple(out)
@@ -971,13 +1016,16 @@ def explainer_for(result: Any) -> Explainer:
     if getattr(result, "case", None) is None or getattr(result, "policy", None) is None:
         raise CaseError("this result does not keep its case; get it from pyisp.query to explain it")
     data = dict(result.case.data)
-    # the very inputs the result was answered on (with any facts added beside the case's)
-    inputs = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
-    # under the presumptions the result applied, so that the explanation agrees with the answer
-    applied = {a.path: a for a in getattr(result, "presumptions", ())}
-    presumed = {atom: applied[u.path] for u in inputs.unknowns if u.path in applied for atom in u.atoms}
-    inputs = inputs.with_values({path: a.value for path, a in applied.items()})
-    return Explainer(result.policy, inputs, data, presumed=presumed)
+
+    def inputs() -> tuple[Inputs, dict[Symbol, Any]]:
+        # the very inputs the result was answered on (with any facts added beside the case's)
+        found = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
+        # under the presumptions the result applied, so that the explanation agrees with the answer
+        applied = {a.path: a for a in getattr(result, "presumptions", ())}
+        presumed = {atom: applied[u.path] for u in found.unknowns if u.path in applied for atom in u.atoms}
+        return found.with_values({path: a.value for path, a in applied.items()}), presumed
+
+    return Explainer(result.policy, inputs, data)
 
 
 def explain_result(result: Any, disclosure_id: str | None = None, conclusion: str | None = None,
