@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= facts/teacher-counselling-disclosure.yaml
 
-.PHONY: install run test bench bench-serve golden clean
+.PHONY: install run test bench bench-serve golden screenshot clean
 
 # Set-up: a virtual environment with pyisp installed (not editable: tests see the installed package).
 $(STAMP): pyproject.toml
@@ -22,9 +22,25 @@ install: $(STAMP)
 run: install
 	$(BIN)/pyisp query $(CASE)
 
+# Headless Chromium renders the HTML explanation in tests/test_explain_browser.py (Debian's package; installed once).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
 # The whole test suite, against the installed package.
-test: install
+test: install $(CHROMIUM)
 	cd tests && ../$(BIN)/pytest
+
+# docs/explain.png: the HTML explanation of an example case as a reviewer sees it (refresh after a change of the output).
+SHOT_CASE ?= facts/failure-to-thrive-parents-refuse.yaml
+GUIDE_NAME := london-cpp-chapter-3-information-sharing.txt
+GUIDANCE ?= $(firstword $(wildcard $(PYISP_GUIDANCE) ../shared/guidance/$(GUIDE_NAME) /work/shared/guidance/$(GUIDE_NAME)))
+screenshot: install $(CHROMIUM)
+	$(BIN)/pyisp explain $(SHOT_CASE) --format html $(if $(GUIDANCE),--source $(GUIDANCE)) > build-explain.html
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+	  --disable-sync --no-first-run --hide-scrollbars --user-data-dir=$$(mktemp -d) --window-size=1280,1400 \
+	  --screenshot=docs/explain.png file://$(CURDIR)/build-explain.html
+	rm -f build-explain.html
 
 # Speed: the scenario corpus (pyisp test); medians and p95 of pyisp.query on facts/, and a batch of generated cases.
 bench: install

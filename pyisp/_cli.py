@@ -254,7 +254,10 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
             why_not: Optional[str] = typer.Option(None, "--why-not", metavar="X", help="Why X does not hold."),
             fmt: str = typer.Option("text", "--format", help="text, markdown, html or json."),
             source: Optional[Path] = typer.Option(None, "--source", help="Your copy of the guidance text: the "
-                                                  "HTML appendix quotes each cited paragraph from it."),
+                                                  "HTML quotes each deciding paragraph beside it, and every "
+                                                  "cited paragraph in its appendix."),
+            full: bool = typer.Option(False, "--full", help="Add the full derivation, rule by rule (in HTML, "
+                                      "a collapsed section)."),
             policy: Optional[Path] = PolicyOption) -> None:
     """Explain a case: why each verdict, and what would change it."""
     policy = _rules(policy)
@@ -263,7 +266,7 @@ def explain(case: Path = typer.Argument(..., help="A case file (YAML or JSON).")
 
     def action() -> str:
         result = _query_file(case, policy=policy)
-        return render(explain_result(result, disclosure, why, why_not), fmt, source)
+        return render(explain_result(result, disclosure, why, why_not), fmt, source, full=full)
 
     typer.echo(_run(action), nl=False)
 

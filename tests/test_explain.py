@@ -59,7 +59,9 @@ def test_success_undetermined_verdict_rests_on_the_public_interest_route_that_ma
     judgement = _checks(test_met, "public_interest_sufficient")[0]
     assert judgement.holds == UNKNOWN
     assert judgement.statement.field == "disclosures[0].judgements.public_interest_sufficient"
-    assert phrase(judgement.statement).startswith("It is unknown whether the professional judges")
+    # an open judgement reads as the question the case format asks of it
+    assert phrase(judgement.statement) == ("Open question: Is the public interest in to-social-care sufficient "
+                                           "to justify sharing without consent (your judgement)?")
 
 
 def test_success_the_path_reaches_amys_refusal_and_her_understanding(counselling):
@@ -80,8 +82,9 @@ def test_success_negative_conditions_read_as_not_stated_not_as_unknown(counselli
         "in_public_domain", "widely_known", "shared_without_limits"}
     for check in negative:
         assert check.holds == YES and check.statement.truth == NO
-        if check.statement.kind == "input":
-            assert phrase(check.statement, negated=True).startswith("The case does not state that")
+        if check.statement.kind == "input":  # stated false in the case: said so, once, without a double negative
+            assert check.statement.given == "stated"
+            assert phrase(check.statement, negated=True).startswith("The case says no: ")
 
 
 def test_success_why_not_shows_the_consent_route_failing_on_consent_not_obtained(counselling):
@@ -143,8 +146,9 @@ def test_success_must_share_rests_on_reasonable_cause_to_suspect_significant_har
 
 def test_success_why_not_may_share_of_a_must_share_verdict_says_it_is_required():
     ex = _explain("failure-to-thrive-parents-refuse", "to-social-care", why_not="may_share")
-    assert "so it is not may share" in ex.answer
-    assert ex.statements[0].atom == 'permitted("to-social-care")' and ex.statements[1].truth == YES
+    assert "so it is not MAY SHARE" in ex.answer
+    # the question asked, not the whole tree: it is not "may" because it is required
+    assert [s.atom for s in ex.statements] == ['required("to-social-care")'] and ex.statements[0].truth == YES
 
 
 # ---------------------------------------------------------------- 3.3.3: widely known
@@ -230,8 +234,12 @@ def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch
     monkeypatch.setattr(pyisp.explain, "run_trace", refuse)
     result = pyisp.query_file(FACTS / "teacher-counselling-disclosure.yaml")
     assert result.disclosures[0].verdict == "undetermined"
+    explanation = result.explain("to-social-care")  # the brief needs no instrumented run
+    assert explanation.reasons and explanation.to_text().startswith("Case teacher-counselling-disclosure")
     with pytest.raises(AssertionError, match="must not trace"):
-        result.explain("to-social-care")
+        explanation.statements  # the derivation does, when it is read
+    with pytest.raises(AssertionError, match="must not trace"):
+        result.explain("to-social-care", why_not="consent_obtained")
 
 
 @pytest.mark.parametrize("path", sorted(FACTS.glob("*.yaml")), ids=lambda p: p.stem)

@@ -1,4 +1,5 @@
-"""Golden files: the text and Markdown explanations of two worked examples, byte for byte.
+"""Golden files: the text and Markdown explanations of two worked examples, and the text
+with the full derivation (--full), byte for byte.
 
 When a rule, a template or the wording changes on purpose, regenerate them and review
 the diff like any other change:
@@ -18,7 +19,8 @@ import pyisp
 
 GOLDEN = Path(__file__).resolve().parent / "golden_explain"
 CASES = ("teacher-counselling-disclosure", "separated-parents")
-RENDERINGS = {"txt": lambda ex: ex.to_text(), "md": lambda ex: ex.to_markdown()}
+RENDERINGS = {"txt": lambda ex: ex.to_text(), "md": lambda ex: ex.to_markdown(),
+              "full.txt": lambda ex: ex.to_text(full=True)}
 
 
 def _rendered(case: str, suffix: str) -> str:

@@ -21,10 +21,12 @@ different completions is reported as holding, with each rule marked "may apply".
 from __future__ import annotations
 
 import itertools
+import re
+import threading
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import clingo
 from clingo import ast
@@ -63,11 +65,15 @@ class Statement:
     cases: tuple["Check", ...] = ()
     repeated: bool = False
     note: str = ""
+    given: str = ""     # an input: "stated", "presumed" (not stated; `note` says what is presumed) or "open"
+    question: str = ""  # an open input: the question the case format asks of it
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"atom": self.atom, "sentence": self.sentence, "truth": self.truth, "kind": self.kind}
         if self.field:
             data["field"] = self.field
+        if self.given:
+            data["given"] = self.given
         if self.steps:
             data["steps"] = [s.to_dict() for s in self.steps]
         if self.cases:
@@ -150,8 +156,53 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """A deciding reason of a verdict, in words: what decides it, with its paragraphs;
+    `certain` when it decides in every completion of the case (else it may decide)."""
+
+    sentence: str
+    paragraphs: tuple[str, ...]
+    certain: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "paragraphs": list(self.paragraphs), "certain": self.certain}
+
+
+@dataclass(frozen=True)
+class Todo:
+    """An obligation in words: how strongly the guidance asks it (must, should, may), with
+    its paragraphs; `certain` when it holds whatever the unknown facts are."""
+
+    strength: str
+    sentence: str
+    paragraphs: tuple[str, ...]
+    certain: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strength": self.strength, "sentence": self.sentence, "paragraphs": list(self.paragraphs),
+                "certain": self.certain}
+
+
+class _Lazy:
+    """A value computed on first use, once, under the explainer's lock (thread-safe)."""
+
+    def __init__(self, make: Any, lock: Any) -> None:
+        self.make, self.lock, self.value, self.done = make, lock, None, False
+
+    def get(self) -> Any:
+        if not self.done:
+            with self.lock:
+                if not self.done:
+                    self.value = self.make()
+                    self.done = True
+        return self.value
+
+
+@dataclass(frozen=True)
 class Explanation:
-    """The explanation of one conclusion (or of the verdict) for one disclosure."""
+    """The explanation of one conclusion (or of the verdict) for one disclosure: the
+    summary (`reasons`), what to do now (`todo`), what would settle or change it
+    (`changes`, `flips`) and, built only when read, the derivation (`statements`)."""
 
     case_id: str
     title: str
@@ -161,16 +212,38 @@ class Explanation:
     question: str
     target: str
     answer: str
-    statements: tuple[Statement, ...]
+    derivation: Any = field(default=None, repr=False, compare=False)  # a _Lazy of the statements
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
     provenance: Any = field(default=None, compare=False)  # the result's Provenance: the footer of the text
+    reasons: tuple[Reason, ...] = ()
+    todo: tuple[Todo, ...] = ()
+    flips: tuple[Reason, ...] = ()
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """The derivation: why (or why not) the conclusion holds, rule by rule."""
+        if self.derivation is None:
+            return ()
+        return self.derivation.get() if isinstance(self.derivation, _Lazy) else self.derivation
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
-        found = {p for s in self.statements for step in s.all_steps() for p in step.paragraphs}
+        """The paragraphs of the summary, what to do and what would change it."""
+        found = {p for item in self.reasons + self.flips for p in item.paragraphs}
+        found |= {p for item in self.todo for p in item.paragraphs}
         found |= {p for change in self.changes for p in change.paragraphs}
         return tuple(sorted(found, key=paragraph_key))
+
+    @property
+    def all_paragraphs(self) -> tuple[str, ...]:
+        """Every paragraph cited, the derivation's included."""
+        found = set(self.paragraphs) | {p for s in self.statements for step in s.all_steps() for p in step.paragraphs}
+        return tuple(sorted(found, key=paragraph_key))
+
+    @property
+    def deciding_paragraphs(self) -> tuple[str, ...]:
+        return tuple(sorted({p for r in self.reasons for p in r.paragraphs}, key=paragraph_key))
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -185,24 +258,26 @@ class Explanation:
         return {"case": self.case_id, "title": self.title, "disclosure": self.disclosure,
                 "description": self.description, "verdict": self.verdict, "question": self.question,
                 "target": self.target, "answer": self.answer,
+                "reasons": [r.to_dict() for r in self.reasons], "todo": [t.to_dict() for t in self.todo],
+                "flips": [f.to_dict() for f in self.flips],
                 "statements": [s.to_dict() for s in self.statements],
                 "changes": [c.to_dict() for c in self.changes], "notes": list(self.notes),
-                "paragraphs": list(self.paragraphs)}
+                "paragraphs": list(self.all_paragraphs)}
 
-    def to_text(self) -> str:
+    def to_text(self, full: bool = False) -> str:
         from ..render.explanation import text
 
-        return text(self)
+        return text(self, full=full)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, full: bool = False) -> str:
         from ..render.explanation import markdown
 
-        return markdown(self)
+        return markdown(self, full=full)
 
-    def to_html(self, source: str | None = None) -> str:
+    def to_html(self, source: str | None = None, full: bool = False) -> str:
         from ..render.explanation import html
 
-        return html([self], source)
+        return html([self], source, full=full)
 
 
 # -- patterns: terms with __var("X") for variables ------------------------------------------
@@ -291,6 +366,7 @@ def _subst(pattern: Symbol, binding: dict[str, Symbol]) -> Symbol:
 
 _COMPARE = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+_OPPOSITE = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 _COMPARE_WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "is over", ">=": "is at least"}
 
 
@@ -315,6 +391,41 @@ def _shapes(policy: Policy) -> tuple[_Shape, ...]:
     return tuple(shapes)
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The rules' shapes of one policy, indexed once: by head; the output rules by the
+    code they report; the paragraphs of the rules that read each predicate."""
+
+    shapes: list[_Shape]
+    output_shapes: list[_Shape]
+    by_head: dict[tuple[str, int], list[_Shape]]
+    output_by_code: dict[tuple[str, str, int], list[_Shape]]
+    paragraphs_using: dict[tuple[str, int], set[str]]
+
+
+@lru_cache(maxsize=8)
+def _index(policy: Policy) -> _Index:
+    shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file != OUTPUT_FILE]
+    output_shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file == OUTPUT_FILE]
+    by_head: dict[tuple[str, int], list[_Shape]] = {}
+    for shape in shapes:
+        if shape.head.type == SymbolType.Function:
+            by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
+    output_by_code: dict[tuple[str, str, int], list[_Shape]] = {}
+    for shape in output_shapes:  # finding(D, code(...)), obligation(D, code(...))
+        args = shape.head.arguments if shape.head.type == SymbolType.Function else []
+        if len(args) == 2 and args[1].type == SymbolType.Function and not is_var(args[1]):
+            output_by_code.setdefault((shape.head.name, args[1].name, len(args[1].arguments)), []).append(shape)
+    paragraphs_using: dict[tuple[str, int], set[str]] = {}
+    for shape in shapes:  # the paragraphs of the rules that read each predicate
+        for record in shape.conditions:
+            for atom in _record_atoms(record):
+                if atom.type == SymbolType.Function:
+                    paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
+                        policy.rules[shape.rule].paragraphs)
+    return _Index(shapes, output_shapes, by_head, output_by_code, paragraphs_using)
+
+
 @lru_cache(maxsize=8)
 def _words(policy: Policy) -> dict[str, str]:
     return load_words(policy.directory)
@@ -329,32 +440,49 @@ def _templates(policy: Policy) -> dict[tuple[str, int], list[Any]]:
 class Explainer:
     """Explains conclusions for one case: one instrumented run, shared by every question."""
 
-    def __init__(self, policy: Policy, inputs: Inputs, case: dict[str, Any] | None = None,
-                 found: Trace | None = None) -> None:
+    def __init__(self, policy: Policy, inputs: Inputs | Callable[[], tuple[Inputs, dict[Symbol, Any]]],
+                 case: dict[str, Any] | None = None, found: Trace | None = None,
+                 presumed: dict[Symbol, Any] | None = None) -> None:
+        """`inputs`: the case's input atoms, or a function giving them with the atoms each
+        presumption filled (called when first needed: the brief of a settled verdict
+        never needs them)."""
         self.policy = policy
-        self.inputs = inputs
         self.case = case or {}
-        self.trace = found or run_trace(policy, inputs)
+        self._trace = found
+        self.lock = threading.RLock()  # one question at a time: `seen` is per question
+        self._source = inputs if callable(inputs) else (lambda: (inputs, dict(presumed or {})))
+        self._inputs: Inputs | None = None
         self.wording = Wording(_templates(policy), case_names(self.case), _words(policy))
-        self.inputs_sigs = set(iter_input_predicates()) | {
-            (s.name, len(s.arguments)) for s in inputs.facts}
-        self.facts = frozenset(inputs.facts)
-        self.unknown_of: dict[Symbol, str] = {atom: u.path for u in inputs.unknowns for atom in u.atoms}
-        self.shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file != OUTPUT_FILE]
-        self.output_shapes = [s for s in _shapes(policy) if policy.rules[s.rule].file == OUTPUT_FILE]
-        self.by_head: dict[tuple[str, int], list[_Shape]] = {}
-        for shape in self.shapes:
-            if shape.head.type == SymbolType.Function:
-                self.by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
+        index = _index(policy)
+        self.shapes, self.output_shapes = index.shapes, index.output_shapes
+        self.by_head, self.paragraphs_using = index.by_head, index.paragraphs_using
+        self.output_by_code = index.output_by_code
         self.seen: set[Symbol] = set()
         self.always: dict[Symbol, bool] = {}
-        self.paragraphs_using: dict[tuple[str, int], set[str]] = {}
-        for shape in self.shapes:  # the paragraphs of the rules that read each predicate
-            for record in shape.conditions:
-                for atom in _record_atoms(record):
-                    if atom.type == SymbolType.Function:
-                        self.paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
-                            policy.rules[shape.rule].paragraphs)
+
+    @property
+    def inputs(self) -> Inputs:
+        if self._inputs is None:
+            with self.lock:
+                if self._inputs is None:
+                    inputs, presumed = self._source()
+                    self.presumed: dict[Symbol, Any] = presumed  # input atom -> the presumption that filled it
+                    self.inputs_sigs = set(iter_input_predicates()) | {
+                        (s.name, len(s.arguments)) for s in inputs.facts}
+                    self.facts = frozenset(inputs.facts)
+                    self.unknown_of: dict[Symbol, str] = {atom: u.path for u in inputs.unknowns for atom in u.atoms}
+                    self.unknown_by_path = {u.path: u for u in inputs.unknowns}
+                    self._inputs = inputs
+        return self._inputs
+
+    @property
+    def trace(self) -> Trace:
+        """The instrumented run, made when a derivation is first asked for."""
+        if self._trace is None:
+            with self.lock:
+                if self._trace is None:
+                    self._trace = run_trace(self.policy, self.inputs)
+        return self._trace
 
     # -- truth of atoms and patterns --------------------------------------------------
     def matches(self, pattern: Symbol) -> list[Symbol]:
@@ -382,6 +510,7 @@ class Explainer:
         return YES if self.always[pattern] else UNKNOWN
 
     def is_input(self, pattern: Symbol) -> bool:
+        self.inputs  # noqa: B018 (made on first use)
         return pattern.type == SymbolType.Function and (pattern.name, len(pattern.arguments)) in self.inputs_sigs
 
     # -- statements ---------------------------------------------------------------------
@@ -393,7 +522,15 @@ class Explainer:
             path = self.unknown_of.get(atom) if _ground(atom) else None
             if path is None and not _ground(atom):
                 path = next((self.unknown_of[s] for s in self.matches(atom) if s in self.unknown_of), None)
-            return Statement(str(atom), sentence, truth, "input", path, denial)
+            if path is not None or truth == UNKNOWN:
+                unknown = self.unknown_by_path.get(path or "")
+                return Statement(str(atom), sentence, truth, "input", path, denial, given="open",
+                                 question=unknown.question if unknown is not None else "")
+            presumed = self.presumed.get(atom) if _ground(atom) else None
+            if presumed is not None:
+                return Statement(str(atom), sentence, truth, "input", presumed.path, denial, given="presumed",
+                                 note=f"{presumed.text.rstrip('.')} ({', '.join(presumed.paragraphs)})")
+            return Statement(str(atom), sentence, truth, "input", None, denial, given="stated")
         if not _ground(atom):
             found = self.matches(atom)
             if found:
@@ -407,7 +544,7 @@ class Explainer:
         if key in self.seen:
             return Statement(str(atom), sentence, truth, "derived", denial=denial, repeated=True)
         if depth > MAX_DEPTH or why_not > WHY_NOT_DEPTH:
-            return Statement(str(atom), sentence, truth, "derived", denial=denial, note="not expanded further")
+            return Statement(str(atom), sentence, truth, "derived", denial=denial, note="shown no deeper")
         self.seen.add(key)
         if truth == NO:
             steps = self.candidates(atom, depth, why_not + 1)
@@ -451,7 +588,9 @@ class Explainer:
                 else UNCHECKED  # a negated comparison
             words = " and ".join(p.statement.sentence for p in parts)
             inner = YES if value == NO else NO if value == YES else UNCHECKED
-            return Check(True, value, Statement(str(record), words, inner, "comparison"))
+            denial = " or ".join(p.statement.denial or p.statement.sentence for p in parts) \
+                if all(p.statement.denial for p in parts) else None
+            return Check(True, value, Statement(str(record), words, inner, "comparison", denial=denial))
         if kind in ("pos", "neg"):
             atom = _subst(record.arguments[0], binding)
             truth = self.truth(atom)
@@ -470,8 +609,10 @@ class Explainer:
                 holds = YES if _COMPARE[op](left, right) else NO
             else:
                 holds = UNCHECKED
-            words = f"{self.wording.argument(left)} {_COMPARE_WORDS.get(op, op)} {self.wording.argument(right)}"
-            return Check(False, holds, Statement(f"{left}{op}{right}", words, holds, "comparison"))
+            a, b = self.wording.argument(left), self.wording.argument(right)
+            words = f"{a} {_COMPARE_WORDS.get(op, op)} {b}"
+            opposite = f"{a} {_COMPARE_WORDS[_OPPOSITE[op]]} {b}" if op in _OPPOSITE else None
+            return Check(False, holds, Statement(f"{left}{op}{right}", words, holds, "comparison", denial=opposite))
         if kind == "cond":
             return self.conditional(record, binding, depth, why_not, why)
         text = record.arguments[0].string if record.arguments and record.arguments[0].type == SymbolType.String \
@@ -579,6 +720,7 @@ class Explainer:
                     reported = [a for a in reported if not self.is_input(a)] or reported
                     return reported, "all"
         arities = {(s.head.name, len(s.head.arguments)) for s in self.shapes if s.head.type == SymbolType.Function}
+        self.inputs  # noqa: B018 (made on first use)
         arities |= self.inputs_sigs
         known = sorted(arity for n, arity in arities if n == name)
         for arity in known:
@@ -601,7 +743,7 @@ class Explainer:
             if is_var(first) and first.arguments[0].string == "D":
                 return True
         return any(a.arguments[0] == disclosure for a in itertools.chain(
-            self.trace.by_name.get((name, arity), ()), (f for f in self.facts if f.name == name)))
+            self.trace.by_name.get((name, arity), ()), (f for f in self.inputs.facts if f.name == name)))
 
     def _targets(self, pattern: Symbol) -> list[Symbol]:
         if _ground(pattern):
@@ -624,12 +766,14 @@ class Explainer:
 
     def _constants(self) -> list[Symbol]:
         seen: dict[Symbol, None] = {}
-        for atom in itertools.chain(self.trace.possible, self.facts):
+        for atom in itertools.chain(self.trace.possible, self.inputs.facts):
             for arg in atom.arguments if atom.type == SymbolType.Function else ():
                 seen.setdefault(arg, None)
         return list(seen)
 
     def changes(self, disclosure: Any) -> tuple[Change, ...]:
+        if not disclosure.depends_on:
+            return ()
         by_path = {u.path: u for u in self.inputs.unknowns}
         out = []
         for dep in disclosure.depends_on:
@@ -643,12 +787,16 @@ class Explainer:
                 for atom in unknown.atoms:
                     paragraphs |= self.paragraphs_using.get((atom.name, len(atom.arguments)), set())
                 options = dict(unknown.options)
+                if unknown.question:
+                    said = [_answer_words(v) for v in condition.values if v in options]
+                    words.append(f"the answer to \"{unknown.question}\" is {' or '.join(said)}")
+                    continue
                 said = [self._option_words(options[v]) for v in condition.values if v in options]
                 words.append(" or ".join(said) if said else condition.text)
             d = clingo.String(disclosure.id)
             atom = clingo.Function(dep.conclusion, [d])
             effect = self.wording.sentence(atom) if dep.value == YES else (
-                self.wording.denial(atom) or f"it is not the case that {self.wording.sentence(atom)}")
+                self.wording.denial(atom) or f"this does not follow: {self.wording.sentence(atom)}")
             out.append(Change(tuple(words), tuple(fields), effect, dep.verdict,
                               tuple(sorted(paragraphs, key=paragraph_key))))
         return tuple(out)
@@ -659,14 +807,15 @@ class Explainer:
             return " and ".join(self.wording.sentence(s) for s in true)
         false = [s for s, _ in literals]
         if len(false) == 1:
-            return self.wording.denial(false[0]) or f"it is not the case that {self.wording.sentence(false[0])}"
+            return self.wording.denial(false[0]) or f"the case says no to: {self.wording.sentence(false[0])}"
         return "none of these: " + "; ".join(self.wording.sentence(s) for s in false)
 
     def explain(self, disclosure: Any, conclusion: str | None = None, why_not: str | None = None,
                 case_id: str = "", title: str = "") -> Explanation:
+        """The explanation of the verdict (the derivation built when first read), or the
+        answer to one question: why `conclusion` holds, why `why_not` does not."""
         if conclusion and why_not:
             raise CaseError("ask either why or why not, not both", where="conclusion")
-        self.seen = set()
         d = disclosure.id
         description = ""
         for item in self.case.get("disclosures") or []:
@@ -675,26 +824,124 @@ class Explainer:
         notes: list[str] = []
         if conclusion is None and why_not is None:
             question, target = "verdict", disclosure.verdict
-            combine = "all"
             atoms = [clingo.Function("required", [clingo.String(d)]), clingo.Function("permitted", [clingo.String(d)])]
             if disclosure.verdict != "must_share":
                 atoms.reverse()
             answer = _verdict_answer(disclosure.verdict)
-        else:
-            question = "why" if conclusion else "why_not"
-            target = (conclusion or why_not or "").strip()
-            atoms, combine = self.resolve(target, d)
-            answer = ""
-        statements = tuple(self.statement(a) for a in atoms)
-        if question != "verdict":
-            answer = _verdict_question(target, disclosure.verdict) if target in VERDICTS else \
-                _answer(question, statements, combine)
-        changes = self.changes(disclosure) if question == "verdict" or target in VERDICTS else ()
-        if question == "verdict" and disclosure.verdict == "undetermined" and not disclosure.depends_on:
-            notes.append("The smallest sets of facts that would settle this were not computed "
-                         "(query with depends_on=True).")
+            derivation: Any = _Lazy(lambda: self.statements(atoms), self.lock)
+            if disclosure.verdict == "undetermined" and not disclosure.depends_on:
+                notes.append("The smallest sets of facts that would settle this were not computed "
+                             "(query with depends_on=True).")
+            return Explanation(case_id, title, d, description, disclosure.verdict, question, target, answer,
+                               derivation, self.changes(disclosure), tuple(notes), reasons=self.reasons(disclosure),
+                               todo=self.todo(disclosure), flips=self.flips(disclosure))
+        question = "why" if conclusion else "why_not"
+        target = (conclusion or why_not or "").strip()
+        with self.lock:
+            if target in VERDICTS:
+                atoms, combine = self.verdict_atoms(target, disclosure, question), "all"
+            else:
+                atoms, combine = self.resolve(target, d)
+            statements = self.statements(atoms)
+        answer = _verdict_question(target, disclosure.verdict, question) if target in VERDICTS else \
+            _answer(question, statements, combine)
         return Explanation(case_id, title, d, description, disclosure.verdict, question, target, answer,
-                           statements, changes, tuple(notes))
+                           statements)
+
+    def statements(self, atoms: Iterable[Symbol]) -> tuple[Statement, ...]:
+        with self.lock:
+            self.seen = set()
+            return tuple(self.statement(a) for a in atoms)
+
+    def verdict_atoms(self, target: str, disclosure: Any, question: str) -> list[Symbol]:
+        """What a question about a verdict is about: why not must share is why it is not
+        required; why not may share, why not permitted (or, when it is, why required);
+        must not share turns on permitted; undetermined on both."""
+        d = [clingo.String(disclosure.id)]
+        required, permitted = clingo.Function("required", d), clingo.Function("permitted", d)
+        if target == "must_share":
+            return [required]
+        if target == "must_not_share":
+            return [permitted]
+        if target == "may_share":
+            return [required] if question == "why_not" and disclosure.verdict == "must_share" else [permitted]
+        return [permitted, required]
+
+    # -- the summary: deciding reasons, what to do, what would change it ------------------
+    def _symbol(self, text: str) -> Symbol:
+        if text in self.wording.names:
+            return clingo.String(text)
+        try:
+            return clingo.parse_term(text)
+        except (RuntimeError, ValueError):
+            return clingo.String(text)
+
+    def reported(self, disclosure_id: str, output: str, item: Any) -> Symbol | None:
+        """The conclusion a finding or obligation reports (`decided_by(d, consent)`)."""
+        wanted = clingo.Function(output, [clingo.String(disclosure_id),
+                                          clingo.Function(item.code, [self._symbol(a) for a in item.args])])
+        for shape in self.output_by_code.get((output, item.code, len(item.args)), ()):
+            binding: dict[str, Symbol] = {}
+            if _unify(shape.head, wanted, binding):
+                for condition in shape.conditions:
+                    if condition.name == "pos":
+                        atom = _subst(condition.arguments[0], binding)
+                        return atom if _ground(atom) else None
+        return None
+
+    def _words_of(self, disclosure_id: str, output: str, item: Any) -> str:
+        atom = self.reported(disclosure_id, output, item)
+        if atom is None:
+            return item.code.replace("_", " ")
+        return self.wording.sentence(atom)
+
+    def reasons(self, disclosure: Any) -> tuple[Reason, ...]:
+        """What decides the verdict: the decided_by findings, in words."""
+        out = []
+        for item in disclosure.finding("decided_by"):
+            words = _DECIDES.sub("", self._words_of(disclosure.id, "finding", item))
+            out.append(Reason(words, tuple(item.paragraphs), item.status == "yes"))
+        return tuple(out)
+
+    def todo(self, disclosure: Any) -> tuple[Todo, ...]:
+        strengths = _strengths(self.policy)
+        out = [Todo(strengths.get(item.code, "should"), self._words_of(disclosure.id, "obligation", item),
+                    tuple(item.paragraphs), item.status == "yes") for item in disclosure.obligations]
+        order = {"must": 0, "should": 1, "may": 2}
+        return tuple(sorted(out, key=lambda t: order.get(t.strength, 3)))
+
+    def flips(self, disclosure: Any) -> tuple[Reason, ...]:
+        """For a settled verdict, what would change it: another channel that would do, and
+        each presumption whose opposite would change the verdict."""
+        out = [Reason(self._words_of(disclosure.id, "finding", item), tuple(item.paragraphs), item.status == "yes")
+               for item in disclosure.finding("channel_would_do")]
+        seen: set[str] = set()
+        for item in disclosure.assumptions:
+            if item.if_not and item.text not in seen:
+                seen.add(item.text)
+                verdicts = " or ".join(VERDICT_NAMES[v] for v in item.if_not)
+                presumed = item.text.rstrip(".")
+                out.append(Reason(f"the case is silent, so pyisp presumes that {presumed[:1].lower()}{presumed[1:]}; "
+                                  f"were that otherwise, the verdict would be {verdicts}",
+                                  tuple(item.paragraphs), True))
+        return tuple(out)
+
+
+def _answer_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ")
+
+
+_DECIDES = re.compile(r"^what decides [^:]*: ")
+VERDICT_NAMES = {"must_share": "MUST SHARE", "may_share": "MAY SHARE", "must_not_share": "MUST NOT SHARE",
+                 "undetermined": "UNDETERMINED"}
+
+
+@lru_cache(maxsize=8)
+def _strengths(policy: Policy) -> dict[str, str]:
+    """How strongly the guidance asks each obligation, read from obligation_strength/2."""
+    return {str(atom.arguments[0]): str(atom.arguments[1]) for atom, _fact in policy.declared("obligation_strength", 2)}
 
 
 def _record_atoms(record: Symbol) -> Iterator[Symbol]:
@@ -730,26 +977,26 @@ def _parse(text: str) -> tuple[str, list[str]]:
 
 def _verdict_answer(verdict: str) -> str:
     return {
-        "must_share": "The disclosure must be made: a rule requires it.",
-        "may_share": "The disclosure may be made: a rule allows it, and none requires it.",
-        "must_not_share": "The disclosure must not be made: no rule allows it.",
-        "undetermined": "The facts stated do not settle it: whether the disclosure is allowed depends on "
-                        "facts or judgements the case leaves unknown.",
+        "must_share": "The disclosure must be made.",
+        "may_share": "The disclosure may be made; nothing requires it.",
+        "must_not_share": "The disclosure must not be made as proposed.",
+        "undetermined": "The facts stated do not settle it: the answer turns on facts or judgements the case "
+                        "leaves open.",
     }[verdict]
 
 
 _VERDICT_MEANS = {
     "must_share": "must share means the disclosure is required",
-    "may_share": "may share means it is permitted and not required",
-    "must_not_share": "must not share means it is not permitted",
-    "undetermined": "undetermined means whether it is permitted or required depends on unknown facts",
+    "may_share": "may share means it is permitted and nothing requires it",
+    "must_not_share": "must not share means no route permits it as proposed",
+    "undetermined": "undetermined means the answer turns on facts the case leaves open",
 }
 
 
-def _verdict_question(target: str, verdict: str) -> str:
+def _verdict_question(target: str, verdict: str, question: str) -> str:
     reached = "it is" if target == verdict else "it is not"
-    return (f"The verdict is {verdict.replace('_', ' ')}, so {reached} {target.replace('_', ' ')}: "
-            f"{_VERDICT_MEANS[target]}. Both questions are explained below.")
+    return (f"The verdict is {VERDICT_NAMES[verdict]}, so {reached} {VERDICT_NAMES[target]} "
+            f"({_VERDICT_MEANS[target]}).")
 
 
 def _answer(question: str, statements: tuple[Statement, ...], combine: str) -> str:
@@ -764,14 +1011,20 @@ def _answer(question: str, statements: tuple[Statement, ...], combine: str) -> s
 
 
 def explainer_for(result: Any) -> Explainer:
-    """A new Explainer for the case a result answered (one instrumented run)."""
+    """A new Explainer for the case a result answered (its instrumented run made when a
+    derivation is first asked for)."""
     if getattr(result, "case", None) is None or getattr(result, "policy", None) is None:
         raise CaseError("this result does not keep its case; get it from pyisp.query to explain it")
     data = dict(result.case.data)
-    # the very inputs the result was answered on (with any facts added beside the case's)
-    inputs = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
-    # under the presumptions the result applied, so that the explanation agrees with the answer
-    inputs = inputs.with_values({a.path: a.value for a in getattr(result, "presumptions", ())})
+
+    def inputs() -> tuple[Inputs, dict[Symbol, Any]]:
+        # the very inputs the result was answered on (with any facts added beside the case's)
+        found = result.inputs if getattr(result, "inputs", None) is not None else case_inputs(data)
+        # under the presumptions the result applied, so that the explanation agrees with the answer
+        applied = {a.path: a for a in getattr(result, "presumptions", ())}
+        presumed = {atom: applied[u.path] for u in found.unknowns if u.path in applied for atom in u.atoms}
+        return found.with_values({path: a.value for path, a in applied.items()}), presumed
+
     return Explainer(result.policy, inputs, data)
 
 

@@ -1,10 +1,23 @@
-"""Explanations as text, Markdown or one self-contained HTML file.
+"""Explanations as text, Markdown or one self-contained HTML file, for a reviewer.
 
-Every condition reads as a sentence, marked by whether it holds: [yes], [no], [?] (it
-depends on facts the case leaves unknown). A false input reads "the case does not state
-that ...", a false conclusion "it is not established that ...", an unknown one "it is
-unknown whether ...". The HTML quotes cited paragraphs only from a source file the user
-gives (their own copy of the guidance); otherwise its appendix lists the numbers.
+Each disclosure reads in this order: the summary (the verdict and what decides it, with
+its paragraphs: `_summary`), what to do now (the obligations, grouped must / should /
+may), what would settle or change it, and, only when asked (`full`), the derivation.
+
+The derivation marks each condition of a rule by whether it is met: [met], [fails],
+[open] (it turns on facts the case leaves open). Its sentences are worded by where a
+fact comes from, so a reviewer never meets a double negative:
+- stated in the case and so: the sentence, "(stated)";
+- stated, and not so: "The case says no: <sentence>" (or the template's own denial);
+- not stated, and presumed: "Presumed (the case is silent): <what is presumed>";
+- not stated, and left open: "Open question: <the case format's question>";
+- a conclusion that does not follow: "Not made out: <sentence>";
+- a condition a rule needs to be false, and which holds: "<sentence>, which rules this out".
+Routes ruled out by a stated fact about the sender, recipient or proposal take one line,
+not expanded; a statement already explained is not repeated.
+
+The HTML quotes each cited paragraph beside its number when the user gives their own copy
+of the guidance (`source`), and an appendix lists them all; it prints cleanly.
 """
 
 from __future__ import annotations
@@ -15,113 +28,254 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import CaseError
-from ..explain import NO, UNCHECKED, UNKNOWN, YES, Change, Explanation, Statement, Step
+from ..explain import NO, UNCHECKED, UNKNOWN, YES, VERDICT_NAMES, Change, Explanation, Statement, Step
 from ..core.policy import paragraph_key
 from ..core.schema import printable
 from ..explain.wording import capital
 
-MARK = {YES: "[yes]", NO: "[no]", UNKNOWN: "[?]", UNCHECKED: "[-]"}
-STATUS = {"applies": "applies", "may apply": "applies only for some of the unknown facts",
+MARK = {YES: "[met]", NO: "[fails]", UNKNOWN: "[open]", UNCHECKED: "[-]"}
+STATUS = {"applies": "applies", "may apply": "applies for some of the open facts only",
           "does not apply": "does not apply"}
-VERDICT_WORDS = {"must_share": "MUST SHARE", "may_share": "MAY SHARE", "must_not_share": "MUST NOT SHARE",
-                 "undetermined": "UNDETERMINED"}
-LEAD = {"applies": "because", "may apply": "perhaps because", "does not apply": "not by"}
+VERDICT_WORDS = VERDICT_NAMES
+LEAD = {"applies": "because", "may apply": "perhaps because", "does not apply": "unmet rule"}
 QUESTION = {"verdict": "Why this verdict", "why": "Why", "why_not": "Why not"}
+STRENGTH = {"must": "You must", "should": "You should", "may": "You may"}
+_NEGATIVE = re.compile(r"\b(not|no|never|nobody|none|nothing|cannot|neither|nor)\b|n't\b", re.I)
 
 
-def phrase(statement: Statement, negated: bool = False) -> str:
-    """The sentence for a statement, worded by its truth (see the module docstring)."""
+def _negative(text: str) -> bool:
+    return bool(_NEGATIVE.search(text))
+
+
+def phrase(statement: Statement, negated: bool = False, holds: str | None = None) -> str:
+    """The sentence for a statement, worded by its truth and where it comes from (see the
+    module docstring). `negated`: the rule needs it not to hold; `holds`: whether the rule's
+    condition is met."""
     s = statement
+    if negated and s.truth == YES:
+        return capital(f"{s.sentence}, which rules this out")
     if s.truth == YES:
         text = s.sentence
-        if negated:
-            text += " (the rule needs this not to be so)"
+        if s.given == "presumed":
+            text = f"Presumed (the case is silent): {s.note}"
     elif s.truth == NO:
-        if s.denial:
+        if s.given == "presumed":
+            text = f"Presumed (the case is silent): {s.note}"
+        elif s.denial:
             text = s.denial
         elif s.kind == "input":
-            text = f"the case does not state that {s.sentence}"
-        elif s.kind == "comparison":
-            text = f"it is not so that {s.sentence}"
+            text = f"The case says no: {s.sentence}"
+        elif s.kind == "all":
+            text = f"Fails in some instance: {s.sentence}"
+        elif _negative(s.sentence):
+            text = f"Unsupported by the facts: {s.sentence}"
         else:
-            text = f"it is not established that {s.sentence}"
+            text = f"Not made out: {s.sentence}"
     elif s.truth == UNKNOWN:
-        text = f"it is unknown whether {s.sentence}"
+        if s.kind == "input" and s.question:
+            text = f"Open question: {s.question}"
+        else:
+            text = f"Open (turns on facts the case leaves open): {s.sentence}"
     else:
-        text = f"not checked: {s.sentence}"
+        text = f"Unchecked: {s.sentence}"
     return capital(text)
 
 
 def _suffix(statement: Statement) -> str:
     parts = []
     if statement.kind == "input":
-        if statement.field:
-            parts.append(f"unknown: case field {statement.field}")
-        elif statement.truth == YES:
-            parts.append("stated in the case")
-    if statement.repeated:
-        parts.append("explained above")
-    if statement.note:
+        if statement.given == "stated" or (statement.given == "" and statement.truth == YES):
+            parts.append("stated")
+    if statement.note and statement.given != "presumed":
         parts.append(statement.note)
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _step_line(step: Step) -> str:
+def _pruned(step: Step) -> Statement | None:
+    """The stated fact that rules a route out (a condition about the sender, the
+    recipient or the proposal that the case states otherwise): shown in one line."""
+    if step.status != "does not apply":
+        return None
+    for check in step.checks:
+        s = check.statement
+        if not check.negated and check.holds == NO and s.kind == "input" and s.given == "stated":
+            return s
+    return None
+
+
+def _step_line(step: Step, ruled_out: Statement | None = None) -> str:
     paragraphs = ", ".join(step.paragraphs) or "no paragraph"
-    more = f"; {step.more} more instance(s) of this rule not shown" if step.more else ""
+    if ruled_out is not None:
+        return f"{paragraphs}: {step.summary} (ruled out here; it needs: {ruled_out.sentence})"
+    more = f"; {step.more} more instance(s) of this rule left out" if step.more else ""
     note = f"; {step.note}" if step.note else ""
     return f"{paragraphs}: {step.summary} ({step.rule}; {STATUS[step.status]}{note}{more})"
 
 
-# -- text ---------------------------------------------------------------------------
-def _text_statement(statement: Statement, mark: str, negated: bool, indent: int, out: list[str]) -> None:
-    pad = "  " * indent
-    out.append(f"{pad}{mark} {phrase(statement, negated)}{_suffix(statement)}")
-    for check in statement.cases:
-        _text_statement(check.statement, MARK[check.holds], check.negated, indent + 1, out)
-    for step in statement.steps:
-        out.append(f"{pad}  {LEAD[step.status]} {_step_line(step)}")
-        for check in step.checks:
-            _text_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
-
-
-def _header(ex: Explanation) -> list[str]:
-    lines = [f"Case {ex.case_id}" + (f": {ex.title}" if ex.title else ""),
-             f'Disclosure "{ex.disclosure}"' + (f": {ex.description}" if ex.description else ""),
-             f"Verdict: {VERDICT_WORDS[ex.verdict]}"]
-    if ex.question == "verdict":
-        lines.append(ex.answer)
-    else:
-        lines.append(f"{QUESTION[ex.question]} {ex.target}? {ex.answer}")
+# -- the summary, what to do, what would change it ----------------------------------------
+def _summary(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    """The verdict in one sentence and the reasons that decide it, each with its paragraphs
+    (the lines, and the paragraphs to cite or quote beside each)."""
+    lines: list[tuple[str, tuple[str, ...]]] = [(f"{VERDICT_WORDS[ex.verdict]}: {ex.answer}", ())]
+    certain = [r for r in ex.reasons if r.certain]
+    possible = [r for r in ex.reasons if not r.certain]
+    if certain:
+        lines.append(("What decides it:", ()))
+        lines += [(f"- {capital(r.sentence)}", r.paragraphs) for r in certain]
+    if possible:
+        lines.append(("What may decide it, depending on the open facts:", ()))
+        lines += [(f"- {capital(r.sentence)}", r.paragraphs) for r in possible]
     return lines
 
 
-def _change_line(change: Change, links: bool = False) -> str:
+def _todo(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    lines: list[tuple[str, tuple[str, ...]]] = []
+    if not ex.todo:
+        return lines
+    lines.append(("What to do now:", ()))
+    for strength in ("must", "should", "may"):
+        items = [t for t in ex.todo if t.strength == strength]
+        if items:
+            lines.append((f"  {STRENGTH[strength]}:", ()))
+            lines += [(f"  - {capital(t.sentence)}" + ("" if t.certain else " (depending on the open facts)"),
+                       t.paragraphs) for t in items]
+    return lines
+
+
+def _change_line(change: Change) -> str:
     conditions = " and ".join(change.conditions)
-    verdict = f" (verdict: {change.verdict.replace('_', ' ')})" if change.verdict else ""
-    fields = ", ".join(change.fields)
-    cited = f" ({', '.join(change.paragraphs)})" if change.paragraphs and not links else ""
-    return f"If {conditions}{cited}, then {change.effect}{verdict}. [{fields}]"
+    if change.verdict:  # the verdict says it all
+        return f"- If {conditions}: the verdict becomes {VERDICT_WORDS[change.verdict]}."
+    return f"- If {conditions}: {change.effect}."
 
 
-def _changes_title(ex: Explanation) -> str:
-    return "What would settle it" if ex.verdict == "undetermined" else "What could still change it"
-
-
-def text(ex: Explanation) -> str:
-    """Plain text, indented by depth; for the terminal and for golden files."""
-    out = _header(ex) + [""]
-    for statement in ex.statements:
-        _text_statement(statement, MARK[statement.truth], False, 0, out)
-        out.append("")
+def _changes(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    lines: list[tuple[str, tuple[str, ...]]] = []
     if ex.changes:
-        out.append(f"{_changes_title(ex)}:")
-        out += [f"- {_change_line(c)}" for c in ex.changes]
+        lines.append(("What would settle it:" if ex.verdict == "undetermined" else "What would change it:", ()))
+        lines += [(_change_line(c), c.paragraphs) for c in ex.changes]
+    if ex.flips:
+        lines.append(("What would change it:" if not ex.changes or ex.verdict == "undetermined"
+                      else "Also:", ()))
+        lines += [(f"- {capital(f.sentence)}", f.paragraphs) for f in ex.flips]
+    return lines
+
+
+def _brief(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    """Summary, what to do, what would change it: the part every format shows first."""
+    out = _summary(ex)
+    for part in (_todo(ex), _changes(ex)):
+        if part:
+            out += [("", ())] + part
+    return out
+
+
+def _cite(line: str, paragraphs: Sequence[str]) -> str:
+    return f"{line} ({', '.join(paragraphs)})" if paragraphs else line
+
+
+# -- the derivation ---------------------------------------------------------------------
+class _Tree:
+    """Walks the derivation once, leaving out what was already shown."""
+
+    def __init__(self, why_not: bool = False) -> None:
+        self.shown: set[str] = set()  # the statement lines shown so far
+        self.why_not = why_not
+
+    def first(self, line: str) -> bool:
+        """Whether this statement line is new (a line already shown is not repeated)."""
+        if line in self.shown:
+            return False
+        self.shown.add(line)
+        return True
+
+    def text(self, statement: Statement, holds: str, negated: bool, indent: int, out: list[str],
+             link: str = "") -> None:
+        pad = "  " * indent
+        line = f"{MARK[holds]} {phrase(statement, negated, holds)}{_suffix(statement)}"
+        if not self.first(line):
+            return
+        out.append(pad + line)
+        for check in statement.cases:
+            self.text(check.statement, check.holds, check.negated, indent + 1, out)
+        for step in statement.steps:
+            ruled_out = _pruned(step)
+            out.append(f"{pad}  {LEAD[step.status]} {_step_line(step, ruled_out)}")
+            if ruled_out is not None:
+                continue
+            for check in step.checks:
+                if self.why_not and step.status == "does not apply" and check.holds == YES:
+                    continue  # a why-not shows what fails, not what holds
+                self.text(check.statement, check.holds, check.negated, indent + 2, out)
+
+    def html(self, statement: Statement, holds: str, negated: bool, out: list[str]) -> None:
+        e = _e
+        if not self.first(f"{MARK[holds]} {phrase(statement, negated, holds)}{_suffix(statement)}"):
+            return
+        label = (f'<span class="mark {_CLASS[holds]}">{e(MARK[holds])}</span> '
+                 f"{e(phrase(statement, negated, holds))}<span class=\"aside\">{e(_suffix(statement))}</span>")
+        children = statement.steps or statement.cases
+        if not children:
+            out.append(f'<li class="leaf">{label}</li>')
+            return
+        out.append(f"<li><details><summary>{label}</summary><ul>")
+        for check in statement.cases:
+            self.html(check.statement, check.holds, check.negated, out)
+        for step in statement.steps:
+            ruled_out = _pruned(step)
+            if ruled_out is not None:
+                out.append(f'<li class="step">{LEAD[step.status]} {_links(step.paragraphs)}: {e(step.summary)} '
+                           f'<span class="aside">(ruled out here; it needs: {e(ruled_out.sentence)})</span></li>')
+                continue
+            out.append(f'<li class="step"><details><summary>{LEAD[step.status]} {_links(step.paragraphs)}: '
+                       f'{e(step.summary)} <span class="aside">({e(step.rule)}; {e(STATUS[step.status])}'
+                       f'{"; " + e(step.note) if step.note else ""}'
+                       f'{"; " + str(step.more) + " more instance(s) left out" if step.more else ""})</span>'
+                       f"</summary><ul>")
+            for check in step.checks:
+                if self.why_not and step.status == "does not apply" and check.holds == YES:
+                    continue
+                self.html(check.statement, check.holds, check.negated, out)
+            out.append("</ul></details></li>")
+        out.append("</ul></details></li>")
+
+
+def _derivation_text(ex: Explanation) -> list[str]:
+    out: list[str] = []
+    tree = _Tree(ex.question == "why_not")
+    for statement in ex.statements:
+        tree.text(statement, statement.truth, False, 0, out)
         out.append("")
-    out += ex.notes
-    out.append(f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}")
+    return out
+
+
+# -- text -------------------------------------------------------------------------------
+def _header(ex: Explanation) -> list[str]:
+    return [f"Case {ex.case_id}" + (f": {ex.title}" if ex.title else ""),
+            f'Disclosure "{ex.disclosure}"' + (f": {ex.description}" if ex.description else ""), ""]
+
+
+def text(ex: Explanation, full: bool = False) -> str:
+    """Plain text: the summary first, the derivation (indented by depth) with `full` or
+    for a why / why-not question."""
+    out = _header(ex)
+    if ex.question == "verdict":
+        out += [_cite(line, paragraphs) for line, paragraphs in _brief(ex)] + [""]
+        if full:
+            out += ["The derivation:", ""] + _derivation_text(ex)
+        else:
+            out += ["(The full derivation: pyisp explain --full.)", ""]
+    else:
+        out += [f"{VERDICT_WORDS[ex.verdict]}. {QUESTION[ex.question]} {ex.target}? {ex.answer}", ""]
+        out += _derivation_text(ex)
+    out += list(ex.notes)
+    out.append(f"Paragraphs cited: {', '.join(_cited(ex, full)) or 'none'}")
     out += _footer(ex)
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
+
+
+def _cited(ex: Explanation, full: bool) -> tuple[str, ...]:
+    return ex.all_paragraphs if full or ex.question != "verdict" else ex.paragraphs
 
 
 def _footer(ex: Explanation) -> list[str]:
@@ -131,43 +285,40 @@ def _footer(ex: Explanation) -> list[str]:
 
 
 # -- Markdown -------------------------------------------------------------------------
-def _md_statement(statement: Statement, mark: str, negated: bool, indent: int, out: list[str]) -> None:
-    pad = "  " * indent
-    out.append(f"{pad}- **{mark}** {_md_escape(phrase(statement, negated))}{_md_escape(_suffix(statement))}")
-    for check in statement.cases:
-        _md_statement(check.statement, MARK[check.holds], check.negated, indent + 1, out)
-    for step in statement.steps:
-        paragraphs = ", ".join(step.paragraphs) or "no paragraph"
-        more = f"; {step.more} more instance(s) not shown" if step.more else ""
-        note = f"; {step.note}" if step.note else ""
-        out.append(f"{pad}  - {LEAD[step.status]} *{paragraphs}*: {_md_escape(step.summary)} "
-                   f"(`{step.rule}`; {STATUS[step.status]}{_md_escape(note)}{more})")
-        for check in step.checks:
-            _md_statement(check.statement, MARK[check.holds], check.negated, indent + 2, out)
-
-
 def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
 
 
-def markdown(ex: Explanation) -> str:
-    """Markdown with nested lists, for review documents."""
-    out = [f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict].lower()}", ""]
+def markdown(ex: Explanation, full: bool = False) -> str:
+    """Markdown for review documents: the summary, then the derivation as nested lists."""
+    out = [f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
     out.append(f"Case `{ex.case_id}`" + (f": {_md_escape(ex.title)}" if ex.title else ""))
     if ex.description:
         out += ["", f"Disclosure: {_md_escape(ex.description)}"]
-    answer = ex.answer if ex.question == "verdict" else f"{QUESTION[ex.question]} `{ex.target}`? {ex.answer}"
-    out += ["", f"**{_md_escape(answer)}**", ""]
-    for statement in ex.statements:
-        _md_statement(statement, MARK[statement.truth], False, 0, out)
-    if ex.changes:
-        out += ["", f"### {_changes_title(ex)}", ""]
-        out += [f"- {_md_escape(_change_line(c))}" for c in ex.changes]
+    out.append("")
+    if ex.question == "verdict":
+        for index, (line, paragraphs) in enumerate(_brief(ex)):
+            cited = _md_escape(_cite(line, paragraphs))
+            out.append(f"**{cited}**" if index == 0 else cited)
+        if full:
+            out += ["", "### The derivation", ""] + _md_tree(ex)
+    else:
+        out += [f"**{_md_escape(f'{QUESTION[ex.question]} {ex.target}? {ex.answer}')}**", ""] + _md_tree(ex)
     if ex.notes:
         out += [""] + [_md_escape(n) for n in ex.notes]
-    out += ["", f"Paragraphs cited: {', '.join(ex.paragraphs) or 'none'}"]
+    out += ["", f"Paragraphs cited: {', '.join(_cited(ex, full)) or 'none'}"]
     out += [""] + [_md_escape(line) for line in _footer(ex)]
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
+
+
+def _md_tree(ex: Explanation) -> list[str]:
+    lines = [line for line in _derivation_text(ex) if line]
+    out = []
+    for line in lines:
+        stripped = line.lstrip(" ")
+        indent = (len(line) - len(stripped)) // 2
+        out.append(f"{'  ' * indent}- {_md_escape(stripped)}")
+    return out
 
 
 # -- HTML -------------------------------------------------------------------------------
@@ -175,26 +326,41 @@ _NUMBER = re.compile(r"^\s*(\d+\.\d+\.\d+)\b\s*(.*)$")
 _BREAK = re.compile(r"^\s*(\d+\.\d+|Q\d+)\s*$")
 
 
+def _heading(line: str, previous: str) -> bool:
+    """A section heading of the guidance between paragraphs ("Public interest and
+    proportionality", "What constitutes consent?"): a short line starting with a capital,
+    not a list item, not ending a sentence with . ; : or , and not an item under a "-"."""
+    text = line.strip()
+    return (0 < len(text) < 80 and text[:1].isupper() and not text.endswith((".", ";", ":", ","))
+            and not text[:1].isdigit() and not previous.startswith("-"))
+
+
 def source_paragraphs(path: str | Path) -> dict[str, str]:
-    """The paragraphs of the user's copy of the guidance, by number (3.3.15 -> its text)."""
+    """The paragraphs of the user's copy of the guidance, by number (3.3.15 -> its text),
+    each up to the next paragraph number, section number or heading."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise CaseError(f"cannot read the source file: {exc.strerror}", where=str(path)) from None
+    except UnicodeDecodeError:
+        raise CaseError("the source file is not UTF-8 text", where=str(path)) from None
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
+    previous = ""
     for line in lines:
         match = _NUMBER.match(line)
         if match:
             current = found.setdefault(match.group(1), [])
             if match.group(2):
-                current.append(match.group(2))
+                current.append(match.group(2).strip())
+            previous = match.group(2).strip()
             continue
-        if _BREAK.match(line):
+        if _BREAK.match(line) or (current is not None and _heading(line, previous)):
             current = None
-            continue
-        if current is not None and line.strip():
+        elif current is not None and line.strip():
             current.append(line.strip())
+        if line.strip():
+            previous = line.strip()
     return {number: " ".join(parts) for number, parts in found.items()}
 
 
@@ -209,6 +375,7 @@ def _links(paragraphs: Sequence[str]) -> str:
 
 
 _CLASS = {YES: "yes", NO: "no", UNKNOWN: "unknown", UNCHECKED: "unchecked"}
+QUOTE_CHARS = 320  # a quote beside a reason is cut here; the appendix has it whole
 
 
 def _e(text: str) -> str:
@@ -216,48 +383,74 @@ def _e(text: str) -> str:
     return _html.escape(printable(text))
 
 
-def _html_statement(statement: Statement, holds: str, negated: bool, out: list[str], top: bool = False) -> None:
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _html_line(line: str, paragraphs: Sequence[str], quotes: dict[str, str], deciding: bool) -> str:
     e = _e
-    label = (f'<span class="mark {_CLASS[holds]}">{e(MARK[holds])}</span> '
-             f"{e(phrase(statement, negated))}<span class=\"aside\">{e(_suffix(statement))}</span>")
-    children = statement.steps or statement.cases
-    if not children:
-        out.append(f'<li class="leaf">{label}</li>')
-        return
-    is_open = " open" if holds != YES or top else ""
-    out.append(f"<li><details{is_open}><summary>{label}</summary><ul>")
-    for check in statement.cases:
-        _html_statement(check.statement, check.holds, check.negated, out)
-    for step in statement.steps:
-        out.append(f'<li class="step"><details open><summary>{LEAD[step.status]} {_links(step.paragraphs)}: '
-                   f'{e(step.summary)} <span class="aside">({e(step.rule)}; {e(STATUS[step.status])}'
-                   f'{"; " + e(step.note) if step.note else ""}'
-                   f'{"; " + str(step.more) + " more instance(s) not shown" if step.more else ""})</span>'
-                   f"</summary><ul>")
-        for check in step.checks:
-            _html_statement(check.statement, check.holds, check.negated, out)
-        out.append("</ul></details></li>")
-    out.append("</ul></details></li>")
+    body = e(line[2:] if line.startswith("- ") else line.strip().removeprefix("- "))
+    cited = f' <span class="cite">({_links(paragraphs)})</span>' if paragraphs else ""
+    quoted = ""
+    if deciding and quotes:
+        quoted = "".join(f'<blockquote class="quote"><b>{e(p)}</b> {e(_quote(quotes[p]))}</blockquote>'
+                         for p in paragraphs if p in quotes)
+    return f"<li>{body}{cited}{quoted}</li>"
+
+
+def _html_block(lines: list[tuple[str, tuple[str, ...]]], quotes: dict[str, str], cls: str,
+                deciding: bool = False) -> list[str]:
+    """Lines of the brief as HTML: a line ending in ':' is a heading, '- ' lines a list."""
+    out: list[str] = []
+    open_list = False
+    for line, paragraphs in lines:
+        if line.lstrip().startswith("- "):
+            if not open_list:
+                out.append(f'<ul class="{cls}">')
+                open_list = True
+            out.append(_html_line(line.lstrip(), paragraphs, quotes, deciding))
+            continue
+        if open_list:
+            out.append("</ul>")
+            open_list = False
+        if line.strip():
+            out.append(f'<p class="{cls}-head">{_e(line.strip())}</p>')
+    if open_list:
+        out.append("</ul>")
+    return out
 
 
 _STYLE = """
-body{font-family:Georgia,serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.5rem}h2{font-size:1.25rem;border-top:2px solid #ccc;padding-top:1rem}
-.verdict{font-size:1.2rem;font-weight:bold;padding:.5rem .8rem;border-radius:4px;display:inline-block}
+body{font-family:Georgia,serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#222;line-height:1.4}
+h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.2rem;border-top:2px solid #ccc;padding-top:.8rem;margin:.8rem 0 .3rem}
+.verdict{font-size:1.15rem;font-weight:bold;padding:.4rem .7rem;border-radius:4px;margin:.3rem 0}
 .must_share{background:#dbeafe}.may_share{background:#dcfce7}.must_not_share{background:#fee2e2}
 .undetermined{background:#fef9c3}
-ul{list-style:none;padding-left:1.2rem;margin:.2rem 0}li{margin:.15rem 0}
+p{margin:.3rem 0}ul{padding-left:1.2rem;margin:.2rem 0}li{margin:.1rem 0}
+.deciding-head,.todo-head,.changes-head{font-weight:bold;margin-top:.5rem}
+.derivation ul{list-style:none}
 summary{cursor:pointer}.step>details>summary{font-style:italic;color:#333}
 .mark{font-family:monospace;font-weight:bold}.yes{color:#166534}.no{color:#991b1b}
-.unknown{color:#92400e}.unchecked{color:#555}.aside{color:#666;font-size:.9em}
-blockquote{margin:.3rem 0 1rem 1rem;color:#333;border-left:3px solid #ccc;padding-left:.6rem}
+.unknown{color:#92400e}.unchecked{color:#555}.aside,.cite{color:#555;font-size:.9em}
+blockquote{margin:.2rem 0 .4rem .8rem;color:#333;border-left:3px solid #ccc;padding-left:.6rem}
+blockquote.quote{font-size:.9em}
 dt{font-weight:bold}:target{background:#fff3bf}
+@media print{
+body{max-width:none;margin:0;font-size:11pt;color:#000}
+a{color:#000;text-decoration:none}
+section{break-inside:auto}section+section{break-before:page}
+.verdict{border:1px solid #000}
+details.derivation{display:none}
+li,blockquote{break-inside:avoid}
+}
 """
 
 
-def html(explanations: Iterable[Explanation], source: str | Path | None = None) -> str:
-    """One self-contained HTML page: a section per disclosure, the verdict first,
-    collapsible steps, every paragraph number linked to the appendix."""
+def html(explanations: Iterable[Explanation], source: str | Path | None = None, full: bool = False) -> str:
+    """One self-contained HTML page: a section per disclosure, the verdict and what
+    decides it first (with the guidance quoted beside each paragraph when `source` is
+    given), then what to do and what would change it; with `full`, the derivation in a
+    collapsed section; every paragraph number linked to the appendix."""
     e = _e
     items = list(explanations)
     quotes = source_paragraphs(source) if source else {}
@@ -271,23 +464,31 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
             out.append(f"<p>{e(first.title)}</p>")
     cited: set[str] = set()
     for ex in items:
-        cited |= set(ex.paragraphs)
-        out.append(f'<section id="disclosure-{e(ex.disclosure)}"><h2>Disclosure “{e(ex.disclosure)}”</h2>')
-        out.append(f'<p class="verdict {e(ex.verdict)}">Verdict: {e(VERDICT_WORDS[ex.verdict])}</p>')
-        if ex.description:
-            out.append(f"<p>{e(ex.description)}</p>")
-        answer = ex.answer if ex.question == "verdict" else f"{QUESTION[ex.question]} {ex.target}? {ex.answer}"
-        out.append(f"<p><strong>{e(answer)}</strong></p><ul>")
-        for statement in ex.statements:
-            _html_statement(statement, statement.truth, False, out, top=True)
-        out.append("</ul>")
-        if ex.changes:
-            out.append(f'<h3 id="changes-{e(ex.disclosure)}">{e(_changes_title(ex))}</h3><ul>')
-            out += [f"<li>{e(_change_line(c, links=True))} <span class=\"aside\">{_links(c.paragraphs)}</span></li>"
-                    for c in ex.changes]
+        cited |= set(_cited(ex, full))
+        out.append(f'<section id="disclosure-{e(ex.disclosure)}"><h2>Disclosure “{e(ex.disclosure)}”'
+                   + (f": {e(ex.description)}" if ex.description else "") + "</h2>")
+        if ex.question == "verdict":
+            summary = _summary(ex)
+            out.append(f'<p class="verdict {e(ex.verdict)}">{e(summary[0][0])}</p>')
+            out += _html_block(summary[1:], quotes, "deciding", deciding=True)
+            out += _html_block(_todo(ex), quotes, "todo")
+            out += _html_block(_changes(ex), quotes, "changes")
+            if full:
+                out.append('<details class="derivation"><summary>The full derivation</summary><ul>')
+                tree = _Tree()
+                for statement in ex.statements:
+                    tree.html(statement, statement.truth, False, out)
+                out.append("</ul></details>")
+        else:
+            out.append(f'<p class="verdict {e(ex.verdict)}">{e(VERDICT_WORDS[ex.verdict])}</p>')
+            out.append(f"<p><strong>{e(f'{QUESTION[ex.question]} {ex.target}? {ex.answer}')}</strong></p>")
+            out.append('<ul class="derivation">')
+            tree = _Tree(ex.question == "why_not")
+            for statement in ex.statements:
+                tree.html(statement, statement.truth, False, out)
             out.append("</ul>")
         out += [f"<p>{e(n)}</p>" for n in ex.notes]
-        out.append(f"<p class=\"aside\">Paragraphs cited: {_links(ex.paragraphs)}</p>")
+        out.append(f"<p class=\"aside\">Paragraphs cited: {_links(_cited(ex, full))}</p>")
         out += [f"<p class=\"aside\">{e(line)}</p>" for line in _footer(ex)]
         out.append("</section>")
     out.append('<section id="appendix"><h2>Appendix: paragraphs cited</h2>')
@@ -304,16 +505,14 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None) 
     return "\n".join(out) + "\n"
 
 
-
-
-
 FORMATS = ("text", "markdown", "html", "json")
 
 
-def render(explanations: Sequence[Explanation], fmt: str = "text", source: str | Path | None = None) -> str:
+def render(explanations: Sequence[Explanation], fmt: str = "text", source: str | Path | None = None,
+           full: bool = False) -> str:
     """Several explanations (one per disclosure) in one of FORMATS."""
     if fmt == "html":
-        return html(explanations, source)
+        return html(explanations, source, full=full)
     if fmt == "json":
         from ..core.case import dumps_json
 
@@ -322,7 +521,7 @@ def render(explanations: Sequence[Explanation], fmt: str = "text", source: str |
     if fmt == "markdown":
         first = explanations[0] if explanations else None
         head = [f"# Case {first.case_id}", ""] if first else []
-        return "\n".join(head) + "\n".join(markdown(e) for e in explanations)
+        return "\n".join(head) + "\n".join(markdown(e, full=full) for e in explanations)
     if fmt == "text":
-        return ("\n" + "-" * 72 + "\n\n").join(text(e) for e in explanations)
+        return ("\n" + "-" * 72 + "\n\n").join(text(e, full=full) for e in explanations)
     raise CaseError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
