@@ -10,7 +10,7 @@ Each finding is one line, ``file:line: CODE message``, as ruff prints them. The 
     C002  a citation of a paragraph the chapter does not have (policy/traceability.yaml)
     C003  a rule that inherits another rule's ``%%`` line: a ``%%`` line describes only the
           rules directly under it (no blank line between them)
-    C004  one ``%%`` sentence shared by rules of different heads
+    C004  one ``%%`` sentence shared by rules (with a body) of different heads
     T001  a predicate of the rules with no sentence in policy/templates.yaml
     S001  a scenario file that does not load (a typo in it: see pyisp/authoring/scenarios.py)
 
@@ -209,7 +209,9 @@ class _Lint:
                 blocks.setdefault((rule.file, number), []).append(rule)
         seen: set[tuple[str, int]] = set()
         for (filename, number), rules in sorted(blocks.items()):
-            heads = sorted({f"{n}/{a}" for r in rules for n, a in r.heads} - {READING_APPLIED})
+            # facts under a sentence are the data its rules use (a list of roles, of purposes):
+            # the sentence describes the rules with a body (as tests/test_explain_sentences.py reads it)
+            heads = sorted({f"{n}/{a}" for r in rules if r.uses for n, a in r.heads} - {READING_APPLIED})
             if len(heads) > 1 and not any(set(heads) <= parts for parts in BLOCK_PARTS) \
                     and (filename, number) not in seen:
                 seen.add((filename, number))
