@@ -109,20 +109,20 @@ CHILD = _obj({
     "id": _id("Identifier of the child, used to refer to them elsewhere in the case."),
     "name": {"type": "string", "description": "Name used in explanations (not used by the rules)."},
     "age": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Age in whole years (3.3.15-3.3.16).",
-            "x-atom": ["age", "$child", "$value"], "x-range": "age_range"},
+            "x-atom": ["age", "$id", "$value"], "x-range": "age_range"},
     "age_range": _obj({"min": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Youngest age."},
                        "max": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Oldest age."}},
                       required=["min", "max"],
                       description="The child's age as a range, when the exact age is not known (a school year "
                                   "gives one: school_year N is ages N+4 to N+5)."),
     "understanding": _bool("The professional's overall judgement: does the child have sufficient understanding "
-                           "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$child", "$yesno"),
+                           "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$id", "$yesno"),
     "understanding_criteria": _obj(
-        {key: _bool(text + " (3.3.17)?", "criterion_met", "$child", key) for key, text in CRITERIA.items()},
+        {key: _bool(text + " (3.3.17)?", "criterion_met", "$id", key) for key, text in CRITERIA.items()},
         description="The answers to the criteria of 3.3.17, instead of an overall judgement.",
-        **{"x-instead": "understanding", "x-marker": ["understanding_assessed_by_criteria", "$child"]}),
+        **{"x-instead": "understanding", "x-marker": ["understanding_assessed_by_criteria", "$id"]}),
 }, required=["id"], description="The child the information is about or concerns.",
-    **{"x-entity": True, "x-atom": ["child", "$id"]})
+    **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child"})
 
 PERSON = _obj({
     "id": _id("Identifier of the person."),
@@ -195,18 +195,33 @@ INFORMATION = _obj({
 
 CONCERN = _obj({
     "significant_harm_evidence": _bool("There is evidence that the child is suffering, or at risk of suffering, "
-                                       "significant harm (3.3.8).", "significant_harm_evidence"),
+                                       "significant harm (3.3.8).", "significant_harm_evidence", "$child"),
     "reasonable_cause_to_believe": _bool("Reasonable cause to believe the child may be suffering, or at risk of, "
-                                         "significant harm (3.3.8).", "cause_to_believe_significant_harm"),
+                                         "significant harm (3.3.8).", "cause_to_believe_significant_harm", "$child"),
     "reasonable_cause_to_suspect": _bool("Reasonable cause to suspect the child may be suffering, or at risk of, "
-                                         "significant harm (3.4.1).", "cause_to_suspect_significant_harm"),
+                                         "significant harm (3.4.1).", "cause_to_suspect_significant_harm", "$child"),
     "risk_of_serious_harm_to_adult": _bool("An adult is at risk of serious harm (3.3.7-3.3.8, 3.4.6).",
                                            "risk_of_serious_harm_to_adult"),
     "serious_crime": _bool("The concern is about a serious crime: one causing or likely to cause significant harm "
                            "to a child or serious harm to an adult (3.3.8).", "serious_crime"),
     "unsure": _bool("The professional has a concern but is unsure whether it is reasonable cause (3.4.3).",
-                    "unsure_about_concern"),
-}, description="What the professional is concerned about.")
+                    "unsure_about_concern", "$child"),
+}, description="What the professional is concerned about. With several children (children:), the concern about each "
+               "child is stated under that child (children[].concern); here only the adult's risk and the crime.")
+
+# The concern about one child of several (3.4.1 is about a child): the child's own fields.
+CHILD_CONCERN = _obj({
+    key: _bool(CONCERN["properties"][key]["description"].replace("the child", "this child"),
+               CONCERN["properties"][key]["x-atom"][0], "$id")
+    for key in ("significant_harm_evidence", "reasonable_cause_to_believe", "reasonable_cause_to_suspect", "unsure")
+}, description="What the professional is concerned about for this child (3.3.8, 3.4.1, 3.4.3).")
+CHILD_CONCERN_FIELDS = tuple(CHILD_CONCERN["properties"])
+
+# One child of several (children:): the fields of the one-child form, and the concern about this child.
+CHILD_ITEM = _obj({**CHILD["properties"], "concern": CHILD_CONCERN}, required=["id"],
+                  description="One of the children of the case: a subject of the information, a sibling, one of a "
+                              "group, or a child who told the professional about another child.",
+                  **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child"})
 
 CONSENT = _obj({
     "id": _id("Identifier of this consent record (defaults to consent-N)."),
@@ -444,6 +459,10 @@ CASE = _obj({
     "title": {"type": "string", "description": "A sentence saying what the case is."},
     "paragraphs": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs the case illustrates."},
     "child": CHILD,
+    "children": {"type": "array", "items": CHILD_ITEM, "minItems": 1,
+                 "description": "The children of the case, instead of 'child' when there are several (siblings, a "
+                                "group, a child who is the informant rather than the subject). Each child's id may be "
+                                "named wherever the one child's may (about, provided_by, consents, patient)."},
     "people": {"type": "array", "items": PERSON, "description": "The adults in the case."},
     "family": _obj({
         "parents_separated": _bool("The child's parents are separated (3.3.19).", "parents_separated"),
@@ -456,7 +475,8 @@ CASE = _obj({
                                    for key, text in SEEKING_HARMS.items()},
                                   description="Harm that seeking consent would do (3.4.2)."),
     "disclosures": {"type": "array", "items": DISCLOSURE, "minItems": 1, "description": "The proposed disclosures."},
-}, required=["child", "disclosures"], description="A case: the facts a professional knows, never conclusions.")
+}, required=["disclosures"], description="A case: the facts a professional knows, never conclusions. It names "
+                                             "its child with 'child', or its children with 'children'.")
 # The question a professional is asked for an unstated field ({id}: the entity's id, {person}:
 # a consent's person, {child}: the child). Fields without one are asked by their description.
 QUESTIONS = {
@@ -753,7 +773,7 @@ def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Map each collection name to {id: path}, checking that ids are unique across the case."""
     seen: dict[str, str] = {}
     ids: dict[str, dict[str, str]] = {"child": {}, "people": {}, "information": {}, "consents": {}, "disclosures": {}}
-    entries: list[tuple[str, dict[str, Any], str]] = [("child", case["child"], "child")]
+    entries: list[tuple[str, dict[str, Any], str]] = [("child", child, where) for child, where in children_of(case)]
     for coll in ("people", "information", "consents", "disclosures"):
         entries += [(coll, item, f"{coll}[{i}]") for i, item in enumerate(case.get(coll) or [])]
     for coll, item, path in entries:
@@ -807,8 +827,24 @@ def validate(data: Any) -> dict[str, Any]:
     return case
 
 
+def children_of(case: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The children of a case with the path of each: the one 'child', or each of 'children'."""
+    if isinstance(case.get("children"), list):
+        return [(child, f"children[{i}]") for i, child in enumerate(case["children"])]
+    return [(case["child"], "child")] if isinstance(case.get("child"), dict) else []
+
+
+def _check_child_form(case: dict[str, Any]) -> None:
+    """A case names its child with 'child' or its children with 'children': one of them, not both."""
+    if "child" in case and "children" in case:
+        raise CaseError("give either 'child' (one child) or 'children' (a list), not both", where="children")
+    if case.get("child") is None and case.get("children") is None:
+        raise CaseError("is required (or 'children', a list, for several children)", where="child")
+
+
 def _validate_parts(case: dict[str, Any]) -> None:
     """The checks of validate(), each part noting its problems (see _collecting)."""
+    _checked(_check_child_form, case)
     _checked(_check, case, CASE, "")
     shaped = not _PROBLEMS.get()  # malformed: references and consistency only where they can be read
     try:
@@ -870,12 +906,18 @@ def _collecting(check: Callable[..., None], *args: Any) -> None:
 
 def _check_consistency(case: dict[str, Any]) -> None:
     """Contradictions visible in the shape of the case; contradictions of meaning are found by the rules."""
-    child = case["child"]
-    if child.get("age_range") is not None:
-        if child.get("age") is not None:
-            raise CaseError("give either 'age' or 'age_range' (or 'school_year'), not both", where="child.age_range")
-        if child["age_range"]["min"] > child["age_range"]["max"]:
-            raise CaseError("min is above max", where="child.age_range")
+    for child, where in children_of(case):
+        if child.get("age_range") is not None:
+            if child.get("age") is not None:
+                raise CaseError("give either 'age' or 'age_range' (or 'school_year'), not both",
+                                where=f"{where}.age_range")
+            if child["age_range"]["min"] > child["age_range"]["max"]:
+                raise CaseError("min is above max", where=f"{where}.age_range")
+    if "children" in case:
+        for key in CHILD_CONCERN_FIELDS:
+            if (case.get("concern") or {}).get(key) is not None:
+                raise CaseError("with several children, state the concern about each child under that child "
+                                f"(children[].concern.{key})", where=f"concern.{key}")
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for i, consent in enumerate(case.get("consents") or []):
         answer = consent.get("answer")
