@@ -161,7 +161,7 @@ class _Collector:
                 sym = make(template, ctx, option, items)
                 self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
                                             description, question.replace("this purpose", str(option))
-                                            .replace("this recipient", str(option))))
+                                            .replace("this recipient", str(option)).replace("{item}", str(option))))
             return
         if kind == "boolean" and "$yesno" not in template:
             sym = make(template, ctx, None, None)
@@ -200,7 +200,8 @@ def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
     if not text:
         return ""
     entity = ctx.get("entity") or {}
-    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child", "")}
+    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child") or "",
+             "item": "{item}"}  # each value of a list, filled in by leaf()
     return text.format_map(names)
 
 

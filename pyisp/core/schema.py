@@ -478,10 +478,11 @@ CASE = _obj({
 }, required=["disclosures"], description="A case: the facts a professional knows, never conclusions. It names "
                                              "its child with 'child', or its children with 'children'.")
 # The question a professional is asked for an unstated field ({id}: the entity's id, {person}:
-# a consent's person, {child}: the child). Fields without one are asked by their description.
+# a consent's person, {child}: the one child, {item}: the value a list may hold). Every input has one
+# (tests/test_case_format.py).
 QUESTIONS = {
-    "child.age": "How old is {child}?",
-    "child.understanding": "Does {child} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
+    "child.age": "How old is {id}?",
+    "child.understanding": "Does {id} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
     "people.parental_responsibility": "Does {id} have parental responsibility for the child?",
     "people.resident_parent": "Does the child live with {id}?",
     "people.at_risk_of_serious_harm": "Is {id} at risk of serious harm?",
@@ -535,6 +536,100 @@ QUESTIONS = {
     "disclosures.health.patient": "Whose patient is the information about (the child, or an adult)?",
     "disclosures.education.relevant_to_child_protection": "May the information in {id} be relevant to child protection?",
     "disclosures.record.subject_informed": "Was the child or parent told of {id} afterwards?",
+    "people.role": "How is {id} related to the child (parent, carer, relative, other adult)?",
+    "people.cannot_be_reached": "Can {id} be reached in time to be asked for consent?",
+    "people.lacks_capacity": "Does {id} lack the capacity to give or refuse consent?",
+    "people.alleged_abuser": "Is {id} suspected of harming the child?",
+    "people.seeking_consent_would.increase_risk_to_child": "Would asking {id} for consent place a child at increased "
+                                                           "risk of significant harm?",
+    "people.seeking_consent_would.put_adult_at_risk": "Would asking {id} for consent place an adult at risk of serious "
+                                                      "harm?",
+    "people.seeking_consent_would.prejudice_crime_inquiry": "Would asking {id} for consent prejudice the prevention or "
+                                                            "detection of a serious crime?",
+    "people.seeking_consent_would.cause_unjustified_delay": "Would asking {id} for consent cause unjustified delay in "
+                                                            "enquiries about significant harm?",
+    "people.seeking_consent_would.prejudice_other_crime_inquiry": "Would asking {id} for consent prejudice an inquiry "
+                                                                  "into a crime that is not serious?",
+    "people.informing_would_put_child_at_risk": "Would telling {id} about the sharing put the child at risk of harm?",
+    "information.about": "Is {id} about {item}?",
+    "information.identifiable": "Could {id} identify anyone (has it not been anonymised)?",
+    "information.in_public_domain": "Is {id} already public, or readily available from a public source?",
+    "information.widely_known": "Is {id} widely known?",
+    "information.given_expecting_sharing": "Did whoever gave you {id} understand it would be passed on to others?",
+    "information.supplied_by_police": "Did the police supply {id}?",
+    "information.shared_on_understanding.recipients": "Was {id} given on the understanding it could go to {item}?",
+    "information.shared_on_understanding.purposes": "Was {id} given on the understanding it could be used for {item}?",
+    "information.obtained_under_limiting_power": "Was {id} obtained under a statutory power or duty that limits its use?",
+    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to the protection of a child?",
+    "consents.person": "Whose consent does {id} record?",
+    "consents.freely_given": "Did {person} give consent freely, without pressure?",
+    "consents.significant_change_since": "Has anything significant changed since {person} consented (the use of the "
+                                         "information, or the relationship)?",
+    "consents.information": "Is {item} among the information {person}'s consent is about?",
+    "disclosures.from.agency": "Which agency would make {id}?",
+    "disclosures.from.role": "What is the role of the professional who would make {id}?",
+    "disclosures.to.agency": "Which agency would receive {id}?",
+    "disclosures.to.role": "What is the role of the professional who would receive {id}?",
+    "disclosures.information": "Would {id} carry {item}?",
+    "disclosures.within_agency_functions": "Is {id} within the functions or powers of your agency?",
+    "disclosures.statutory_duty": "Does a statutory duty require {id}?",
+    "disclosures.court_order": "Does a court order require {id}?",
+    "disclosures.statutory_power": "Is {id} made under a statutory power to share without consent?",
+    "disclosures.police_request.category": "Which category of request does {id} answer (3.6.9)?",
+    "disclosures.police_request.meeting_under": "Under which Act was the risk management meeting of {id} set up?",
+    "disclosures.police_request.safeguarding_overrides_confidence": "Does the need to safeguard a child override the duty "
+                                                                    "of confidence for {id} (your judgement)?",
+    "disclosures.police_request.category_in_doubt": "Is the officer in doubt whether the request of {id} falls in a "
+                                                    "category?",
+    "disclosures.police_request.s47_enquiry": "Is the request of {id} made within a s47 enquiry?",
+    "disclosures.police_request.criminal_investigation": "Is the request of {id} made within a criminal investigation?",
+    "disclosures.police_permission": "Have the police given express permission to pass on what they supplied in {id}?",
+    "disclosures.channel": "How would {id} be sent (phone, in person, fax, e-mail, secure system, post)?",
+    "disclosures.transfer.incoming_call": "Did the request that {id} answers come as a telephone call you received?",
+    "disclosures.transfer.caller": "Is the caller of {id} known to you personally, a known contact, or not known?",
+    "disclosures.transfer.verified_by_call_back": "Was the caller of {id} verified by calling their agency back?",
+    "disclosures.transfer.secure_system_available": "Does a secure electronic system reach the recipient of {id}?",
+    "disclosures.transfer.fax_judged_unavoidable": "Is sending {id} by fax unavoidable (your judgement)?",
+    "disclosures.transfer.fax_number_checked": "Was the fax number for {id} checked very carefully?",
+    "disclosures.transfer.fax_number_checked_by_colleague": "Did a colleague check the fax number for {id}?",
+    "disclosures.transfer.security_reassurance_recorded": "Did the receiving agency reassure you that {id} will be "
+                                                          "handled securely, and is that recorded?",
+    "disclosures.transfer.cover_sheet": "Does the fax of {id} have a cover sheet with a confidentiality statement?",
+    "disclosures.transfer.safe_haven_fax": "Does {id} go to a safe-haven fax machine?",
+    "disclosures.transfer.recipient_standing_by": "Will the recipient of {id} stand by the fax and confirm receipt?",
+    "disclosures.transfer.confidentiality_warning": "Does the e-mail of {id} carry a confidentiality warning?",
+    "disclosures.health.in_doubt": "Is the health professional in doubt about {id}?",
+    "disclosures.education.requested_by_childrens_social_care": "Did children's social care ask the education "
+                                                                "authority for help (for {id})?",
+    "disclosures.education.prejudicial_to_own_functions": "Would helping (by {id}) prejudice the education authority's "
+                                                          "own functions?",
+    "disclosures.informing_would_put_child_at_risk": "Would telling the child or parent about {id} put the child at risk "
+                                                     "of harm?",
+    "children.age": "How old is {id}?",
+    "children.understanding": "Does {id} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
+    "children.concern.significant_harm_evidence": "Is there evidence that {id} is suffering, or at risk of, significant "
+                                                  "harm?",
+    "children.concern.reasonable_cause_to_believe": "Do you have reasonable cause to believe {id} may be suffering, or "
+                                                    "at risk of, significant harm?",
+    "children.concern.reasonable_cause_to_suspect": "Do you have reasonable cause to suspect {id} may be suffering, or "
+                                                    "at risk of, significant harm?",
+    "children.concern.unsure": "Do you have a concern about {id} you are unsure amounts to reasonable cause?",
+    "child.understanding_criteria.understands_question": "Can {id} understand the question being asked (3.3.17)?",
+    "children.understanding_criteria.understands_question": "Can {id} understand the question being asked (3.3.17)?",
+    "child.understanding_criteria.understands_what_shared": "Does {id} understand what information might be shared (3.3.17)?",
+    "children.understanding_criteria.understands_what_shared": "Does {id} understand what information might be shared (3.3.17)?",
+    "child.understanding_criteria.understands_reasons": "Does {id} understand the main reasons for sharing (3.3.17)?",
+    "children.understanding_criteria.understands_reasons": "Does {id} understand the main reasons for sharing (3.3.17)?",
+    "child.understanding_criteria.understands_implications": "Does {id} understand what sharing, and not sharing, may lead to (3.3.17)?",
+    "children.understanding_criteria.understands_implications": "Does {id} understand what sharing, and not sharing, may lead to (3.3.17)?",
+    "child.understanding_criteria.appreciates_alternatives": "Can {id} appreciate and consider the alternatives (3.3.17)?",
+    "children.understanding_criteria.appreciates_alternatives": "Can {id} appreciate and consider the alternatives (3.3.17)?",
+    "child.understanding_criteria.weighs_up": "Can {id} weigh one side of the situation against another (3.3.17)?",
+    "children.understanding_criteria.weighs_up": "Can {id} weigh one side of the situation against another (3.3.17)?",
+    "child.understanding_criteria.expresses_own_view": "Can {id} express a clear view of their own, not someone else's (3.3.17)?",
+    "children.understanding_criteria.expresses_own_view": "Can {id} express a clear view of their own, not someone else's (3.3.17)?",
+    "child.understanding_criteria.consistent_view": "Is {id} reasonably consistent in that view (3.3.17)?",
+    "children.understanding_criteria.consistent_view": "Is {id} reasonably consistent in that view (3.3.17)?",
 }
 
 
