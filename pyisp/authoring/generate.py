@@ -78,6 +78,8 @@ class _Filler:
         for key, spec in props.items():
             items = spec.get("items") if spec.get("type") == "array" else None
             if isinstance(items, dict) and items.get("x-entity"):
+                if items.get("x-collection") == "child":
+                    continue  # generated cases use the one-child form ('child'), not 'children'
                 if key not in doc and self.fresh:
                     low = spec.get("minItems", 0)
                     doc[key] = [{"id": f"{key}-{i + 1}"} for i in range(self.rng.randint(low, max(low, MAX_ENTITIES)))]
@@ -104,6 +106,8 @@ class _Filler:
                 continue
             if value.get(key) is None and not self.fresh and _entity_list(sub):
                 continue  # a list of entities the case does not have stays empty
+            if value.get(key) is None and _entity_list(sub) and sub["items"].get("x-collection") == "child":
+                continue  # the one-child form: no 'children' beside 'child'
             if value.get(key) is None and not self.fresh and (
                     sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
                 continue  # not an unknown of the case (atoms.py): a completion leaves it out too
