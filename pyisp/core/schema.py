@@ -221,7 +221,8 @@ CHILD_CONCERN_FIELDS = tuple(CHILD_CONCERN["properties"])
 CHILD_ITEM = _obj({**CHILD["properties"], "concern": CHILD_CONCERN}, required=["id"],
                   description="One of the children of the case: a subject of the information, a sibling, one of a "
                               "group, or a child who told the professional about another child.",
-                  **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child"})
+                  **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child",
+                     "x-marker": ["listed_child", "$id"]})
 
 CONSENT = _obj({
     "id": _id("Identifier of this consent record (defaults to consent-N)."),
