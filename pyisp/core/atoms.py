@@ -200,7 +200,7 @@ def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
     if not text:
         return ""
     entity = ctx.get("entity") or {}
-    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child") or "",
+    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"),
              "item": "{item}"}  # each value of a list, filled in by leaf()
     return text.format_map(names)
 

@@ -5,10 +5,13 @@ A case states facts, never conclusions. A field left out is *unknown*. The spec 
 JSON Schema with three extension keywords read by pyisp/atoms.py:
 
 ``x-atom``      the input atom the field states: a predicate name then arguments, where
-                ``$id`` is the enclosing entity's id, ``$child`` the child's id,
+                ``$id`` is the enclosing entity's id, ``$child`` the id of the case's
+                one child (with several children, a field using it states nothing),
                 ``$value`` the field's value, ``$item`` each item of a list and
                 ``$yesno`` ``yes``/``no`` for a boolean judgement;
 ``x-entity``    an object whose ``id`` names it (``$id`` inside it);
+``x-collection`` the collection of ids an entity belongs to, where it is not the field's
+                name (the one ``child`` and each of ``children`` are both ``child``);
 ``x-ref``       the collections whose ids a reference must name (``people``, ...);
 ``x-ref-extra`` values a reference may take besides ids, which state no atom;
 ``x-instead``   a field that, when present, replaces another one (criteria instead
@@ -479,7 +482,7 @@ CASE = _obj({
 }, required=["disclosures"], description="A case: the facts a professional knows, never conclusions. It names "
                                              "its child with 'child', or its children with 'children'.")
 # The question a professional is asked for an unstated field ({id}: the entity's id, {person}:
-# a consent's person, {child}: the one child, {item}: the value a list may hold). Every input has one
+# a consent's person, {item}: each value a list may hold). Every input has one
 # (tests/test_case_format.py).
 QUESTIONS = {
     "child.age": "How old is {id}?",
