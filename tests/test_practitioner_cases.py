@@ -321,6 +321,31 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         # 3.3.15: a 17-year-old gives his own consent; 3.3.19: his, even if his mother disagrees.
         "to-housing": (MAY, ()),
     },
+    # --- several children: siblings, a group, a child who tells about another child
+    "older-brother-tells-tutor-stepfather-hits-his-sister.yaml": {
+        # 3.4.1: reasonable cause to suspect that a child (Ella) may be suffering significant
+        # harm: her information goes to children's social care, whatever her brother, who gave
+        # it in confidence (3.5.6) and refused, says (3.3.4 gives way to 3.4.1).
+        "refer-ella": (MUST, ()),
+        # 3.4.1 is about a child: the concern about Ella does not settle a referral about Sam.
+        # Whether there is reasonable cause to suspect for Sam is the tutor's judgement; without
+        # it, his confidence and refusal leave the public interest test (3.3.5, 3.5.16).
+        "refer-sam": (UNDET, ("children[0].concern.reasonable_cause_to_suspect",)),
+    },
+    "youth-worker-refers-three-girls-seen-with-older-man.yaml": {
+        # 3.4.1: reasonable cause to suspect for each of the three girls: the youth worker must
+        # share what she saw with children's social care.
+        "refer-group": (MUST, ()),
+        # 3.3.2: what she saw was given to nobody in confidence, so it is not confidential;
+        # 3.5.2: preventing or detecting crime is a legitimate purpose: she may tell the police.
+        "tell-police": (MAY, ()),
+    },
+    "pupil-tells-teacher-her-friend-is-self-harming.yaml": {
+        # 3.3.3: Zoe told the teacher so that someone would help Lily: information given to be
+        # passed on is not confidential (3.3.2); promoting Lily's welfare is a legitimate
+        # purpose (3.5.2). The teacher's uncertainty (3.4.3) brings obligations, not a duty.
+        "to-school-nurse": (MAY, ()),
+    },
 }
 
 CASES = [(name, ident) for name, disclosures in EXPECTED.items() for ident in disclosures]

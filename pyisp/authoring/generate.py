@@ -66,18 +66,25 @@ class _Filler:
         self.ids: dict[str, list[str]] = {}
         # one leaning per case for yes/no fields, so that long chains of conditions are met too
         self.truth = rng.choice([0.1, 0.5, 0.9])
+        # a case with several children: no 'child', and the concern is stated under each child
+        self.several = isinstance(self.case.get("children"), list)
 
     def fill_root(self, ident: str) -> dict[str, Any]:
         doc = self.case
         doc.setdefault("id", ident)
         props = CASE["properties"]
         # entity ids first: references are drawn from them
-        child = doc.setdefault("child", {})
-        child.setdefault("id", "child")
-        self.ids["child"] = [child["id"]]
+        if isinstance(doc.get("children"), list):  # a case with several children keeps them
+            self.ids["child"] = [child["id"] for child in doc["children"]]
+        else:
+            child = doc.setdefault("child", {})
+            child.setdefault("id", "child")
+            self.ids["child"] = [child["id"]]
         for key, spec in props.items():
             items = spec.get("items") if spec.get("type") == "array" else None
             if isinstance(items, dict) and items.get("x-entity"):
+                if items.get("x-collection") == "child":
+                    continue  # generated cases use the one-child form ('child'), not 'children'
                 if key not in doc and self.fresh:
                     low = spec.get("minItems", 0)
                     doc[key] = [{"id": f"{key}-{i + 1}"} for i in range(self.rng.randint(low, max(low, MAX_ENTITIES)))]
@@ -104,6 +111,11 @@ class _Filler:
                 continue
             if value.get(key) is None and not self.fresh and _entity_list(sub):
                 continue  # a list of entities the case does not have stays empty
+            if value.get(key) is None and _entity_list(sub) and sub["items"].get("x-collection") == "child":
+                continue  # the one-child form: no 'children' beside 'child'
+            if value.get(key) is None and self.several and (
+                    sub.get("x-collection") == "child" or "$child" in (sub.get("x-atom") or [])):
+                continue  # several children: no 'child' beside them, no concern about "the" child
             if value.get(key) is None and not self.fresh and (
                     sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
                 continue  # not an unknown of the case (atoms.py): a completion leaves it out too

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from clingo import Function, Number, String, Symbol
 
-from .schema import CASE
+from .schema import CASE, children_of
 
 Literal = tuple[Symbol, bool]
 
@@ -104,7 +104,7 @@ def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
 
 
 class _Collector:
-    def __init__(self, child_id: str, ids: dict[str, list[str]], make: AtomMaker | None = None) -> None:
+    def __init__(self, child_id: str | None, ids: dict[str, list[str]], make: AtomMaker | None = None) -> None:
         self.facts: list[Any] = []
         self.unknowns: list[Unknown] = []
         self.child = child_id
@@ -133,8 +133,8 @@ class _Collector:
             if "x-when" in sub:
                 here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(sub["x-when"], ctx.get("entity") or {})}
             if kind == "object":
-                if item is None and sub.get("x-unstated") == "none":
-                    continue  # a part stated only when it applies (a limited understanding): nothing to choose
+                if item is None and (sub.get("x-unstated") == "none" or sub.get("x-entity")):
+                    continue  # a part stated only when it applies (a limited understanding), or 'child' beside 'children'
                 self.walk(item or {}, sub, here, here_ctx)
             elif kind == "array" and sub["items"].get("type") == "object":
                 for i, entry in enumerate(item or []):
@@ -149,7 +149,9 @@ class _Collector:
         description = spec.get("description", "")
         question = _question(spec, ctx)
         if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
-            return  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
+            return
+        if "$child" in template and ctx.get("child") is None:
+            return  # a field about the one child, in a case with several (stated per child instead)  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
         if kind == "array":
             items = spec["items"]
             if value is not None:
@@ -159,7 +161,7 @@ class _Collector:
                 sym = make(template, ctx, option, items)
                 self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
                                             description, question.replace("this purpose", str(option))
-                                            .replace("this recipient", str(option))))
+                                            .replace("this recipient", str(option)).replace("{item}", str(option))))
             return
         if kind == "boolean" and "$yesno" not in template:
             sym = make(template, ctx, None, None)
@@ -198,7 +200,8 @@ def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
     if not text:
         return ""
     entity = ctx.get("entity") or {}
-    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"), "child": ctx.get("child", "")}
+    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"),
+             "item": "{item}"}  # each value of a list, filled in by leaf()
     return text.format_map(names)
 
 
@@ -225,7 +228,7 @@ def _lookup(entity: dict[str, Any], path: str) -> Any:
 
 def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:
     """The ids of each collection of a validated case (the child's under ``child``)."""
-    ids = {"child": [case["child"]["id"]]}
+    ids = {"child": [child["id"] for child, _ in children_of(case)]}
     for coll in ("people", "information", "consents", "disclosures"):
         ids[coll] = [item["id"] for item in case.get(coll) or []]
     return ids
@@ -234,8 +237,9 @@ def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:
 def case_inputs(case: dict[str, Any], make: AtomMaker | None = None) -> Inputs:
     """The input atoms of a validated case. `make(template, ctx, value, spec)` builds each
     atom (default: a clingo Symbol); the engine passes its own to get solver literals."""
-    collector = _Collector(case["child"]["id"], case_ids(case), make)
-    collector.walk(case, CASE, "", {"child": case["child"]["id"], "id": None})
+    child = (case.get("child") or {}).get("id")  # the one child ($child), None with several
+    collector = _Collector(child, case_ids(case), make)
+    collector.walk(case, CASE, "", {"child": child, "id": None})
     return Inputs(tuple(collector.facts), tuple(collector.unknowns))
 
 

@@ -123,8 +123,8 @@ def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
                out: list[_Template], entities: dict[str, str]) -> None:
     """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
     if spec.get("x-entity"):
-        entity = key
-        entities[spec["x-atom"][0]] = key
+        entity = spec.get("x-collection") or key
+        entities[spec["x-atom"][0]] = entity
     kind = spec.get("type")
     if kind == "object":
         for template_key in ("x-atom", "x-marker"):

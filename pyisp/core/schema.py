@@ -5,10 +5,13 @@ A case states facts, never conclusions. A field left out is *unknown*. The spec 
 JSON Schema with three extension keywords read by pyisp/atoms.py:
 
 ``x-atom``      the input atom the field states: a predicate name then arguments, where
-                ``$id`` is the enclosing entity's id, ``$child`` the child's id,
+                ``$id`` is the enclosing entity's id, ``$child`` the id of the case's
+                one child (with several children, a field using it states nothing),
                 ``$value`` the field's value, ``$item`` each item of a list and
                 ``$yesno`` ``yes``/``no`` for a boolean judgement;
 ``x-entity``    an object whose ``id`` names it (``$id`` inside it);
+``x-collection`` the collection of ids an entity belongs to, where it is not the field's
+                name (the one ``child`` and each of ``children`` are both ``child``);
 ``x-ref``       the collections whose ids a reference must name (``people``, ...);
 ``x-ref-extra`` values a reference may take besides ids, which state no atom;
 ``x-instead``   a field that, when present, replaces another one (criteria instead
@@ -110,20 +113,20 @@ CHILD = _obj({
     "id": _id("Identifier of the child, used to refer to them elsewhere in the case."),
     "name": {"type": "string", "description": "Name used in explanations (not used by the rules)."},
     "age": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Age in whole years (3.3.15-3.3.16).",
-            "x-atom": ["age", "$child", "$value"], "x-range": "age_range"},
+            "x-atom": ["age", "$id", "$value"], "x-range": "age_range"},
     "age_range": _obj({"min": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Youngest age."},
                        "max": {"type": "integer", "minimum": 0, "maximum": 17, "description": "Oldest age."}},
                       required=["min", "max"],
                       description="The child's age as a range, when the exact age is not known (a school year "
                                   "gives one: school_year N is ages N+4 to N+5)."),
     "understanding": _bool("The professional's overall judgement: does the child have sufficient understanding "
-                           "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$child", "$yesno"),
+                           "to give or refuse consent (3.3.15-3.3.17)?", "understanding_judged", "$id", "$yesno"),
     "understanding_criteria": _obj(
-        {key: _bool(text + " (3.3.17)?", "criterion_met", "$child", key) for key, text in CRITERIA.items()},
+        {key: _bool(text + " (3.3.17)?", "criterion_met", "$id", key) for key, text in CRITERIA.items()},
         description="The answers to the criteria of 3.3.17, instead of an overall judgement.",
-        **{"x-instead": "understanding", "x-marker": ["understanding_assessed_by_criteria", "$child"]}),
+        **{"x-instead": "understanding", "x-marker": ["understanding_assessed_by_criteria", "$id"]}),
 }, required=["id"], description="The child the information is about or concerns.",
-    **{"x-entity": True, "x-atom": ["child", "$id"]})
+    **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child"})
 
 PERSON = _obj({
     "id": _id("Identifier of the person."),
@@ -195,18 +198,34 @@ INFORMATION = _obj({
 
 CONCERN = _obj({
     "significant_harm_evidence": _bool("There is evidence that the child is suffering, or at risk of suffering, "
-                                       "significant harm (3.3.8).", "significant_harm_evidence"),
+                                       "significant harm (3.3.8).", "significant_harm_evidence", "$child"),
     "reasonable_cause_to_believe": _bool("Reasonable cause to believe the child may be suffering, or at risk of, "
-                                         "significant harm (3.3.8).", "cause_to_believe_significant_harm"),
+                                         "significant harm (3.3.8).", "cause_to_believe_significant_harm", "$child"),
     "reasonable_cause_to_suspect": _bool("Reasonable cause to suspect the child may be suffering, or at risk of, "
-                                         "significant harm (3.4.1).", "cause_to_suspect_significant_harm"),
+                                         "significant harm (3.4.1).", "cause_to_suspect_significant_harm", "$child"),
     "risk_of_serious_harm_to_adult": _bool("An adult is at risk of serious harm (3.3.7-3.3.8, 3.4.6).",
                                            "risk_of_serious_harm_to_adult"),
     "serious_crime": _bool("The concern is about a serious crime: one causing or likely to cause significant harm "
                            "to a child or serious harm to an adult (3.3.8).", "serious_crime"),
     "unsure": _bool("The professional has a concern but is unsure whether it is reasonable cause (3.4.3).",
-                    "unsure_about_concern"),
-}, description="What the professional is concerned about.")
+                    "unsure_about_concern", "$child"),
+}, description="What the professional is concerned about. With several children (children:), the concern about each "
+               "child is stated under that child (children[].concern); here only the adult's risk and the crime.")
+
+# The concern about one child of several (3.4.1 is about a child): the child's own fields.
+CHILD_CONCERN = _obj({
+    key: _bool(CONCERN["properties"][key]["description"].replace("the child", "this child"),
+               CONCERN["properties"][key]["x-atom"][0], "$id")
+    for key in ("significant_harm_evidence", "reasonable_cause_to_believe", "reasonable_cause_to_suspect", "unsure")
+}, description="What the professional is concerned about for this child (3.3.8, 3.4.1, 3.4.3).")
+CHILD_CONCERN_FIELDS = tuple(CHILD_CONCERN["properties"])
+
+# One child of several (children:): the fields of the one-child form, and the concern about this child.
+CHILD_ITEM = _obj({**CHILD["properties"], "concern": CHILD_CONCERN}, required=["id"],
+                  description="One of the children of the case: a subject of the information, a sibling, one of a "
+                              "group, or a child who told the professional about another child.",
+                  **{"x-entity": True, "x-atom": ["child", "$id"], "x-collection": "child",
+                     "x-marker": ["listed_child", "$id"]})
 
 CONSENT = _obj({
     "id": _id("Identifier of this consent record (defaults to consent-N)."),
@@ -448,6 +467,10 @@ CASE = _obj({
     "title": {"type": "string", "description": "A sentence saying what the case is."},
     "paragraphs": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs the case illustrates."},
     "child": CHILD,
+    "children": {"type": "array", "items": CHILD_ITEM, "minItems": 1,
+                 "description": "The children of the case, instead of 'child' when there are several (siblings, a "
+                                "group, a child who is the informant rather than the subject). Each child's id may be "
+                                "named wherever the one child's may (about, provided_by, consents, patient)."},
     "people": {"type": "array", "items": PERSON, "description": "The adults in the case."},
     "family": _obj({
         "parents_separated": _bool("The child's parents are separated (3.3.19).", "parents_separated"),
@@ -460,12 +483,14 @@ CASE = _obj({
                                    for key, text in SEEKING_HARMS.items()},
                                   description="Harm that seeking consent would do (3.4.2)."),
     "disclosures": {"type": "array", "items": DISCLOSURE, "minItems": 1, "description": "The proposed disclosures."},
-}, required=["child", "disclosures"], description="A case: the facts a professional knows, never conclusions.")
+}, required=["disclosures"], description="A case: the facts a professional knows, never conclusions. It names "
+                                             "its child with 'child', or its children with 'children'.")
 # The question a professional is asked for an unstated field ({id}: the entity's id, {person}:
-# a consent's person, {child}: the child). Fields without one are asked by their description.
+# a consent's person, {item}: each value a list may hold). Every input has one
+# (tests/test_case_format.py).
 QUESTIONS = {
-    "child.age": "How old is {child}?",
-    "child.understanding": "Does {child} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
+    "child.age": "How old is {id}?",
+    "child.understanding": "Does {id} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
     "people.parental_responsibility": "Does {id} have parental responsibility for the child?",
     "people.resident_parent": "Does the child live with {id}?",
     "people.at_risk_of_serious_harm": "Is {id} at risk of serious harm?",
@@ -522,6 +547,100 @@ QUESTIONS = {
     "disclosures.health.patient": "Whose patient is the information about (the child, or an adult)?",
     "disclosures.education.relevant_to_child_protection": "May the information in {id} be relevant to child protection?",
     "disclosures.record.subject_informed": "Was the child or parent told of {id} afterwards?",
+    "people.role": "How is {id} related to the child (parent, carer, relative, other adult)?",
+    "people.cannot_be_reached": "Can {id} be reached in time to be asked for consent?",
+    "people.lacks_capacity": "Does {id} lack the capacity to give or refuse consent?",
+    "people.alleged_abuser": "Is {id} suspected of harming the child?",
+    "people.seeking_consent_would.increase_risk_to_child": "Would asking {id} for consent place a child at increased "
+                                                           "risk of significant harm?",
+    "people.seeking_consent_would.put_adult_at_risk": "Would asking {id} for consent place an adult at risk of serious "
+                                                      "harm?",
+    "people.seeking_consent_would.prejudice_crime_inquiry": "Would asking {id} for consent prejudice the prevention or "
+                                                            "detection of a serious crime?",
+    "people.seeking_consent_would.cause_unjustified_delay": "Would asking {id} for consent cause unjustified delay in "
+                                                            "enquiries about significant harm?",
+    "people.seeking_consent_would.prejudice_other_crime_inquiry": "Would asking {id} for consent prejudice an inquiry "
+                                                                  "into a crime that is not serious?",
+    "people.informing_would_put_child_at_risk": "Would telling {id} about the sharing put the child at risk of harm?",
+    "information.about": "Is {id} about {item}?",
+    "information.identifiable": "Could {id} identify anyone (has it not been anonymised)?",
+    "information.in_public_domain": "Is {id} already public, or readily available from a public source?",
+    "information.widely_known": "Is {id} widely known?",
+    "information.given_expecting_sharing": "Did whoever gave you {id} understand it would be passed on to others?",
+    "information.supplied_by_police": "Did the police supply {id}?",
+    "information.shared_on_understanding.recipients": "Was {id} given on the understanding it could go to {item}?",
+    "information.shared_on_understanding.purposes": "Was {id} given on the understanding it could be used for {item}?",
+    "information.obtained_under_limiting_power": "Was {id} obtained under a statutory power or duty that limits its use?",
+    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to the protection of a child?",
+    "consents.person": "Whose consent does {id} record?",
+    "consents.freely_given": "Did {person} give consent freely, without pressure?",
+    "consents.significant_change_since": "Has anything significant changed since {person} consented (the use of the "
+                                         "information, or the relationship)?",
+    "consents.information": "Is {item} among the information {person}'s consent is about?",
+    "disclosures.from.agency": "Which agency would make {id}?",
+    "disclosures.from.role": "What is the role of the professional who would make {id}?",
+    "disclosures.to.agency": "Which agency would receive {id}?",
+    "disclosures.to.role": "What is the role of the professional who would receive {id}?",
+    "disclosures.information": "Would {id} carry {item}?",
+    "disclosures.within_agency_functions": "Is {id} within the functions or powers of your agency?",
+    "disclosures.statutory_duty": "Does a statutory duty require {id}?",
+    "disclosures.court_order": "Does a court order require {id}?",
+    "disclosures.statutory_power": "Is {id} made under a statutory power to share without consent?",
+    "disclosures.police_request.category": "Which category of request does {id} answer (3.6.9)?",
+    "disclosures.police_request.meeting_under": "Under which Act was the risk management meeting of {id} set up?",
+    "disclosures.police_request.safeguarding_overrides_confidence": "Does the need to safeguard a child override the duty "
+                                                                    "of confidence for {id} (your judgement)?",
+    "disclosures.police_request.category_in_doubt": "Is the officer in doubt whether the request of {id} falls in a "
+                                                    "category?",
+    "disclosures.police_request.s47_enquiry": "Is the request of {id} made within a s47 enquiry?",
+    "disclosures.police_request.criminal_investigation": "Is the request of {id} made within a criminal investigation?",
+    "disclosures.police_permission": "Have the police given express permission to pass on what they supplied in {id}?",
+    "disclosures.channel": "How would {id} be sent (phone, in person, fax, e-mail, secure system, post)?",
+    "disclosures.transfer.incoming_call": "Did the request that {id} answers come as a telephone call you received?",
+    "disclosures.transfer.caller": "Is the caller of {id} known to you personally, a known contact, or not known?",
+    "disclosures.transfer.verified_by_call_back": "Was the caller of {id} verified by calling their agency back?",
+    "disclosures.transfer.secure_system_available": "Does a secure electronic system reach the recipient of {id}?",
+    "disclosures.transfer.fax_judged_unavoidable": "Is sending {id} by fax unavoidable (your judgement)?",
+    "disclosures.transfer.fax_number_checked": "Was the fax number for {id} checked very carefully?",
+    "disclosures.transfer.fax_number_checked_by_colleague": "Did a colleague check the fax number for {id}?",
+    "disclosures.transfer.security_reassurance_recorded": "Did the receiving agency reassure you that {id} will be "
+                                                          "handled securely, and is that recorded?",
+    "disclosures.transfer.cover_sheet": "Does the fax of {id} have a cover sheet with a confidentiality statement?",
+    "disclosures.transfer.safe_haven_fax": "Does {id} go to a safe-haven fax machine?",
+    "disclosures.transfer.recipient_standing_by": "Will the recipient of {id} stand by the fax and confirm receipt?",
+    "disclosures.transfer.confidentiality_warning": "Does the e-mail of {id} carry a confidentiality warning?",
+    "disclosures.health.in_doubt": "Is the health professional in doubt about {id}?",
+    "disclosures.education.requested_by_childrens_social_care": "Did children's social care ask the education "
+                                                                "authority for help (for {id})?",
+    "disclosures.education.prejudicial_to_own_functions": "Would helping (by {id}) prejudice the education authority's "
+                                                          "own functions?",
+    "disclosures.informing_would_put_child_at_risk": "Would telling the child or parent about {id} put the child at risk "
+                                                     "of harm?",
+    "children.age": "How old is {id}?",
+    "children.understanding": "Does {id} understand enough to decide about sharing (your judgement, 3.3.15-3.3.17)?",
+    "children.concern.significant_harm_evidence": "Is there evidence that {id} is suffering, or at risk of, significant "
+                                                  "harm?",
+    "children.concern.reasonable_cause_to_believe": "Do you have reasonable cause to believe {id} may be suffering, or "
+                                                    "at risk of, significant harm?",
+    "children.concern.reasonable_cause_to_suspect": "Do you have reasonable cause to suspect {id} may be suffering, or "
+                                                    "at risk of, significant harm?",
+    "children.concern.unsure": "Do you have a concern about {id} you are unsure amounts to reasonable cause?",
+    "child.understanding_criteria.understands_question": "Can {id} understand the question being asked (3.3.17)?",
+    "children.understanding_criteria.understands_question": "Can {id} understand the question being asked (3.3.17)?",
+    "child.understanding_criteria.understands_what_shared": "Does {id} understand what information might be shared (3.3.17)?",
+    "children.understanding_criteria.understands_what_shared": "Does {id} understand what information might be shared (3.3.17)?",
+    "child.understanding_criteria.understands_reasons": "Does {id} understand the main reasons for sharing (3.3.17)?",
+    "children.understanding_criteria.understands_reasons": "Does {id} understand the main reasons for sharing (3.3.17)?",
+    "child.understanding_criteria.understands_implications": "Does {id} understand what sharing, and not sharing, may lead to (3.3.17)?",
+    "children.understanding_criteria.understands_implications": "Does {id} understand what sharing, and not sharing, may lead to (3.3.17)?",
+    "child.understanding_criteria.appreciates_alternatives": "Can {id} appreciate and consider the alternatives (3.3.17)?",
+    "children.understanding_criteria.appreciates_alternatives": "Can {id} appreciate and consider the alternatives (3.3.17)?",
+    "child.understanding_criteria.weighs_up": "Can {id} weigh one side of the situation against another (3.3.17)?",
+    "children.understanding_criteria.weighs_up": "Can {id} weigh one side of the situation against another (3.3.17)?",
+    "child.understanding_criteria.expresses_own_view": "Can {id} express a clear view of their own, not someone else's (3.3.17)?",
+    "children.understanding_criteria.expresses_own_view": "Can {id} express a clear view of their own, not someone else's (3.3.17)?",
+    "child.understanding_criteria.consistent_view": "Is {id} reasonably consistent in that view (3.3.17)?",
+    "children.understanding_criteria.consistent_view": "Is {id} reasonably consistent in that view (3.3.17)?",
 }
 
 
@@ -760,7 +879,7 @@ def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Map each collection name to {id: path}, checking that ids are unique across the case."""
     seen: dict[str, str] = {}
     ids: dict[str, dict[str, str]] = {"child": {}, "people": {}, "information": {}, "consents": {}, "disclosures": {}}
-    entries: list[tuple[str, dict[str, Any], str]] = [("child", case["child"], "child")]
+    entries: list[tuple[str, dict[str, Any], str]] = [("child", child, where) for child, where in children_of(case)]
     for coll in ("people", "information", "consents", "disclosures"):
         entries += [(coll, item, f"{coll}[{i}]") for i, item in enumerate(case.get(coll) or [])]
     for coll, item, path in entries:
@@ -814,8 +933,24 @@ def validate(data: Any) -> dict[str, Any]:
     return case
 
 
+def children_of(case: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The children of a case with the path of each: the one 'child', or each of 'children'."""
+    if isinstance(case.get("children"), list):
+        return [(child, f"children[{i}]") for i, child in enumerate(case["children"])]
+    return [(case["child"], "child")] if isinstance(case.get("child"), dict) else []
+
+
+def _check_child_form(case: dict[str, Any]) -> None:
+    """A case names its child with 'child' or its children with 'children': one of them, not both."""
+    if "child" in case and "children" in case:
+        raise CaseError("give either 'child' (one child) or 'children' (a list), not both", where="children")
+    if case.get("child") is None and case.get("children") is None:
+        raise CaseError("is required (or 'children', a list, for several children)", where="child")
+
+
 def _validate_parts(case: dict[str, Any]) -> None:
     """The checks of validate(), each part noting its problems (see _collecting)."""
+    _checked(_check_child_form, case)
     _checked(_check, case, CASE, "")
     shaped = not _PROBLEMS.get()  # malformed: references and consistency only where they can be read
     try:
@@ -877,12 +1012,18 @@ def _collecting(check: Callable[..., None], *args: Any) -> None:
 
 def _check_consistency(case: dict[str, Any]) -> None:
     """Contradictions visible in the shape of the case; contradictions of meaning are found by the rules."""
-    child = case["child"]
-    if child.get("age_range") is not None:
-        if child.get("age") is not None:
-            raise CaseError("give either 'age' or 'age_range' (or 'school_year'), not both", where="child.age_range")
-        if child["age_range"]["min"] > child["age_range"]["max"]:
-            raise CaseError("min is above max", where="child.age_range")
+    for child, where in children_of(case):
+        if child.get("age_range") is not None:
+            if child.get("age") is not None:
+                raise CaseError("give either 'age' or 'age_range' (or 'school_year'), not both",
+                                where=f"{where}.age_range")
+            if child["age_range"]["min"] > child["age_range"]["max"]:
+                raise CaseError("min is above max", where=f"{where}.age_range")
+    if "children" in case:
+        for key in CHILD_CONCERN_FIELDS:
+            if (case.get("concern") or {}).get(key) is not None:
+                raise CaseError("with several children, state the concern about each child under that child "
+                                f"(children[].concern.{key})", where=f"concern.{key}")
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for i, consent in enumerate(case.get("consents") or []):
         answer = consent.get("answer")

@@ -12,7 +12,8 @@ answered that request. The shorthands (both formats): a disclosure stating the p
 answers (a non-empty ``police_request`` part) answers a request (``requested: true`` unless it says
 otherwise); a disclosure to several recipients (``to`` as a list) is one disclosure per
 recipient; ``provided_by: police`` is information the police supplied; a school year
-instead of an age gives the range of ages of that year. Free metadata (``meta`` and keys
+instead of an age gives the range of ages of that year (for the one child or each of
+``children``). Free metadata (``meta`` and keys
 starting with ``x-``) passes through untouched. Nothing here decides anything: each
 change only restates what the document says.
 """
@@ -46,10 +47,11 @@ def upgrade(data: Any) -> Any:
         if item.get("provided_by") == "police":
             del item["provided_by"]
             item.setdefault("supplied_by_police", True)
-    child = case.get("child")
-    if isinstance(child, dict) and isinstance(child.get("school_year"), int) and not isinstance(child["school_year"], bool):
-        year = child.pop("school_year")
-        child.setdefault("age_range", {"min": max(0, year + 4), "max": min(17, year + 5)})
+    children = case.get("children") if isinstance(case.get("children"), list) else [case.get("child")]
+    for child in children:
+        if isinstance(child, dict) and isinstance(child.get("school_year"), int) and not isinstance(child["school_year"], bool):
+            year = child.pop("school_year")
+            child.setdefault("age_range", {"min": max(0, year + 4), "max": min(17, year + 5)})
     case["disclosures"] = _one_per_recipient(case.get("disclosures"))
     return case
 

@@ -109,8 +109,9 @@ def case_names(case: Mapping[str, Any] | None) -> dict[str, str]:
     if not case:
         return {}
     names: dict[str, str] = {}
-    child = case.get("child") or {}
-    if child.get("id"):
+    for child in ([case["child"]] if isinstance(case.get("child"), dict) else list(case.get("children") or [])):
+        if not isinstance(child, dict) or not child.get("id"):
+            continue
         label = child.get("name") or child["id"]
         names[child["id"]] = f"{label} ({child['age']})" if child.get("age") is not None else label
     for person in case.get("people") or []:
