@@ -410,7 +410,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
           max_batch_lines: int = typer.Option(10_000, "--max-batch-lines", min=1, help="Most cases in a batch."),
           log_level: str = typer.Option("info", "--log-level", help="uvicorn's: critical, error, warning, info."),
           policy: Optional[Path] = PolicyOption) -> None:
-    """Serve the decisions over HTTP (JSON API, bearer tokens); every decision goes to the register."""
+    """Serve decisions over HTTP, each kept in the register."""
     policy = _rules(policy)
     from .server.config import ServeConfig
     from .server.run import serve as _serve
@@ -421,7 +421,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     _run(lambda: _serve(config, host=host, port=port, workers=workers, log_level=log_level))
 
 
-log_app = typer.Typer(no_args_is_help=True, help="The decision register: verify its chain, show a case, export it.")
+log_app = typer.Typer(no_args_is_help=True, help="The decision register: verify, show, export.")
 app.add_typer(log_app, name="log")
 
 

@@ -34,7 +34,8 @@ def predicates() -> set[str]:
 
 def _ids(result: Result) -> set[str]:
     data = result.case.data
-    ids = {data["child"]["id"], *(p["id"] for p in data.get("people") or []),
+    ids = {*(c["id"] for c in ([data["child"]] if "child" in data else data["children"])),
+           *(p["id"] for p in data.get("people") or []),
            *(i["id"] for i in data.get("information") or []), *(c["id"] for c in data.get("consents") or []),
            *(d["id"] for d in data["disclosures"])}
     return {i for i in ids if i}

@@ -79,8 +79,15 @@ def test_fail_when_a_rule_cites_a_paragraph_the_chapter_does_not_have(rules):
 
 def test_fail_when_rules_of_different_heads_share_one_sentence(rules):
     line = _edit(rules / "consent.lp", "element(why; who; purpose; implications).",
-                 "element(why; who; purpose; implications).\nacceptable_form(K) :- consent_form(K, email).")
+                 "element(why; who; purpose; implications).\nacceptable_form(K) :- consent_form(K, email).\n"
+                 "informed(K) :- consent_told(K, why).")
     assert ("consent.lp", line - 1, "C004") in _found(rules)
+
+
+def test_success_facts_under_a_sentence_are_the_data_of_its_rule(rules):
+    _edit(rules / "consent.lp", "element(why; who; purpose; implications).",
+          "element(why; who; purpose; implications).\nacceptable_form(K) :- consent_form(K, email).")
+    assert not [f for f in _found(rules) if f[2] == "C004"]
 
 
 def test_fail_when_a_rule_inherits_a_citation_across_a_blank_line(rules):

@@ -99,7 +99,8 @@ def test_success_cli_lists_presumptions_and_query_prints_what_was_assumed() -> N
     listing = runner.invoke(app, ["presumptions"])
     assert listing.exit_code == 0 and "no_statutory_duty  (3.5.9, 3.5.10)" in listing.output
     outcome = runner.invoke(app, ["query", str(FACTS / "teacher-counselling-disclosure.yaml")])
-    assert outcome.exit_code == 0 and "presumed (switch off with --no-presume NAME or --strict)" in outcome.output
+    assert outcome.exit_code == 0 and "Taken as so, not stated (the rules' presumptions" in outcome.output
+    assert "Switch one off with --no-presume NAME, or all with --strict." in outcome.output
 
 
 def _fact_cases() -> list[Path]:

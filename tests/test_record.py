@@ -174,8 +174,8 @@ def test_every_item_appears_and_nothing_the_case_states_is_left_to_supply(path: 
         for item in entry.items:  # every item the rules require appears, as its label
             label = item.label.split(" (")[0] if item.argument is None else item.label.split(" {}")[0][:24]
             if item.functor == "consent_of":  # a line per person, under the person's name
-                label = next((p.get("name") or p["id"] for p in case.get("people") or [] if p["id"] == item.argument),
-                             case["child"].get("name") or case["child"]["id"])
+                everyone = [*(case.get("people") or []), *([case["child"]] if "child" in case else case["children"])]
+                label = next(p.get("name") or p["id"] for p in everyone if p["id"] == item.argument)
             assert any(line.strip().lower().startswith(label.lower()) for line in lines), item.name
         for key, value in (stated.get("record") or {}).items():  # what the case states fills its item
             shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)

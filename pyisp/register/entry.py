@@ -46,5 +46,5 @@ def entries(result: Result, who: str, at: datetime | None = None) -> list[dict[s
 def _people(result: Result) -> list[dict[str, Any]]:
     """The case's people (the child first), id and name: what an export masks as names."""
     data = getattr(result.case, "data", None) or {}
-    found = [data.get("child")] + list(data.get("people") or [])
+    found = [data.get("child"), *(data.get("children") or []), *(data.get("people") or [])]
     return [{"id": p.get("id"), "name": p.get("name")} for p in found if isinstance(p, dict)]

@@ -466,6 +466,11 @@ def brief_text(result: Result, source: str | Path | None = None, changes: bool =
     if result.unknowns:
         lines.append(f"{len(result.unknowns)} fact(s) not stated, treated as unknown; "
                      "`pyisp explain` shows the full reasoning, `--codes` the codes.")
+    applied = sorted({a.text.rstrip(".") for a in result.presumptions if a.text})
+    if applied:
+        lines.append("Taken as so, not stated (the rules' presumptions, `pyisp presumptions`): "
+                     + "; ".join(applied[:3]) + (f"; and {len(applied) - 3} more" if len(applied) > 3 else "")
+                     + ". Switch one off with --no-presume NAME, or all with --strict.")
     return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 

@@ -380,11 +380,12 @@ def build_drafts(result: Result) -> list[Draft]:
 
 def _intro(result: Result) -> list[str]:
     case = dict(result.case.data) if result.case is not None else {}
-    child = case.get("child") or {}
-    who = (child.get("name") or child.get("id") or "") + (f" ({child['age']})" if child.get("age") is not None else "")
+    children = [case["child"]] if isinstance(case.get("child"), dict) else list(case.get("children") or [])
+    who = ", ".join((c.get("name") or c.get("id") or "") + (f" ({c['age']})" if c.get("age") is not None else "")
+                    for c in children if isinstance(c, dict))
     lines = [f"Case: {result.case_id}" + (f". {result.title}" if result.title else "")]
     if who:
-        lines.append(f"Child: {who}")
+        lines.append(("Children: " if len(children) > 1 else "Child: ") + who)
     lines.append("A draft prepared with pyisp from the facts stated in the case. Check every line before filing it. "
                  f"Lines marked \"{TO_SUPPLY}\" are for you to complete; the decision is yours and is left blank.")
     return lines
