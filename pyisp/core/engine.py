@@ -176,10 +176,87 @@ class _Vocabulary:
         return list(dict.fromkeys(keys)), groups
 
 
+def _build(ctl: clingo.Control, policy: Policy, keys: Iterable[Key]) -> None:
+    """Add the rules and every input atom of `keys` as `#external` (the grounder must know
+    they may become true)."""
+    where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
+    false = ast.SymbolicTerm(where, clingo.Function("false"))
+    with ast.ProgramBuilder(ctl) as builder:
+        for statement in policy.statements:
+            builder.add(statement)
+        for key in keys:
+            builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
+
+
 def _symbol(key: Key) -> clingo.Symbol:
     args = [clingo.Number(a) if isinstance(a, int) else clingo.String(a) if a.startswith(SLOT_MARK)
             else clingo.Function(a) for a in key[1:]]
     return clingo.Function(key[0], args)
+
+
+# ------------------------------------------------------------------ parts of a case
+
+PART = "disclosures"  # the collection a case is answered one entry at a time along, when it can be
+
+
+class _Dependencies:
+    """Observes a grounding: each ground rule's head and body atoms."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[bool, Sequence[int], list[int]]] = []
+
+    def rule(self, choice: bool, head: Sequence[int], body: Sequence[int]) -> None:
+        self.rules.append((choice, head, [abs(lit) for lit in body]))
+
+    def weight_rule(self, choice: bool, head: Sequence[int], lower_bound: int,
+                    body: Sequence[tuple[int, int]]) -> None:
+        self.rules.append((choice, head, [abs(lit) for lit, _ in body]))
+
+
+def separable(policy: Policy, vocabulary: "_Vocabulary | None" = None) -> bool:
+    """Whether the rules let a case be answered one disclosure at a time, with the same
+    answer as the whole case: in the policy grounded over two disclosure slots (and two of
+    every other entity), no atom depends on both disclosures, no atom that depends on one
+    fails to name it (nothing shared between disclosures is concluded from one), and no
+    constraint depends on a disclosure (which could rule out values of an unknown that the
+    other disclosures share). Cached on the policy (`Policy.separable`)."""
+    vocabulary = vocabulary or _Vocabulary()
+    if vocabulary.collections[-1:] != (PART,):
+        return False  # the part's unknowns must come last for the parts' answers to join in order
+    counts = {c: 1 if c == "child" else 2 for c in vocabulary.collections}
+    ctl = clingo.Control(["--warn=none"])
+    observer = _Dependencies()
+    ctl.register_observer(observer)
+    _build(ctl, policy, vocabulary.atoms(counts)[0])
+    ctl.ground([("base", [])])
+    marks = [slot(PART, i) for i in range(2)]
+    named: dict[int, frozenset[int]] = {}
+    depends: dict[int, set[int]] = {}
+    for atom in ctl.symbolic_atoms:
+        text = str(atom.symbol)
+        mentioned = frozenset(i for i, mark in enumerate(marks) if f'"{mark}"' in text)
+        named[atom.literal] = mentioned | named.get(atom.literal, frozenset())
+        if mentioned:
+            depends.setdefault(atom.literal, set()).update(mentioned)
+    changed = True
+    while changed:
+        changed = False
+        for _choice, head, body in observer.rules:
+            found: set[int] = set()
+            for lit in body:
+                found |= depends.get(lit, set())
+            if not found:
+                continue
+            if not head:
+                return False  # a constraint on a disclosure's atoms
+            for atom in head:
+                known = depends.setdefault(atom, set())
+                if not found <= known:
+                    known |= found
+                    changed = True
+                    if len(known) > 1:
+                        return False
+    return all(len(found) <= 1 and found <= named.get(atom, found) for atom, found in depends.items())
 
 
 # ------------------------------------------------------------------ one grounding
@@ -192,13 +269,7 @@ class _Grounding:
         self.counts = counts
         self.ctl = clingo.Control(["--warn=none"])
         keys, groups = vocabulary.atoms(counts)
-        where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
-        false = ast.SymbolicTerm(where, clingo.Function("false"))
-        with ast.ProgramBuilder(self.ctl) as builder:
-            for statement in policy.statements:
-                builder.add(statement)
-            for key in keys:  # #external key. (the grounder must know these may become true)
-                builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
+        _build(self.ctl, policy, keys)
         self.ctl.ground([("base", [])])
         atoms = self.ctl.symbolic_atoms
         self.literal: dict[Key, int] = {key: atoms[_symbol(key)].literal for key in keys}
@@ -526,16 +597,42 @@ class Engine:
                       {originals[u]: ids(atoms) for u, atoms in answer.relevance.items()})
 
     # -- fast path: a validated case dict ----------------------------------------------
+    def answer_parts(self, case: dict[str, Any],
+                     decide: Callable[[Mapping[str, str], Sequence[str]], Iterable[clingo.Symbol]] | None,
+                     max_sets: int = 2, off: Container[str] = ()) -> list[tuple[list[str], Answer, dict[str, str]]]:
+        """Answer a validated case one disclosure at a time when the rules allow it (no
+        rule joins two disclosures: `separable`), else whole: the time grows with the
+        number of disclosures, not with its square. For each part: the ids of its
+        disclosures, its answer (atoms naming slots) and the map from slots to the case's
+        ids, as `answer_case`. `decide(slots, ids)` gives the atoms to find deciding sets for
+        the disclosures `ids`."""
+        disclosures = case["disclosures"]
+        if len(disclosures) < 2 or not self.policy.separable:
+            ids = [d["id"] for d in disclosures]
+            answer, names = self.answer_case(case, (lambda slots: decide(slots, ids)) if decide else None, max_sets, off)
+            return [(ids, answer, names)]
+        parts = []
+        for index, disclosure in enumerate(disclosures):
+            ids = [disclosure["id"]]
+            answer, names = self.answer_case(case, (lambda slots, ids=ids: decide(slots, ids)) if decide else None,
+                                             max_sets, off, only={"disclosures": (index,)})
+            parts.append((ids, answer, names))
+        return parts
+
     def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
-                    max_sets: int = 2, off: Container[str] = ()) -> tuple[Answer, dict[str, str]]:
-        """Answer a validated case. Returns the answer, whose atoms name slots, and the map
-        from each slot to the case's id (empty when the atoms name the ids themselves).
-        `decide(slots)` gives the atoms to find deciding sets for."""
-        ids = case_ids(case)
+                    max_sets: int = 2, off: Container[str] = (),
+                    only: Mapping[str, Sequence[int]] | None = None) -> tuple[Answer, dict[str, str]]:
+        """Answer a validated case (with `only`, the part of it that keeps the entries of a
+        collection at those positions, see pyisp.core.atoms.case_inputs). Returns the
+        answer, whose atoms name slots, and the map from each slot to the case's id (empty
+        when the atoms name the ids themselves). `decide(slots)` gives the atoms to find
+        deciding sets for."""
+        ids = case_ids(case, only)
         counts = {coll: len(members) for coll, members in ids.items()}
         if self._fresh(counts):
             identity = {ident: ident for members in ids.values() for ident in members}
-            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets, off), {}
+            return self._answer_fresh(case_inputs(case, only=only), decide(identity) if decide else (), max_sets,
+                                      off), {}
         slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
         grounding = self.grounding(counts)
         literal = grounding.literal
@@ -555,7 +652,7 @@ class Engine:
                     key.append(token)
             return literal[tuple(key)]
 
-        inputs = case_inputs(case, make)
+        inputs = case_inputs(case, make, only)
         grounding.assign(inputs.facts, inputs.unknowns)
         answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
                              decide(slots) if decide else (), max_sets, off)

@@ -241,6 +241,13 @@ class Policy:
         ctl.ground([("base", [])])
         return ctl
 
+    @cached_property
+    def separable(self) -> bool:
+        """Whether a case can be answered one disclosure at a time (pyisp.core.engine.separable)."""
+        from .engine import separable
+
+        return separable(self)
+
     def declared(self, name: str, arity: int) -> list[tuple[Symbol, bool]]:
         """The atoms of a predicate that hold without any case, each with whether it is a fact."""
         return [(atom.symbol, atom.is_fact) for atom in self._ground.symbolic_atoms.by_signature(name, arity)]

@@ -7,19 +7,19 @@ import threading
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import clingo
 
 from .atoms import Inputs, case_inputs
 from .case import Case, as_case
-from .engine import Engine
+from .engine import Answer, Engine
 from .policy import Policy, resolve_policy_dir
 from .presumption import switched_off
 from .reading import reading_facts, readings as policy_readings
 from .presumption import presumptions as policy_presumptions
 from .upgrade import FORMAT
-from .record import build_record
+from .record import Record, build_record
 from .policy import pyisp_version
 from .result import Provenance, Result, build_result
 
@@ -61,15 +61,41 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
         answer, names = engine.answer(inputs, ids_decide if depends_on else None, off=off), {}
         extra["inputs"] = inputs  # explain() must see the reading facts too
     else:
-        def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
-            return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
+        def decide(slots: Mapping[str, str], part: Sequence[str]) -> list[clingo.Symbol]:
+            return [clingo.Function(name, [clingo.String(slots[i])]) for i in part for name in ("permitted", "required")]
 
-        answer, names = engine.answer_case(data, decide if depends_on else None, off=off)
+        parts = engine.answer_parts(data, decide if depends_on else None, off=off)
+        if len(parts) > 1:
+            result, record = _joined(the_case, data, parts, engine.policy)
+            result = replace(result, meta=data.get("meta"), provenance=provenance(engine.policy, readings, off, data))
+            return replace(result, case=the_case, policy=engine.policy, record=replace(record, provenance=result.provenance))
+        _, answer, names = parts[0]
     result = replace(build_result(the_case.id, the_case.title, ids, answer, engine.policy, names),
                      meta=data.get("meta"), provenance=provenance(engine.policy, readings, off, data))
     record = build_record(data, result, answer, engine.policy, names)
     return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
     # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
+
+
+def _joined(the_case: Case, data: dict[str, Any], parts: list[tuple[list[str], Answer, dict[str, str]]],
+            policy: Policy) -> tuple[Result, Record]:
+    """The result and record of a case answered one disclosure at a time (Engine.answer_parts):
+    each part read on its own, then put together in the case's order. The parts share
+    every unknown outside the disclosures (they come first, in the same order in every
+    part) and every presumption applied to them."""
+    results, records = [], []
+    by_id = {d["id"]: d for d in data["disclosures"]}
+    for ids, answer, names in parts:
+        result = build_result(the_case.id, the_case.title, ids, answer, policy, names)
+        part = {**data, "disclosures": [by_id[i] for i in ids]}
+        results.append(result)
+        records.append(build_record(part, result, answer, policy, names))
+    unknowns = tuple(dict.fromkeys(path for result in results for path in result.unknowns))
+    presumed = tuple(sorted(dict.fromkeys(a for result in results for a in result.presumptions),
+                            key=lambda a: (a.name, a.path)))
+    result = replace(results[0], disclosures=tuple(d for r in results for d in r.disclosures), unknowns=unknowns,
+                     presumptions=presumed)
+    return result, replace(records[0], disclosures=tuple(r for record in records for r in record.disclosures))
 
 
 def provenance(policy: Policy, chosen: Mapping[str, str] | None, off: frozenset[str],
