@@ -35,13 +35,15 @@ from clingo import ast
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
 from .policy import Policy
-from .schema import CASE
+from .program import PART, Key, build, slot, symbol
+from .vocabulary import VOCABULARY, Vocabulary
 
 INCONSISTENT = clingo.Function("inconsistent")
 CONTRADICTION = "contradiction"
-SLOT_MARK = "#"
+SLOT_MARK = "#"  # the mark of a slot's name (pyisp.core.program.slot)
 GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
 FRESH_FIRST = 2  # cases of a shape answered in a fresh Control before the shape gets a grounding
+PART_SIZE = 1  # disclosures per part of a separable case: 1 beats 4 and 16 (solving grows faster than grounding)
 GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
 
 
@@ -80,185 +82,7 @@ class Answer:
     relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
 
 
-# ------------------------------------------------------------------ the slot vocabulary
-
-Key = tuple[Any, ...]  # (predicate, argument, ...): slots and constants as str, numbers as int
-
-
-@dataclass(frozen=True)
-class _Template:
-    """An input atom of the case format: its predicate, the domain of each argument
-    (("slot", collections) or ("value", values)) and whether it is a one-of field."""
-
-    name: str
-    args: tuple[tuple[str, tuple[Any, ...]], ...]
-    one_of: int | None  # the position of the value, for a field with one value of several
-
-
-def slot(collection: str, index: int) -> str:
-    """The name of a slot: the `index`-th entity of a collection in the grounding."""
-    return f"{SLOT_MARK}{collection}.{index}"
-
-
-def _domain(token: str, spec: dict[str, Any], entity: str | None, where: str) -> tuple[str, tuple[Any, ...]]:
-    if token == "$id":
-        return ("slot", (entity,))
-    if token == "$child":
-        return ("slot", ("child",))
-    if token == "$yesno":
-        return ("value", ("yes", "no"))
-    if token in ("$value", "$item"):
-        if "x-ref" in spec:
-            return ("slot", tuple(spec["x-ref"]))
-        if "enum" in spec:
-            return ("value", tuple(spec["enum"]))
-        if spec.get("type") == "integer":
-            return ("value", tuple(range(spec["minimum"], spec["maximum"] + 1)))
-        raise PolicyError("the field has no finite set of values; the engine needs one (enum, x-ref or "
-                          "integer bounds)", where=where)
-    return ("value", (token,))
-
-
-def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
-               out: list[_Template], entities: dict[str, str]) -> None:
-    """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
-    if spec.get("x-entity"):
-        entity = key
-        entities[spec["x-atom"][0]] = key
-    kind = spec.get("type")
-    if kind == "object":
-        for template_key in ("x-atom", "x-marker"):
-            if template_key in spec:
-                name, *tokens = spec[template_key]
-                out.append(_Template(name, tuple(_domain(t, spec, entity, path) for t in tokens), None))
-        for sub_key, sub in spec["properties"].items():
-            here = f"{path}.{sub_key}" if path else sub_key
-            if sub.get("type") == "object":
-                _templates(sub, entity, sub_key, here, out, entities)
-            elif sub.get("type") == "array" and sub["items"].get("type") == "object":
-                _templates(sub["items"], entity, sub_key, here, out, entities)
-            elif "x-atom" in sub:
-                values = sub["items"] if sub.get("type") == "array" else sub
-                name, *tokens = sub["x-atom"]
-                args = tuple(_domain(t, values, entity, here) for t in tokens)
-                one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
-                out.append(_Template(name, args, one_of if sub.get("type") != "array" else None))
-
-
-class _Vocabulary:
-    """Every input atom of the case format over a number of slots per collection."""
-
-    def __init__(self, spec: dict[str, Any] = CASE) -> None:
-        self.templates: list[_Template] = []
-        self.entities: dict[str, str] = {}  # predicate naming an entity -> its collection
-        _templates(spec, None, "", "", self.templates, self.entities)
-        self.collections = tuple(dict.fromkeys(["child", *self.entities.values()]))
-
-    def atoms(self, counts: Mapping[str, int]) -> tuple[list[Key], list[list[Key]]]:
-        """All ground input atoms, and the groups of atoms of which at most one holds."""
-        keys: list[Key] = []
-        groups: list[list[Key]] = []
-        for template in self.templates:
-            domains = []
-            for kind, values in template.args:
-                domains.append([slot(c, i) for c in values for i in range(counts[c])] if kind == "slot"
-                               else list(values))
-            position = template.one_of
-            if position is not None:
-                fixed = [d if i != position else [None] for i, d in enumerate(domains)]
-                for binding in itertools.product(*fixed):
-                    group = [(template.name, *binding[:position], v, *binding[position + 1:])
-                             for v in domains[position]]
-                    groups.append(group)
-                    keys += group
-            else:
-                keys += [(template.name, *args) for args in itertools.product(*domains)]
-        return list(dict.fromkeys(keys)), groups
-
-
-def _build(ctl: clingo.Control, policy: Policy, keys: Iterable[Key]) -> None:
-    """Add the rules and every input atom of `keys` as `#external` (the grounder must know
-    they may become true)."""
-    where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
-    false = ast.SymbolicTerm(where, clingo.Function("false"))
-    with ast.ProgramBuilder(ctl) as builder:
-        for statement in policy.statements:
-            builder.add(statement)
-        for key in keys:
-            builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
-
-
-def _symbol(key: Key) -> clingo.Symbol:
-    args = [clingo.Number(a) if isinstance(a, int) else clingo.String(a) if a.startswith(SLOT_MARK)
-            else clingo.Function(a) for a in key[1:]]
-    return clingo.Function(key[0], args)
-
-
-# ------------------------------------------------------------------ parts of a case
-
-PART = "disclosures"
-PART_SIZE = 1  # disclosures per part: 1 beats 4 and 16 (solving grows faster than the grounding)  # the collection a case is answered one entry at a time along, when it can be
-
-
-class _Dependencies:
-    """Observes a grounding: each ground rule's head and body atoms."""
-
-    def __init__(self) -> None:
-        self.rules: list[tuple[bool, Sequence[int], list[int]]] = []
-
-    def rule(self, choice: bool, head: Sequence[int], body: Sequence[int]) -> None:
-        self.rules.append((choice, head, [abs(lit) for lit in body]))
-
-    def weight_rule(self, choice: bool, head: Sequence[int], lower_bound: int,
-                    body: Sequence[tuple[int, int]]) -> None:
-        self.rules.append((choice, head, [abs(lit) for lit, _ in body]))
-
-
-def separable(policy: Policy, vocabulary: "_Vocabulary | None" = None) -> bool:
-    """Whether the rules let a case be answered one disclosure at a time, with the same
-    answer as the whole case: in the policy grounded over two disclosure slots (and two of
-    every other entity), no atom depends on both disclosures, no atom that depends on one
-    fails to name it (nothing shared between disclosures is concluded from one), and no
-    constraint depends on a disclosure (which could rule out values of an unknown that the
-    other disclosures share). Cached on the policy (`Policy.separable`)."""
-    vocabulary = vocabulary or _Vocabulary()
-    if vocabulary.collections[-1:] != (PART,):
-        return False  # the part's unknowns must come last for the parts' answers to join in order
-    counts = {c: 1 if c == "child" else 2 for c in vocabulary.collections}
-    ctl = clingo.Control(["--warn=none"])
-    observer = _Dependencies()
-    ctl.register_observer(observer)
-    _build(ctl, policy, vocabulary.atoms(counts)[0])
-    ctl.ground([("base", [])])
-    marks = [slot(PART, i) for i in range(2)]
-    named: dict[int, frozenset[int]] = {}
-    depends: dict[int, set[int]] = {}
-    for atom in ctl.symbolic_atoms:
-        text = str(atom.symbol)
-        mentioned = frozenset(i for i, mark in enumerate(marks) if f'"{mark}"' in text)
-        named[atom.literal] = mentioned | named.get(atom.literal, frozenset())
-        if mentioned:
-            depends.setdefault(atom.literal, set()).update(mentioned)
-    changed = True
-    while changed:
-        changed = False
-        for _choice, head, body in observer.rules:
-            found: set[int] = set()
-            for lit in body:
-                found |= depends.get(lit, set())
-            if not found:
-                continue
-            if not head:
-                return False  # a constraint on a disclosure's atoms
-            for atom in head:
-                known = depends.setdefault(atom, set())
-                if not found <= known:
-                    known |= found
-                    changed = True
-                    if len(known) > 1:
-                        return False
-    return all(len(found) <= 1 and found <= named.get(atom, found) for atom, found in depends.items())
-
+# ------------------------------------------------------------------ the slot vocabulary (pyisp.core.vocabulary)
 
 # ------------------------------------------------------------------ one grounding
 
@@ -266,14 +90,14 @@ def separable(policy: Policy, vocabulary: "_Vocabulary | None" = None) -> bool:
 class _Grounding:
     """The policy grounded once over a slot vocabulary, reused for every query."""
 
-    def __init__(self, policy: Policy, vocabulary: _Vocabulary, counts: dict[str, int]) -> None:
+    def __init__(self, policy: Policy, vocabulary: Vocabulary, counts: dict[str, int]) -> None:
         self.counts = counts
         self.ctl = clingo.Control(["--warn=none"])
         keys, groups = vocabulary.atoms(counts)
-        _build(self.ctl, policy, keys)
+        build(self.ctl, policy, keys)
         self.ctl.ground([("base", [])])
         atoms = self.ctl.symbolic_atoms
-        self.literal: dict[Key, int] = {key: atoms[_symbol(key)].literal for key in keys}
+        self.literal: dict[Key, int] = {key: atoms[symbol(key)].literal for key in keys}
         self.switch: dict[int, int] = {}  # atom of a one-of group -> its "at least one" switch
         with self.ctl.backend() as backend:
             for group in groups:
@@ -554,7 +378,7 @@ class Engine:
     def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST) -> None:
         self.policy = policy or Policy()
         self.fresh_first = fresh_first
-        self.vocabulary = _Vocabulary()
+        self.vocabulary = VOCABULARY
         self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
         self._seen: dict[tuple[int, ...], int] = {}
 
@@ -651,7 +475,7 @@ class Engine:
         ids, as `answer_case`. `decide(slots, ids)` gives the atoms to find deciding sets for
         the disclosures `ids`."""
         disclosures = case["disclosures"]
-        if len(disclosures) < 2 or not self.policy.separable:
+        if len(disclosures) < 2 or not self.policy.checked.separable:
             ids = [d["id"] for d in disclosures]
             answer, names = self.answer_case(case, (lambda slots: decide(slots, ids)) if decide else None, max_sets, off)
             return [(ids, answer, names)]
@@ -713,7 +537,7 @@ class Engine:
         if unknowns:
             strict = solver.holding("cautious", base, solver.atoms_of(PRESUMPTION, 3))
             if strict is None:
-                raise _contradiction(solver)
+                raise _contradiction(solver, str(self.policy.directory))
             presumed, kept, options = _presume(solver, strict, options, off)
             base += [lit for _, _, _, lit in presumed]
             unknowns = tuple(unknowns[i] for i in kept)
@@ -724,7 +548,7 @@ class Engine:
             possible = solver.consequences("brave", base)
             certain = solver.consequences("cautious", base) if possible is not None else None
         if possible is None or certain is None:
-            raise _contradiction(solver)
+            raise _contradiction(solver, str(self.policy.directory))
         applied = tuple(Presumed(name, originals[index], value, _verdicts(solver, [b for b in base if b != lit] + [-lit]))
                         for name, index, value, lit in presumed)
         deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
@@ -837,8 +661,13 @@ def _rename(symbol: clingo.Symbol, names: Mapping[clingo.Symbol, clingo.Symbol])
     return symbol
 
 
-def _contradiction(solver: Any) -> ContradictionError:
-    found = solver.consequences("brave", []) or frozenset()
+def _contradiction(solver: Any, rules: str) -> ContradictionError | PolicyError:
+    """Why no completion of the case holds: a contradiction the rules name (the case's
+    facts), else a constraint of the rules that admits no answer at all (the policy's)."""
+    found = solver.consequences("brave", [])
+    if found is None:
+        return PolicyError("the rules admit no answer for this case, and name no contradiction of its facts: a "
+                           "constraint (':- ...') of the policy rules out every completion", where=rules)
     contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
     if not contradictions:
         return ContradictionError("the facts of the case cannot all hold together")

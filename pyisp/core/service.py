@@ -38,7 +38,10 @@ def engine_for(directory: str | Path | None = None) -> Engine:
     key = str(resolve_policy_dir(directory).resolve())
     engines: dict[str | None, Engine] = _local.__dict__.setdefault("engines", {})
     if key not in engines:
-        engines[key] = Engine(_policy(key))
+        policy = _policy(key)
+        if not policy.shipped:
+            policy.checked  # noqa: B018 - rules that run away, admit no answer or decide nothing are refused here
+        engines[key] = Engine(policy)
     return engines[key]
 
 
