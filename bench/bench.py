@@ -130,7 +130,7 @@ def main() -> int:
     main_lp = default_policy_dir() / "main.lp"
     rng = random.Random(9)
     facts = casegen.seed_cases(scenarios=False)
-    known = [Case.from_dict(complete_case(c, rng)) for c in facts]
+    known = [Case.from_dict(complete_case(dict(Case.from_dict(c).data), rng)) for c in facts]  # format 2 read first
     known_dicts = [dict(c.data) for c in known]
     unknown20 = [Case.from_dict(casegen.with_unknowns(c, 20, rng)) for c in known_dicts]
     files = sorted((ROOT / "facts").glob("*.y*ml"))

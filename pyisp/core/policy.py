@@ -253,8 +253,8 @@ class Policy:
 
     @property
     def shipped(self) -> bool:
-        """Whether these are the rules shipped with pyisp (checked by its tests)."""
-        return self.directory.resolve() == default_policy_dir().resolve() and not self._derived
+        """Whether these are the rules shipped with pyisp, wherever they are (checked by its tests)."""
+        return not self._derived and self.fingerprint == policy_fingerprint(default_policy_dir())
 
     def with_statements(self, statements: Iterable[Any]) -> "Policy":
         """A policy of other statements (a mutant of these rules) with its own derived data:

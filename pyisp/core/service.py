@@ -4,6 +4,7 @@ engine, read the result. Engines are cached per policy directory."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,9 +25,26 @@ from .policy import pyisp_version
 from .result import Provenance, Result, build_result
 
 
-@lru_cache(maxsize=8)
-def _policy(directory: str | None) -> Policy:
-    return Policy(directory)
+ENGINES = 8  # engines kept per thread (one per policy directory and version of its rules), least recently used dropped
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """The rule files' names, sizes and modification times: a cheap sign that the rules changed."""
+    stamp = []
+    for path in sorted(directory.glob("*.lp")):
+        stat = path.stat()
+        stamp.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(stamp)
+
+
+@lru_cache(maxsize=ENGINES)
+def _policy(directory: str, stamp: tuple[tuple[str, int, int], ...]) -> Policy:
+    """The rules of a directory as they are now, parsed once per version of the files
+    (`stamp`) and checked before they answer (pyisp.core.program.check)."""
+    policy = Policy(directory)
+    if not policy.shipped:
+        policy.checked  # noqa: B018 - rules that run away, admit no answer or decide nothing are refused here
+    return policy
 
 
 _local = threading.local()
@@ -34,15 +52,20 @@ _local = threading.local()
 
 def engine_for(directory: str | Path | None = None) -> Engine:
     """The engine of a policy directory (None: the policy in force, resolve_policy_dir):
-    parsed once per process, grounded once per thread (a clingo Control is not thread-safe)."""
-    key = str(resolve_policy_dir(directory).resolve())
-    engines: dict[str | None, Engine] = _local.__dict__.setdefault("engines", {})
-    if key not in engines:
-        policy = _policy(key)
-        if not policy.shipped:
-            policy.checked  # noqa: B018 - rules that run away, admit no answer or decide nothing are refused here
-        engines[key] = Engine(policy)
-    return engines[key]
+    parsed once per process and version of the rule files, grounded once per thread (a
+    clingo Control is not thread-safe). Each thread keeps the `ENGINES` most recently used,
+    keyed by directory and the rules' fingerprint: edited rules get a new engine."""
+    where = resolve_policy_dir(directory).resolve()
+    policy = _policy(str(where), _stamp(where))
+    engines: OrderedDict[tuple[str, str], Engine] = _local.__dict__.setdefault("engines", OrderedDict())
+    key = (str(where), policy.fingerprint)
+    engine = engines.get(key)
+    if engine is None:
+        engine = engines[key] = Engine(policy)
+        while len(engines) > ENGINES:
+            engines.popitem(last=False)
+    engines.move_to_end(key)
+    return engine
 
 
 def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
