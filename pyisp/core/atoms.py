@@ -228,13 +228,14 @@ def case_ids(case: dict[str, Any], only: Mapping[str, Sequence[int]] | None = No
 
 
 def case_inputs(case: dict[str, Any], make: AtomMaker | None = None,
-                only: Mapping[str, Sequence[int]] | None = None) -> Inputs:
+                only: Mapping[str, Sequence[int]] | None = None, spec: dict[str, Any] = CASE) -> Inputs:
     """The input atoms of a validated case. `make(template, ctx, value, spec)` builds each
     atom (default: a clingo Symbol); the engine passes its own to get solver literals.
     `only` (collection -> positions) keeps a part of the case: the entries of a collection
-    at those positions, their field paths as in the whole case."""
+    at those positions, their field paths as in the whole case. `spec`: a variant of the
+    case format (pyisp/authoring/domain.py opens every gate)."""
     collector = _Collector(case["child"]["id"], case_ids(case, only), make, only)
-    collector.walk(case, CASE, "", {"child": case["child"]["id"], "id": None})
+    collector.walk(case, spec, "", {"child": case["child"]["id"], "id": None})
     return Inputs(tuple(collector.facts), tuple(collector.unknowns))
 
 

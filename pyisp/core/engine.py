@@ -35,7 +35,7 @@ from clingo import ast
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
 from .policy import Policy
-from .program import PART, Key, build, slot, symbol
+from .program import PART, Key, build, case_control, slot, symbol
 from .vocabulary import VOCABULARY, Vocabulary
 
 INCONSISTENT = clingo.Function("inconsistent")
@@ -239,26 +239,13 @@ class _Run:
     pyisp/crosscheck.py, which wants a second, independent path to the answer."""
 
     def __init__(self, policy: Policy, inputs: Inputs) -> None:
-        self.ctl = clingo.Control(["--warn=none"])
+        self.ctl, self.base = case_control(policy.statements, inputs)
         self.unknowns = inputs.unknowns
-        with ast.ProgramBuilder(self.ctl) as builder:
-            for statement in policy.statements:
-                builder.add(statement)
-            # Inputs go through the grounder as rules, not through the backend: atoms
-            # added with the backend before grounding were seen to be missed by rules
-            # that compare their arguments (age(C, A), A >= 16 matched 16 but not 17).
-            for fact in inputs.facts:
-                builder.add(_rule(_head(fact)))
-            for unknown in inputs.unknowns:
-                builder.add(_choice(unknown))
-        self.ctl.ground([("base", [])])
         self.options: list[list[tuple[Any, list[int]]]] = []
         for unknown in inputs.unknowns:
             lits = {sym: self.ctl.symbolic_atoms[sym].literal for sym in unknown.atoms}
             self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
                                  for value, option in unknown.options])
-        inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
-        self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
@@ -342,30 +329,6 @@ def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[i
 
     result = ctl.solve(assumptions=list(assumptions), on_model=read)
     return values if result.satisfiable else None
-
-
-_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
-
-
-def _head(symbol: clingo.Symbol) -> Any:
-    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
-
-
-def _rule(head: Any, body: Sequence[Any] = ()) -> Any:
-    return ast.Rule(_LOC, head, list(body))
-
-
-def _choice(unknown: Unknown) -> Any:
-    """`{ a1; ...; an }` for an unknown, bounded to exactly one (an enumerated value) or
-    at most one (a reference that may name nobody of the case) when it has several atoms."""
-    elements = [ast.ConditionalLiteral(_LOC, _head(sym), []) for sym in unknown.atoms]
-    several = len(elements) > 1
-    lower = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
-        if several and unknown.exactly_one else None
-    upper = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
-        if several else None
-    return _rule(ast.Aggregate(_LOC, lower, elements, upper))
-
 
 
 # ------------------------------------------------------------------ the engine

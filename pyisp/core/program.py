@@ -27,6 +27,7 @@ from clingo import ast
 from ..errors import PolicyError
 
 if TYPE_CHECKING:
+    from .atoms import Inputs, Unknown
     from .policy import Policy
 
 Key = tuple[Any, ...]  # (predicate, argument, ...): slots and constants as str, numbers as int
@@ -58,6 +59,46 @@ def build(ctl: clingo.Control, policy: "Policy", keys: Iterable[Key]) -> None:
             builder.add(statement)
         for key in keys:
             builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, symbol(key))), [], false))
+
+
+_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
+INCONSISTENT = clingo.Function("inconsistent")
+
+
+def fact(symbol: clingo.Symbol) -> Any:
+    """`symbol.` as a rule (AST)."""
+    return ast.Rule(_LOC, ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol))), [])
+
+
+def choice(unknown: "Unknown") -> Any:
+    """`{ a1; ...; an }` for an unknown input (AST), bounded to exactly one (an enumerated
+    value) or at most one (a reference that may name nobody of the case) when it has
+    several atoms: the one encoding of unknowns, for the engine and the explainer."""
+    elements = [ast.ConditionalLiteral(_LOC, ast.Literal(_LOC, ast.Sign.NoSign,
+                                                         ast.SymbolicAtom(ast.SymbolicTerm(_LOC, sym))), [])
+                for sym in unknown.atoms]
+    several = len(elements) > 1
+    one = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1)))
+    return ast.Rule(_LOC, ast.Aggregate(_LOC, one if several and unknown.exactly_one else None, elements,
+                                        one if several else None), [])
+
+
+def case_control(statements: Iterable[Any], inputs: "Inputs") -> tuple[clingo.Control, list[int]]:
+    """A fresh Control with the statements, a case's facts and a choice for each unknown,
+    grounded; and the assumption every solve makes (no contradiction). Inputs go through
+    the grounder as rules: atoms added with the backend before grounding were missed by
+    rules that compare their arguments (age(C, A), A >= 16 matched 16 but not 17)."""
+    ctl = clingo.Control(["--warn=none"])
+    with ast.ProgramBuilder(ctl) as builder:
+        for statement in statements:
+            builder.add(statement)
+        for symbol_ in inputs.facts:
+            builder.add(fact(symbol_))
+        for unknown in inputs.unknowns:
+            builder.add(choice(unknown))
+    ctl.ground([("base", [])])
+    inconsistent = ctl.symbolic_atoms[INCONSISTENT]
+    return ctl, ([-inconsistent.literal] if inconsistent is not None else [])
 
 
 class _Dependencies:
