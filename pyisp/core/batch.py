@@ -81,6 +81,9 @@ def _init_worker(policy: str | None, depends_on: bool) -> None:
 
 
 def _pool(jobs: int, policy: str | Path | None, depends_on: bool) -> Any:
+    from .service import engine_for
+
+    engine_for(policy).policy.checked  # noqa: B018 - checked once here (a broken policy stops the run), inherited by forked workers
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     return context.Pool(jobs, _init_worker, (str(policy) if policy else None, depends_on))
 
