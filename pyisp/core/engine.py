@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
-from clingo import ast
 
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
