@@ -54,7 +54,7 @@ bench-serve: install
 
 # Re-answer tests/golden/corpus.jsonl with the reference engine: only after a change of the rules or case format.
 golden: install
-	cd tests && PYTHONPATH=..:../bench ../$(BIN)/python record_golden.py
+	cd tests && ../$(BIN)/python record_golden.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

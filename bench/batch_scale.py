@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import casegen  # noqa: E402
+from pyisp.authoring import generate as casegen  # noqa: E402
 
 
 def _rss_kb(pid: int) -> int:

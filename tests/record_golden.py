@@ -20,7 +20,7 @@ from typing import Any, Iterator
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "bench")]
 
-import casegen  # noqa: E402
+from pyisp.authoring import generate as casegen  # noqa: E402
 import reference_engine  # noqa: E402
 
 import clingo  # noqa: E402

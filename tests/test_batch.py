@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import casegen
+from pyisp.authoring import generate as casegen
 import pyisp
 from pyisp.core.batch import run_batch
 from pyisp.core.case import dumps_json

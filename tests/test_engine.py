@@ -13,7 +13,7 @@ from typing import Any
 import clingo
 import pytest
 
-import casegen
+from pyisp.authoring import generate as casegen
 import pyisp
 import pyisp.core.atoms
 from pyisp.core import service
@@ -101,6 +101,8 @@ def test_a_case_larger_than_any_before_gets_a_grounding_of_its_size() -> None:
         assert _engine_json(pyisp.query(big)) == expected
     assert _engine_json(pyisp.query(big)) == expected  # seen before: grounded over slots
     shapes = list(engine._groundings)
+    if sizes["disclosures"] > 1 and engine.policy.checked.separable:
+        sizes["disclosures"] = 1  # answered one disclosure at a time
     assert tuple(max(1, n) for n in (1, *sizes.values())) in shapes
     assert dumps_json(pyisp.query(seed).to_dict()) == dumps_json(small.to_dict())
 

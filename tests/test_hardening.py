@@ -259,13 +259,16 @@ def test_more_values_than_the_cap_is_refused_while_reading_before_anything_is_bu
 ])
 def test_more_entries_than_the_cap_is_a_case_error_naming_the_limit_and_how_to_raise_it(collection, variable,
                                                                                         monkeypatch):
+    from pyisp.core.schema import LIMITS
+
+    cap = LIMITS[variable]
     data = base_case()
     first = data[collection][0]
-    data[collection] = [{**copy.deepcopy(first), "id": f"{first['id']}-{n}"} for n in range(201)]
+    data[collection] = [{**copy.deepcopy(first), "id": f"{first['id']}-{n}"} for n in range(cap + 1)]
     monkeypatch.delenv(variable, raising=False)
     caught = _case_error(data, collection)
-    assert "200" in caught.message and variable in caught.message
-    monkeypatch.setenv(variable, "300")
+    assert str(cap) in caught.message and variable in caught.message
+    monkeypatch.setenv(variable, str(cap + 100))
     try:
         pyisp.Case.from_dict(data)
     except pyisp.CaseError as exc:

@@ -87,12 +87,7 @@ def _inputs(case: dict[str, Any]) -> Any:
     """`atoms.case_inputs` over the open format: one Unknown per input of the skeleton."""
     from ..core import atoms
 
-    ids = {"child": [case["child"]["id"]]}
-    for coll in COLLECTIONS:
-        ids[coll] = [item["id"] for item in case.get(coll) or []]
-    collector = atoms._Collector(case["child"]["id"], ids)
-    collector.walk(case, OPEN_CASE, "", {"child": case["child"]["id"], "id": None})
-    return atoms.Inputs(tuple(collector.facts), tuple(collector.unknowns))
+    return atoms.case_inputs(case, spec=OPEN_CASE)
 
 
 def _skeleton(bounds: Bounds, criteria: bool) -> dict[str, Any]:

@@ -7,7 +7,7 @@ Driven entirely by the ``x-atom`` annotations of pyisp/core/schema.py; no policy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from clingo import Function, Number, String, Symbol
 
@@ -104,7 +104,9 @@ def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
 
 
 class _Collector:
-    def __init__(self, child_id: str | None, ids: dict[str, list[str]], make: AtomMaker | None = None) -> None:
+    def __init__(self, child_id: str | None, ids: dict[str, list[str]], make: AtomMaker | None = None,
+                 only: Mapping[str, Sequence[int]] | None = None) -> None:
+        self.only = only or {}
         self.facts: list[Any] = []
         self.unknowns: list[Unknown] = []
         self.child = child_id
@@ -137,8 +139,9 @@ class _Collector:
                     continue  # a part stated only when it applies (a limited understanding), or 'child' beside 'children'
                 self.walk(item or {}, sub, here, here_ctx)
             elif kind == "array" and sub["items"].get("type") == "object":
-                for i, entry in enumerate(item or []):
-                    self.walk(entry, sub["items"], f"{here}[{i}]", here_ctx)
+                entries = item or []
+                for i in (self.only[here] if here in self.only else range(len(entries))):
+                    self.walk(entries[i], sub["items"], f"{here}[{i}]", here_ctx)
             elif "x-atom" in sub:
                 self.leaf(item, sub, here, here_ctx)
 
@@ -226,20 +229,26 @@ def _lookup(entity: dict[str, Any], path: str) -> Any:
     return value
 
 
-def case_ids(case: dict[str, Any]) -> dict[str, list[str]]:
-    """The ids of each collection of a validated case (the child's under ``child``)."""
+def case_ids(case: dict[str, Any], only: Mapping[str, Sequence[int]] | None = None) -> dict[str, list[str]]:
+    """The ids of each collection of a validated case (the children's under ``child``); with
+    `only`, of the entries of a collection at the given positions."""
     ids = {"child": [child["id"] for child, _ in children_of(case)]}
     for coll in ("people", "information", "consents", "disclosures"):
-        ids[coll] = [item["id"] for item in case.get(coll) or []]
+        items = case.get(coll) or []
+        ids[coll] = [items[i]["id"] for i in only[coll]] if only and coll in only else [item["id"] for item in items]
     return ids
 
 
-def case_inputs(case: dict[str, Any], make: AtomMaker | None = None) -> Inputs:
+def case_inputs(case: dict[str, Any], make: AtomMaker | None = None,
+                only: Mapping[str, Sequence[int]] | None = None, spec: dict[str, Any] = CASE) -> Inputs:
     """The input atoms of a validated case. `make(template, ctx, value, spec)` builds each
-    atom (default: a clingo Symbol); the engine passes its own to get solver literals."""
+    atom (default: a clingo Symbol); the engine passes its own to get solver literals.
+    `only` (collection -> positions) keeps a part of the case: the entries of a collection
+    at those positions, their field paths as in the whole case. `spec`: a variant of the
+    case format (pyisp/authoring/domain.py opens every gate)."""
     child = (case.get("child") or {}).get("id")  # the one child ($child), None with several
-    collector = _Collector(child, case_ids(case), make)
-    collector.walk(case, CASE, "", {"child": child, "id": None})
+    collector = _Collector(child, case_ids(case, only), make, only)
+    collector.walk(case, spec, "", {"child": child, "id": None})
     return Inputs(tuple(collector.facts), tuple(collector.unknowns))
 
 

@@ -131,6 +131,10 @@ class Workers:
 
     def __init__(self, jobs: int, task: Callable[[Any], Any], policy: str | Path | None, depends_on: bool,
                  budget: float | None = None) -> None:
+        from .service import engine_for
+
+        # the policy checked once here (a broken policy stops the run), inherited by forked workers
+        engine_for(policy).policy.checked  # noqa: B018
         self.context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.args = (task, str(policy) if policy else None, depends_on)
         self.budget = budget if budget is not None else case_seconds()

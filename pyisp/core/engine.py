@@ -30,18 +30,19 @@ from dataclasses import dataclass
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
-from clingo import ast
 
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
 from .policy import Policy
-from .schema import CASE
+from .program import PART, Key, build, case_control, slot, symbol
+from .vocabulary import VOCABULARY, Vocabulary
 
 INCONSISTENT = clingo.Function("inconsistent")
 CONTRADICTION = "contradiction"
-SLOT_MARK = "#"
+SLOT_MARK = "#"  # the mark of a slot's name (pyisp.core.program.slot)
 GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
 FRESH_FIRST = 2  # cases of a shape answered in a fresh Control before the shape gets a grounding
+PART_SIZE = 1  # disclosures per part of a separable case: 1 beats 4 and 16 (solving grows faster than grounding)
 GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
 
 
@@ -80,107 +81,7 @@ class Answer:
     relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
 
 
-# ------------------------------------------------------------------ the slot vocabulary
-
-Key = tuple[Any, ...]  # (predicate, argument, ...): slots and constants as str, numbers as int
-
-
-@dataclass(frozen=True)
-class _Template:
-    """An input atom of the case format: its predicate, the domain of each argument
-    (("slot", collections) or ("value", values)) and whether it is a one-of field."""
-
-    name: str
-    args: tuple[tuple[str, tuple[Any, ...]], ...]
-    one_of: int | None  # the position of the value, for a field with one value of several
-
-
-def slot(collection: str, index: int) -> str:
-    """The name of a slot: the `index`-th entity of a collection in the grounding."""
-    return f"{SLOT_MARK}{collection}.{index}"
-
-
-def _domain(token: str, spec: dict[str, Any], entity: str | None, where: str) -> tuple[str, tuple[Any, ...]]:
-    if token == "$id":
-        return ("slot", (entity,))
-    if token == "$child":
-        return ("slot", ("child",))
-    if token == "$yesno":
-        return ("value", ("yes", "no"))
-    if token in ("$value", "$item"):
-        if "x-ref" in spec:
-            return ("slot", tuple(spec["x-ref"]))
-        if "enum" in spec:
-            return ("value", tuple(spec["enum"]))
-        if spec.get("type") == "integer":
-            return ("value", tuple(range(spec["minimum"], spec["maximum"] + 1)))
-        raise PolicyError("the field has no finite set of values; the engine needs one (enum, x-ref or "
-                          "integer bounds)", where=where)
-    return ("value", (token,))
-
-
-def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
-               out: list[_Template], entities: dict[str, str]) -> None:
-    """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
-    if spec.get("x-entity"):
-        entity = spec.get("x-collection") or key
-        entities[spec["x-atom"][0]] = entity
-    kind = spec.get("type")
-    if kind == "object":
-        for template_key in ("x-atom", "x-marker"):
-            if template_key in spec:
-                name, *tokens = spec[template_key]
-                out.append(_Template(name, tuple(_domain(t, spec, entity, path) for t in tokens), None))
-        for sub_key, sub in spec["properties"].items():
-            here = f"{path}.{sub_key}" if path else sub_key
-            if sub.get("type") == "object":
-                _templates(sub, entity, sub_key, here, out, entities)
-            elif sub.get("type") == "array" and sub["items"].get("type") == "object":
-                _templates(sub["items"], entity, sub_key, here, out, entities)
-            elif "x-atom" in sub:
-                values = sub["items"] if sub.get("type") == "array" else sub
-                name, *tokens = sub["x-atom"]
-                args = tuple(_domain(t, values, entity, here) for t in tokens)
-                one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
-                out.append(_Template(name, args, one_of if sub.get("type") != "array" else None))
-
-
-class _Vocabulary:
-    """Every input atom of the case format over a number of slots per collection."""
-
-    def __init__(self, spec: dict[str, Any] = CASE) -> None:
-        self.templates: list[_Template] = []
-        self.entities: dict[str, str] = {}  # predicate naming an entity -> its collection
-        _templates(spec, None, "", "", self.templates, self.entities)
-        self.collections = tuple(dict.fromkeys(["child", *self.entities.values()]))
-
-    def atoms(self, counts: Mapping[str, int]) -> tuple[list[Key], list[list[Key]]]:
-        """All ground input atoms, and the groups of atoms of which at most one holds."""
-        keys: list[Key] = []
-        groups: list[list[Key]] = []
-        for template in self.templates:
-            domains = []
-            for kind, values in template.args:
-                domains.append([slot(c, i) for c in values for i in range(counts[c])] if kind == "slot"
-                               else list(values))
-            position = template.one_of
-            if position is not None:
-                fixed = [d if i != position else [None] for i, d in enumerate(domains)]
-                for binding in itertools.product(*fixed):
-                    group = [(template.name, *binding[:position], v, *binding[position + 1:])
-                             for v in domains[position]]
-                    groups.append(group)
-                    keys += group
-            else:
-                keys += [(template.name, *args) for args in itertools.product(*domains)]
-        return list(dict.fromkeys(keys)), groups
-
-
-def _symbol(key: Key) -> clingo.Symbol:
-    args = [clingo.Number(a) if isinstance(a, int) else clingo.String(a) if a.startswith(SLOT_MARK)
-            else clingo.Function(a) for a in key[1:]]
-    return clingo.Function(key[0], args)
-
+# ------------------------------------------------------------------ the slot vocabulary (pyisp.core.vocabulary)
 
 # ------------------------------------------------------------------ one grounding
 
@@ -188,20 +89,14 @@ def _symbol(key: Key) -> clingo.Symbol:
 class _Grounding:
     """The policy grounded once over a slot vocabulary, reused for every query."""
 
-    def __init__(self, policy: Policy, vocabulary: _Vocabulary, counts: dict[str, int]) -> None:
+    def __init__(self, policy: Policy, vocabulary: Vocabulary, counts: dict[str, int]) -> None:
         self.counts = counts
         self.ctl = clingo.Control(["--warn=none"])
         keys, groups = vocabulary.atoms(counts)
-        where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
-        false = ast.SymbolicTerm(where, clingo.Function("false"))
-        with ast.ProgramBuilder(self.ctl) as builder:
-            for statement in policy.statements:
-                builder.add(statement)
-            for key in keys:  # #external key. (the grounder must know these may become true)
-                builder.add(ast.External(where, ast.SymbolicAtom(ast.SymbolicTerm(where, _symbol(key))), [], false))
+        build(self.ctl, policy, keys)
         self.ctl.ground([("base", [])])
         atoms = self.ctl.symbolic_atoms
-        self.literal: dict[Key, int] = {key: atoms[_symbol(key)].literal for key in keys}
+        self.literal: dict[Key, int] = {key: atoms[symbol(key)].literal for key in keys}
         self.switch: dict[int, int] = {}  # atom of a one-of group -> its "at least one" switch
         with self.ctl.backend() as backend:
             for group in groups:
@@ -219,6 +114,7 @@ class _Grounding:
         self.state: dict[int, bool | None] = {}
         self.mode = ("auto", 1)
         self.symbols: dict[clingo.Symbol, int | None] = {}
+        self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.garbage = 0
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
@@ -262,6 +158,17 @@ class _Grounding:
         last: list[Sequence[clingo.Symbol]] = []
         result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
         return frozenset(last[-1]) if result.satisfiable and last else None
+
+    def holding(self, mode: str, assumptions: Sequence[int],
+                among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
+        """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
+        when the assumptions cannot hold): no symbols read from the models but these."""
+        self.configure(mode, 0)
+        return _holding(self.ctl, among, assumptions)
+
+    def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
+        """The ground atoms of a predicate with their literals, in the order of their text."""
+        return _atoms_of(self.ctl, self._signatures, name, arity)
 
     def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
         """None when the assumptions can hold together; else a subset of them that cannot."""
@@ -331,26 +238,14 @@ class _Run:
     pyisp/crosscheck.py, which wants a second, independent path to the answer."""
 
     def __init__(self, policy: Policy, inputs: Inputs) -> None:
-        self.ctl = clingo.Control(["--warn=none"])
+        self.ctl, self.base = case_control(policy.statements, inputs)
         self.unknowns = inputs.unknowns
-        with ast.ProgramBuilder(self.ctl) as builder:
-            for statement in policy.statements:
-                builder.add(statement)
-            # Inputs go through the grounder as rules, not through the backend: atoms
-            # added with the backend before grounding were seen to be missed by rules
-            # that compare their arguments (age(C, A), A >= 16 matched 16 but not 17).
-            for fact in inputs.facts:
-                builder.add(_rule(_head(fact)))
-            for unknown in inputs.unknowns:
-                builder.add(_choice(unknown))
-        self.ctl.ground([("base", [])])
         self.options: list[list[tuple[Any, list[int]]]] = []
         for unknown in inputs.unknowns:
             lits = {sym: self.ctl.symbolic_atoms[sym].literal for sym in unknown.atoms}
             self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
                                  for value, option in unknown.options])
-        inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
-        self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
+        self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
         atom = self.ctl.symbolic_atoms[symbol]
@@ -368,6 +263,19 @@ class _Run:
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         return self.literal(symbol)
+
+    def holding(self, mode: str, assumptions: Sequence[int],
+                among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
+        config = self.ctl.configuration.solve
+        config.enum_mode = mode
+        config.models = 0
+        found = _holding(self.ctl, among, assumptions)
+        config.enum_mode = "auto"
+        config.models = 1
+        return found
+
+    def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
+        return _atoms_of(self.ctl, self._signatures, name, arity)
 
     def core(self, assumptions: Sequence[int]) -> frozenset[int] | None:
         """None when the assumptions can hold together; else a subset of them that cannot."""
@@ -389,6 +297,23 @@ class _Run:
         return _completion_values(self.ctl, self.options, assumptions)
 
 
+def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
+             assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
+    """Solve in the enumeration mode set; the atoms of `among` true in the last model."""
+    last: list[frozenset[clingo.Symbol]] = []
+    result = ctl.solve(assumptions=list(assumptions),
+                       on_model=lambda m: last.append(frozenset(s for s, lit in among if m.is_true(lit))))
+    return last[-1] if result.satisfiable and last else None
+
+
+def _atoms_of(ctl: clingo.Control, cache: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]],
+              name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
+    if (name, arity) not in cache:
+        cache[(name, arity)] = sorted(((a.symbol, a.literal) for a in ctl.symbolic_atoms.by_signature(name, arity)),
+                                      key=lambda pair: str(pair[0]))
+    return cache[(name, arity)]
+
+
 def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[int]]]],
                        assumptions: Sequence[int]) -> list[Any] | None:
     """Solve once under the assumptions; the value each unknown takes in the model found."""
@@ -405,30 +330,6 @@ def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[i
     return values if result.satisfiable else None
 
 
-_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
-
-
-def _head(symbol: clingo.Symbol) -> Any:
-    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
-
-
-def _rule(head: Any, body: Sequence[Any] = ()) -> Any:
-    return ast.Rule(_LOC, head, list(body))
-
-
-def _choice(unknown: Unknown) -> Any:
-    """`{ a1; ...; an }` for an unknown, bounded to exactly one (an enumerated value) or
-    at most one (a reference that may name nobody of the case) when it has several atoms."""
-    elements = [ast.ConditionalLiteral(_LOC, _head(sym), []) for sym in unknown.atoms]
-    several = len(elements) > 1
-    lower = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
-        if several and unknown.exactly_one else None
-    upper = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1))) \
-        if several else None
-    return _rule(ast.Aggregate(_LOC, lower, elements, upper))
-
-
-
 # ------------------------------------------------------------------ the engine
 
 
@@ -439,7 +340,7 @@ class Engine:
     def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST) -> None:
         self.policy = policy or Policy()
         self.fresh_first = fresh_first
-        self.vocabulary = _Vocabulary()
+        self.vocabulary = VOCABULARY
         self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
         self._seen: dict[tuple[int, ...], int] = {}
 
@@ -526,16 +427,44 @@ class Engine:
                       {originals[u]: ids(atoms) for u, atoms in answer.relevance.items()})
 
     # -- fast path: a validated case dict ----------------------------------------------
+    def answer_parts(self, case: dict[str, Any],
+                     decide: Callable[[Mapping[str, str], Sequence[str]], Iterable[clingo.Symbol]] | None,
+                     max_sets: int = 2, off: Container[str] = ()) -> list[tuple[list[str], Answer, dict[str, str]]]:
+        """Answer a validated case one disclosure at a time when the rules allow it (no
+        rule joins two disclosures: `separable`), else whole: the time grows with the
+        number of disclosures, not with its square. For each part: the ids of its
+        disclosures, its answer (atoms naming slots) and the map from slots to the case's
+        ids, as `answer_case`. `decide(slots, ids)` gives the atoms to find deciding sets for
+        the disclosures `ids`."""
+        disclosures = case["disclosures"]
+        if len(disclosures) < 2 or not self.policy.checked.separable:
+            ids = [d["id"] for d in disclosures]
+            answer, names = self.answer_case(case, (lambda slots: decide(slots, ids)) if decide else None, max_sets, off)
+            return [(ids, answer, names)]
+        parts = []
+        size = PART_SIZE
+        for start in range(0, len(disclosures), size):
+            positions = range(start, min(start + size, len(disclosures)))
+            ids = [disclosures[i]["id"] for i in positions]
+            answer, names = self.answer_case(case, (lambda slots, ids=ids: decide(slots, ids)) if decide else None,
+                                             max_sets, off, only={PART: positions})
+            parts.append((ids, answer, names))
+        return parts
+
     def answer_case(self, case: dict[str, Any], decide: Callable[[Mapping[str, str]], Iterable[clingo.Symbol]] | None,
-                    max_sets: int = 2, off: Container[str] = ()) -> tuple[Answer, dict[str, str]]:
-        """Answer a validated case. Returns the answer, whose atoms name slots, and the map
-        from each slot to the case's id (empty when the atoms name the ids themselves).
-        `decide(slots)` gives the atoms to find deciding sets for."""
-        ids = case_ids(case)
+                    max_sets: int = 2, off: Container[str] = (),
+                    only: Mapping[str, Sequence[int]] | None = None) -> tuple[Answer, dict[str, str]]:
+        """Answer a validated case (with `only`, the part of it that keeps the entries of a
+        collection at those positions, see pyisp.core.atoms.case_inputs). Returns the
+        answer, whose atoms name slots, and the map from each slot to the case's id (empty
+        when the atoms name the ids themselves). `decide(slots)` gives the atoms to find
+        deciding sets for."""
+        ids = case_ids(case, only)
         counts = {coll: len(members) for coll, members in ids.items()}
         if self._fresh(counts):
             identity = {ident: ident for members in ids.values() for ident in members}
-            return self._answer_fresh(case_inputs(case), decide(identity) if decide else (), max_sets, off), {}
+            return self._answer_fresh(case_inputs(case, only=only), decide(identity) if decide else (), max_sets,
+                                      off), {}
         slots = {ident: slot(coll, i) for coll, members in ids.items() for i, ident in enumerate(members)}
         grounding = self.grounding(counts)
         literal = grounding.literal
@@ -555,7 +484,7 @@ class Engine:
                     key.append(token)
             return literal[tuple(key)]
 
-        inputs = case_inputs(case, make)
+        inputs = case_inputs(case, make, only)
         grounding.assign(inputs.facts, inputs.unknowns)
         answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
                              decide(slots) if decide else (), max_sets, off)
@@ -568,9 +497,9 @@ class Engine:
         presumed: list[tuple[str, int, Any, int]] = []
         originals = unknowns
         if unknowns:
-            strict = solver.consequences("cautious", base)
+            strict = solver.holding("cautious", base, solver.atoms_of(PRESUMPTION, 3))
             if strict is None:
-                raise _contradiction(solver)
+                raise _contradiction(solver, str(self.policy.directory))
             presumed, kept, options = _presume(solver, strict, options, off)
             base += [lit for _, _, _, lit in presumed]
             unknowns = tuple(unknowns[i] for i in kept)
@@ -581,7 +510,7 @@ class Engine:
             possible = solver.consequences("brave", base)
             certain = solver.consequences("cautious", base) if possible is not None else None
         if possible is None or certain is None:
-            raise _contradiction(solver)
+            raise _contradiction(solver, str(self.policy.directory))
         applied = tuple(Presumed(name, originals[index], value, _verdicts(solver, [b for b in base if b != lit] + [-lit]))
                         for name, index, value, lit in presumed)
         deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
@@ -617,7 +546,7 @@ def _presume(solver: Any, strict: frozenset[clingo.Symbol], options: list[list[t
                 owner.setdefault(abs(lit), index)
     applied: list[tuple[str, int, Any, int]] = []
     narrowed = [list(choices) for choices in options]
-    for symbol in sorted((s for s in strict if s.name == PRESUMPTION and len(s.arguments) == 3), key=str):
+    for symbol in (s for s, _ in solver.atoms_of(PRESUMPTION, 3) if s in strict):
         name, atom, value = symbol.arguments
         if name.name in off:
             continue
@@ -642,8 +571,7 @@ def _option_value(choices: list[tuple[Any, list[int]]]) -> Any:
 
 def _verdicts(solver: Any, assumptions: Sequence[int]) -> frozenset[clingo.Symbol]:
     """The verdicts some completion gives under the assumptions (empty when none can hold)."""
-    found = solver.consequences("brave", assumptions)
-    return frozenset(s for s in found or () if s.name == "verdict")
+    return solver.holding("brave", assumptions, solver.atoms_of("verdict", 2)) or frozenset()
 
 
 def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, frozenset[clingo.Symbol]]:
@@ -653,10 +581,13 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
     found: dict[Unknown, frozenset[clingo.Symbol]] = {}
     if not open_:
         return found
+    among = [(s, query.g.lookup(s)) for s in open_]
+    exact = all(lit is not None for _, lit in among)  # else a shown term that is no atom: read whole models
     for unknown, choices in zip(query.unknowns, query.options):
         changed: set[clingo.Symbol] = set()
         for _, lits in choices:
-            brave = query.g.consequences("brave", query.base + lits)
+            brave = query.g.holding("brave", query.base + lits, among) if exact else \
+                query.g.consequences("brave", query.base + lits)
             if brave is not None:
                 changed |= open_ - brave
         if changed:
@@ -692,8 +623,13 @@ def _rename(symbol: clingo.Symbol, names: Mapping[clingo.Symbol, clingo.Symbol])
     return symbol
 
 
-def _contradiction(solver: Any) -> ContradictionError:
-    found = solver.consequences("brave", []) or frozenset()
+def _contradiction(solver: Any, rules: str) -> ContradictionError | PolicyError:
+    """Why no completion of the case holds: a contradiction the rules name (the case's
+    facts), else a constraint of the rules that admits no answer at all (the policy's)."""
+    found = solver.consequences("brave", [])
+    if found is None:
+        return PolicyError("the rules admit no answer for this case, and name no contradiction of its facts: a "
+                           "constraint (':- ...') of the policy rules out every completion", where=rules)
     contradictions = sorted((s for s in found if s.name == CONTRADICTION), key=str)
     if not contradictions:
         return ContradictionError("the facts of the case cannot all hold together")

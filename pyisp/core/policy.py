@@ -198,6 +198,7 @@ class Policy:
         self._cache: dict[Symbol, tuple[str, ...]] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
         self.fingerprint = policy_fingerprint(self.directory)  # of the rules as loaded now
+        self._derived = False  # True for a policy made by with_statements
 
     # -- reading files -------------------------------------------------------------
     def _file(self, filename: str) -> list[str]:
@@ -240,6 +241,36 @@ class Policy:
                 builder.add(statement)
         ctl.ground([("base", [])])
         return ctl
+
+    @cached_property
+    def checked(self) -> Any:
+        """The policy checked before it answers (pyisp.core.program.check): raises PolicyError
+        for rules that run away, admit no answer or decide nothing; tells whether a case
+        can be answered one disclosure at a time (`.separable`)."""
+        from .program import check
+
+        return check(self)
+
+    @property
+    def shipped(self) -> bool:
+        """Whether these are the rules shipped with pyisp, wherever they are (checked by its tests)."""
+        return not self._derived and self.fingerprint == policy_fingerprint(default_policy_dir())
+
+    def with_statements(self, statements: Iterable[Any]) -> "Policy":
+        """A policy of other statements (a mutant of these rules) with its own derived data:
+        rules, citations and caches read from the new statements, files shared."""
+        other = object.__new__(Policy)
+        other.directory = self.directory
+        other.statements = [s for s in statements if s.ast_type != ast.ASTType.Comment]
+        other._headers, other._lines, other.docs = self._headers, self._lines, self.docs
+        other.rules = [other._rule(s) for s in other.statements if s.ast_type == ast.ASTType.Rule]
+        other._cache, other._cited = {}, {}
+        digest = hashlib.sha256(self.fingerprint.encode())
+        for statement in other.statements:
+            digest.update(str(statement).encode())
+        other.fingerprint = digest.hexdigest()
+        other._derived = True
+        return other
 
     def declared(self, name: str, arity: int) -> list[tuple[Symbol, bool]]:
         """The atoms of a predicate that hold without any case, each with whether it is a fact."""

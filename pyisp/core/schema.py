@@ -676,7 +676,7 @@ LIMITS = {
     "PYISP_MAX_CASE_DEPTH": 100,            # lists and maps inside one another
     "PYISP_MAX_CASE_VALUES": 100_000,       # values in all (each list, map, key, text, number), aliases expanded
     "PYISP_MAX_CASE_ALIAS_NODES": 10_000,   # values brought in by YAML aliases (*name), expanded
-    "PYISP_MAX_DISCLOSURES": 200,
+    "PYISP_MAX_DISCLOSURES": 1000,  # answered one at a time (pyisp/core/engine.py): linear, ~15 ms each
     "PYISP_MAX_PEOPLE": 200,
     "PYISP_MAX_INFORMATION": 200,
     "PYISP_MAX_CONSENTS": 200,

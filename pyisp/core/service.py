@@ -4,29 +4,47 @@ engine, read the result. Engines are cached per policy directory."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import clingo
 
 from .atoms import Inputs, case_inputs
 from .case import Case, as_case
-from .engine import Engine
+from .engine import Answer, Engine
 from .policy import Policy, resolve_policy_dir
 from .presumption import switched_off
 from .reading import reading_facts, readings as policy_readings
 from .presumption import presumptions as policy_presumptions
 from .upgrade import FORMAT
-from .record import build_record
+from .record import Record, build_record
 from .policy import pyisp_version
 from .result import Provenance, Result, build_result
 
 
-@lru_cache(maxsize=8)
-def _policy(directory: str | None) -> Policy:
-    return Policy(directory)
+ENGINES = 8  # engines kept per thread (one per policy directory and version of its rules), least recently used dropped
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """The rule files' names, sizes and modification times: a cheap sign that the rules changed."""
+    stamp = []
+    for path in sorted(directory.glob("*.lp")):
+        stat = path.stat()
+        stamp.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(stamp)
+
+
+@lru_cache(maxsize=ENGINES)
+def _policy(directory: str, stamp: tuple[tuple[str, int, int], ...]) -> Policy:
+    """The rules of a directory as they are now, parsed once per version of the files
+    (`stamp`) and checked before they answer (pyisp.core.program.check)."""
+    policy = Policy(directory)
+    if not policy.shipped:
+        policy.checked  # noqa: B018 - rules that run away, admit no answer or decide nothing are refused here
+    return policy
 
 
 _local = threading.local()
@@ -34,12 +52,20 @@ _local = threading.local()
 
 def engine_for(directory: str | Path | None = None) -> Engine:
     """The engine of a policy directory (None: the policy in force, resolve_policy_dir):
-    parsed once per process, grounded once per thread (a clingo Control is not thread-safe)."""
-    key = str(resolve_policy_dir(directory).resolve())
-    engines: dict[str | None, Engine] = _local.__dict__.setdefault("engines", {})
-    if key not in engines:
-        engines[key] = Engine(_policy(key))
-    return engines[key]
+    parsed once per process and version of the rule files, grounded once per thread (a
+    clingo Control is not thread-safe). Each thread keeps the `ENGINES` most recently used,
+    keyed by directory and the rules' fingerprint: edited rules get a new engine."""
+    where = resolve_policy_dir(directory).resolve()
+    policy = _policy(str(where), _stamp(where))
+    engines: OrderedDict[tuple[str, str], Engine] = _local.__dict__.setdefault("engines", OrderedDict())
+    key = (str(where), policy.fingerprint)
+    engine = engines.get(key)
+    if engine is None:
+        engine = engines[key] = Engine(policy)
+        while len(engines) > ENGINES:
+            engines.popitem(last=False)
+    engines.move_to_end(key)
+    return engine
 
 
 def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Path | None = None,
@@ -61,15 +87,41 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
         answer, names = engine.answer(inputs, ids_decide if depends_on else None, off=off), {}
         extra["inputs"] = inputs  # explain() must see the reading facts too
     else:
-        def decide(slots: Mapping[str, str]) -> list[clingo.Symbol]:
-            return [clingo.Function(name, [clingo.String(slots[i])]) for i in ids for name in ("permitted", "required")]
+        def decide(slots: Mapping[str, str], part: Sequence[str]) -> list[clingo.Symbol]:
+            return [clingo.Function(name, [clingo.String(slots[i])]) for i in part for name in ("permitted", "required")]
 
-        answer, names = engine.answer_case(data, decide if depends_on else None, off=off)
+        parts = engine.answer_parts(data, decide if depends_on else None, off=off)
+        if len(parts) > 1:
+            result, record = _joined(the_case, data, parts, engine.policy)
+            result = replace(result, meta=data.get("meta"), provenance=provenance(engine.policy, readings, off, data))
+            return replace(result, case=the_case, policy=engine.policy, record=replace(record, provenance=result.provenance))
+        _, answer, names = parts[0]
     result = replace(build_result(the_case.id, the_case.title, ids, answer, engine.policy, names),
                      meta=data.get("meta"), provenance=provenance(engine.policy, readings, off, data))
     record = build_record(data, result, answer, engine.policy, names)
     return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
     # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
+
+
+def _joined(the_case: Case, data: dict[str, Any], parts: list[tuple[list[str], Answer, dict[str, str]]],
+            policy: Policy) -> tuple[Result, Record]:
+    """The result and record of a case answered one disclosure at a time (Engine.answer_parts):
+    each part read on its own, then put together in the case's order. The parts share
+    every unknown outside the disclosures (they come first, in the same order in every
+    part) and every presumption applied to them."""
+    results, records = [], []
+    by_id = {d["id"]: d for d in data["disclosures"]}
+    for ids, answer, names in parts:
+        result = build_result(the_case.id, the_case.title, ids, answer, policy, names)
+        part = {**data, "disclosures": [by_id[i] for i in ids]}
+        results.append(result)
+        records.append(build_record(part, result, answer, policy, names))
+    unknowns = tuple(dict.fromkeys(path for result in results for path in result.unknowns))
+    presumed = tuple(sorted(dict.fromkeys(a for result in results for a in result.presumptions),
+                            key=lambda a: (a.name, a.path)))
+    result = replace(results[0], disclosures=tuple(d for r in results for d in r.disclosures), unknowns=unknowns,
+                     presumptions=presumed)
+    return result, replace(records[0], disclosures=tuple(r for record in records for r in record.disclosures))
 
 
 def provenance(policy: Policy, chosen: Mapping[str, str] | None, off: frozenset[str],
