@@ -402,6 +402,12 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
     return lines
 
 
+def _sentence_case(text: str) -> str:
+    """A reason inside a sentence: its first letter lower-cased, unless it starts an acronym (GMC, NMC)."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
 def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
                 changes: bool = True) -> list[str]:
     """The brief of one disclosure as lines of text (at most MAX_LINES, by the caps on each
@@ -422,7 +428,7 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
     kind = f" ({KIND_WORDS.get(disclosure.kind, disclosure.kind)})" if disclosure.kind else ""
     lines = [f"{disclosure.id}: {HEADLINE.get(disclosure.verdict, disclosure.verdict)}{kind}"
              f"   deciding paragraphs: {', '.join(disclosure.deciding_paragraphs) or 'none'}",
-             "  " + verdict_sentence(result, disclosure, [r[0][:1].lower() + r[0][1:] for r in reasons], words)]
+             "  " + verdict_sentence(result, disclosure, [_sentence_case(r[0]) for r in reasons], words)]
     if reasons:
         lines.append("  What decides it:" if disclosure.verdict != Verdict.UNDETERMINED else "  What may decide it:")
         for text, paragraphs in reasons[:REASONS_SHOWN]:
