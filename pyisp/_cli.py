@@ -202,8 +202,15 @@ def test_scenarios(paths: list[Path] = typer.Argument(None, metavar="SCENARIOS",
                    policy: Optional[Path] = PolicyOption) -> None:
     """Run the scenarios: a line each, a short block per failure."""
     policy = _rules(policy)
+    from .authoring.check import check_policy
     from .authoring.testreport import parse_readings, run_command
 
+    problems = _run(lambda: check_policy(policy))  # the linter first: a typo in a rule is named, not tested around
+    if problems:
+        for problem in problems:
+            typer.echo(str(problem))
+        typer.echo(f"{len(problems)} problem(s) in the rules (pyisp check): fix them before running the scenarios")
+        raise typer.Exit(1)
     code = _run(lambda: run_command(paths or [Path("scenarios")], policy=policy, junit_xml=junit_xml,
                                     coverage=coverage, fail_under=fail_under, compare=compare,
                                     readings=parse_readings(test_reading), verbose=verbose, echo=typer.echo))

@@ -136,3 +136,18 @@ def test_success_docs_list_the_codes_the_rules_can_report():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "authoring.md").read_text(encoding="utf-8")
     listed = doc.split("<!-- codes:begin -->", 1)[1].split("<!-- codes:end -->", 1)[0].strip()
     assert listed == codes_markdown(Policy()), "re-paste pyisp.authoring.scenarios.codes_markdown into docs/authoring.md"
+
+
+@pytest.mark.parametrize("rules_text, words", [
+    ("p(0).\np(X+1) :- p(X).", "budget"),
+    ("", "verdict/2"),
+])
+def test_fail_when_the_rules_cannot_answer(rules, monkeypatch, rules_text, words):
+    monkeypatch.setenv("PYISP_POLICY_SECONDS", "5")
+    if rules_text:
+        with (rules / "main.lp").open("a", encoding="utf-8") as handle:
+            handle.write("\n%% 3.1.1: A rule that never stops growing.\n" + rules_text + "\n")
+    else:
+        (rules / "verdict.lp").write_text("%%% nothing decides a verdict\n", encoding="utf-8")
+    found = [f for f in check_policy(rules) if f.code == "R001"]
+    assert len(found) == 1 and words in found[0].message, found

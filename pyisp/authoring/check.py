@@ -12,6 +12,8 @@ Each finding is one line, ``file:line: CODE message``, as ruff prints them. The 
           rules directly under it (no blank line between them)
     C004  one ``%%`` sentence shared by rules (with a body) of different heads
     T001  a predicate of the rules with no sentence in policy/templates.yaml
+    R001  rules that cannot answer: grounding runs away (past the budget), no answer exists
+          even without a case, or no verdict/2 is concluded (the checks run before answering)
     S001  a scenario file that does not load (a typo in it: see pyisp/authoring/scenarios.py)
 
 The rules of ``show.lp`` (the output layer) need no citation. ``properties.lp`` (read by
@@ -351,7 +353,28 @@ def check_policy(directory: str | Path) -> list[Finding]:
     lint.predicates(docs)
     lint.citations(chapter_paragraphs(directory))
     lint.templates({k: v for k, v in docs.items()})
+    if not any(f.code == "E001" for f in lint.findings):
+        lint.findings.extend(_runtime(directory))
     return sorted(set(lint.findings))
+
+
+def _runtime(directory: Path) -> list[Finding]:
+    """What pyisp checks before a policy answers (core/program.py, under the time and memory
+    budgets PYISP_POLICY_SECONDS and PYISP_POLICY_MEGABYTES): rules that run away when
+    grounded, admit no answer, or decide no verdict. R001, at the rule suspected or the directory."""
+    from ..core.policy import Policy
+    from ..core.program import check
+
+    try:
+        check(Policy(directory), isolated=True)
+    except PolicyError as exc:
+        where = exc.where or str(directory)
+        match = re.match(r"^(.*?):(\d+)", where)
+        file, line = (match.group(1), int(match.group(2))) if match else (where, 0)
+        if not Path(file).is_absolute() and (directory / file).is_file():
+            file = str(directory / file)
+        return [Finding(file, line, "R001", exc.message)]
+    return []
 
 
 def check_scenarios(paths: Sequence[str | Path], directory: str | Path) -> list[Finding]:
