@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import pyisp
 
+pytestmark = pytest.mark.xdist_group("fuzz")  # the batch and CLI tests reuse the documents the first one generated
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 CASES = [json.loads(json.dumps(yaml.safe_load(p.read_text(encoding="utf-8")), default=str))
          for p in sorted(FACTS.glob("*.yaml"))]
@@ -144,7 +145,7 @@ def test_the_same_documents_through_pyisp_batch_give_one_answer_or_error_each_an
     assert len(answered) + len(errors) == EXAMPLES - blank
 
 
-@pytest.mark.parametrize("index", range(0, EXAMPLES, EXAMPLES // 40))
+@pytest.mark.parametrize("index", range(0, EXAMPLES, EXAMPLES // 12))
 def test_pyisp_query_on_a_sample_of_the_documents_as_files_exits_0_or_2_without_traceback(tmp_path, index) -> None:
     if len(SEEN) < EXAMPLES:
         test_query_answers_or_raises_a_case_error_for_every_generated_document()

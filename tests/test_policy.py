@@ -10,7 +10,7 @@ from casekit import FACTS, guidance_file
 
 import pyisp
 from pyisp.core.atoms import case_inputs, iter_input_predicates
-from pyisp.core.engine import _head, _rule
+from pyisp.core.program import fact as fact_rule
 from pyisp.core.policy import Policy, default_policy_dir
 from pyisp.core.schema import validate
 
@@ -57,7 +57,7 @@ def test_success_every_input_known_gives_exactly_one_answer():
                 for statement in policy.statements:
                     builder.add(statement)
                 for fact in facts:
-                    builder.add(_rule(_head(fact)))
+                    builder.add(fact_rule(fact))
             ctl.ground([("base", [])])
             models = []
             ctl.solve(on_model=lambda m: models.append(m.symbols(shown=True)))

@@ -18,6 +18,8 @@ import pyisp
 from pyisp._cli import app
 from pyisp.register import export, open_register, record_result, verify
 
+pytestmark = pytest.mark.xdist_group("test_register")  # one worker: its server, register or database is shared by the file
+
 runner = CliRunner()
 TEACHER = FACTS / "teacher-counselling-disclosure.yaml"  # Amy (14) and her mother, Ms Jones
 TWO = FACTS / "competent-child-refuses-parent-agrees.yaml"

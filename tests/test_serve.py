@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 from pyisp._cli import app
 from pyisp.core.policy import default_policy_dir
 
+pytestmark = pytest.mark.xdist_group("test_serve")  # one worker: its server, register or database is shared by the file
+
 runner = CliRunner()
 CASES = sorted(FACTS.glob("*.yaml"))
 TEACHER = FACTS / "teacher-counselling-disclosure.yaml"

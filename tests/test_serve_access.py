@@ -10,6 +10,8 @@ import pytest
 
 from pyisp.server.access import AccessError, identify, load_tokens
 
+pytestmark = pytest.mark.xdist_group("test_serve_access")  # one worker: its server, register or database is shared by the file
+
 GOOD = "alice:query:aaaaaaaaaaaaaaaa1,bob:read:bbbbbbbbbbbbbbbb2,carol:admin:cccccccccccccccc3"
 
 

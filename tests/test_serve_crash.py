@@ -19,6 +19,9 @@ from typer.testing import CliRunner
 
 from pyisp._cli import app
 from pyisp.register import open_register, verify
+import pytest
+
+pytestmark = pytest.mark.xdist_group("test_serve_crash")  # one worker: its server, register or database is shared by the file
 
 CASES = {1: yaml.safe_load((FACTS / "social-worker-uses-anonymised-case-in-training.yaml").read_text()),
          2: yaml.safe_load((FACTS / "pupil-trusts-head-of-year-only.yaml").read_text())}
