@@ -31,7 +31,10 @@ def test_deleting_the_recording_duty_is_caught_by_the_properties_even_without_sc
 
 
 def test_a_fast_subset_of_mutants_is_mostly_caught_and_ends_with_the_score_line():
-    report = run(scenario_paths=[SCENARIOS], workers=2, limit=16)
+    # the scenario files as written (their "stated minimally" twins expect the same verdicts, and
+    # test_scenarios runs them); one worker: pytest already runs on both cores
+    originals = sorted(p for p in SCENARIOS.rglob("*.yaml") if not p.stem.endswith("-minimal"))
+    report = run(scenario_paths=originals, workers=1, limit=16)
     text = report_text(report)
     last = text.splitlines()[-1]
     assert last.startswith(f"mutation score: {report.caught}/{report.total} caught (")
