@@ -32,9 +32,10 @@ def test_deleting_the_recording_duty_is_caught_by_the_properties_even_without_sc
 
 def test_a_fast_subset_of_mutants_is_mostly_caught_and_ends_with_the_score_line():
     # the scenario files as written (their "stated minimally" twins expect the same verdicts, and
-    # test_scenarios runs them); one worker: pytest already runs on both cores
+    # test_scenarios runs them); one worker: pytest already runs on both cores; the properties
+    # over one person (test_verify checks them at full size); 12 mutants spread over the rules
     originals = sorted(p for p in SCENARIOS.rglob("*.yaml") if not p.stem.endswith("-minimal"))
-    report = run(scenario_paths=originals, workers=1, limit=16)
+    report = run(scenario_paths=originals, workers=1, limit=12, people=1)
     text = report_text(report)
     last = text.splitlines()[-1]
     assert last.startswith(f"mutation score: {report.caught}/{report.total} caught (")
@@ -106,7 +107,7 @@ def test_fail_under_exits_1_when_the_score_is_below(tmp_path):
     from pyisp._cli import app
 
     args = ["mutate", "--policy", str(Policy().directory), "--files", "verdict.lp", "--limit", "2", "--workers", "1",
-            str(tmp_path / "no-scenarios")]
+            "--people", "1", str(tmp_path / "no-scenarios")]
     low = CliRunner().invoke(app, [*args, "--fail-under", "0"])
     assert low.exit_code == 0, low.output
     high = CliRunner().invoke(app, [*args, "--fail-under", "100.1"])

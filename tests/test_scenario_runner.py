@@ -203,9 +203,14 @@ def test_success_passing_scenario_prints_a_pass_line_and_summary(tmp_path):
     assert "PASS" in outcome.output and "1 passed, 0 failed" in outcome.output
 
 
+@pytest.mark.xdist_group("corpus")  # shares the corpus run with test_scenarios.py
 def test_corpus_has_at_least_80_scenarios_with_rule_coverage_of_at_least_95_percent():
     assert len(SCENARIOS) >= 80
-    coverage = measure(list(outcomes().values()), engine_for(None).policy)
+    # the scenarios as written: their "stated minimally" twins can only add rules fired, so
+    # the coverage asserted here is a lower bound of the whole corpus's (half the instrumented runs)
+    originals = [o for o in outcomes().values() if not Path(o.scenario.source).stem.endswith("-minimal")]
+    assert len(originals) >= 80
+    coverage = measure(originals, engine_for(None).policy)
     never = ", ".join(r.where for r in coverage.never)
     assert coverage.rule_percent >= 95.0, f"rules no scenario fires: {never}"
 

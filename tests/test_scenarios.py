@@ -16,6 +16,9 @@ def _id(scenario: Scenario) -> str:
     return f"{Path(scenario.source).relative_to(CORPUS)}:{scenario.line}"
 
 
+pytestmark = pytest.mark.xdist_group("corpus")  # one worker answers the corpus once (corpus.outcomes)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[_id(s) for s in SCENARIOS])
 def test_scenario(scenario: Scenario) -> None:
     outcome = outcomes()[(scenario.source, scenario.line)]

@@ -12,7 +12,6 @@ checks that killed the previous ones.
 
 from __future__ import annotations
 
-import copy
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -168,6 +167,7 @@ class Checks:
         self.order: list[str] = []
         self.broken_properties: set[str] = set()  # properties the real rules break: left out of "properties"
         self._index = {f"scenario {s.where}": i for i, s in enumerate(self.scenarios)}
+        self._last: tuple[list[Any], Engine] | None = None
 
     def names(self) -> list[str]:
         names = [f"scenario {s.where}" for s in self.scenarios]
@@ -232,12 +232,17 @@ class Checks:
         model, _ = grounded.search(goal, optimise=False)
         return model is not None
 
+    def _engine(self, statements: list[Any]) -> Engine:
+        """One engine per version of the rules, reused over the scenarios it is run on (its
+        groundings, one per shape of case, serve every scenario of that shape)."""
+        if self._last is None or self._last[0] is not statements:
+            self._last = (statements, Engine(self.policy.with_statements(statements)))
+        return self._last[1]
+
     def _scenario_fails(self, scenario: Any, statements: list[Any]) -> bool:
         from .scenarios import compare
 
-        policy = copy.copy(self.policy)
-        policy.statements = statements
-        engine = Engine(policy)
+        engine = self._engine(statements)
         data = dict(scenario.case.data)
         ids = [d["id"] for d in data["disclosures"]]
         decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]
@@ -268,8 +273,7 @@ def _valid(statements: list[Any]) -> bool:
 def _equivalent(policy: Policy, statements: list[Any]) -> bool:
     from .diff import distinguishable
 
-    mutant = copy.copy(policy)
-    mutant.statements = statements
+    mutant = policy.with_statements(statements)
     return not any(distinguishable(policy, mutant, Bounds.for_people(n)) for n in EQUIVALENCE_PEOPLE)
 
 
