@@ -225,7 +225,7 @@ def test_a_run_killed_at_20_points_over_20000_lines_resumed_each_time_answers_ea
     kills = 0
     for _ in range(20):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 3.0))
+        time.sleep(rng.uniform(0.5, 1.5))
         if process.poll() is not None:
             break
         os.kill(process.pid, signal.SIGKILL)
