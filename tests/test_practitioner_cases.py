@@ -74,6 +74,19 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         # it; 3.3.5: she judges the public interest insufficient; so no ground (3.6.6).
         "to-gp": (MUST_NOT, ()),
     },
+    "school-nurse-refers-15-year-old-to-camhs-over-his-refusal.yaml": {
+        # 3.3.19: his refusal is the one to consider though his mother agrees; 3.3.20: where
+        # parent and child disagree, acting in his best interests (the nurse's judgement) may
+        # override it; 3.3.26 needs consent "almost always" when a service is offered, and
+        # 3.3.20's case is the room it leaves (reading consent_for_services, default).
+        "to-camhs": (MAY, ()),
+    },
+    "teacher-shares-5-year-olds-behaviour-log-parents-disagree.yaml": {
+        # 3.3.16: a child under 12 may also understand enough, with no age below which he
+        # cannot; 3.3.17: that is assessed. If he does, his consent was not asked (3.3.5:
+        # seek it first); if not, 3.3.19: one parent's consent (the mother's) is enough.
+        "to-ed-psych": (UNDET, ("child.understanding",)),
+    },
     "resident-mother-consents-to-speech-therapy-referral.yaml": {
         # 3.3.18: a parent consents for a child who cannot; 3.3.19: one parent's consent is
         # enough, and with separated parents it is the resident parent's that is sought.
