@@ -29,6 +29,7 @@ class GroupCommit:
         self.register, self.most = register, most
         self._waiting: queue.SimpleQueue[tuple[list[dict[str, Any]], Future[list[int]]] | None] = queue.SimpleQueue()
         self._closed = False
+        self._gate = threading.Lock()  # nothing is queued after the writer is told to stop
         self._writer = threading.Thread(target=self._write, name="pyisp-register", daemon=True)
         self._writer.start()
 
@@ -36,17 +37,20 @@ class GroupCommit:
         """Append one case's entries; the future holds their row numbers once they are durable
         (or the RegisterError that kept them out)."""
         future: Future[list[int]] = Future()
-        if self._closed:
-            raise RuntimeError("the register's writer is closed")
-        self._waiting.put((entries, future))
+        with self._gate:
+            if self._closed:
+                raise RuntimeError("the register's writer is closed")
+            self._waiting.put((entries, future))
         return future
 
     def close(self) -> None:
         """Write what is waiting, then stop the writer."""
-        if not self._closed:
+        with self._gate:
+            if self._closed:
+                return
             self._closed = True
             self._waiting.put(None)
-            self._writer.join()
+        self._writer.join()
 
     def _write(self) -> None:
         stopping = False
