@@ -6,7 +6,11 @@ keep-alive connection each) sends POST /v1/query with the cases of facts/ in tur
 decision appended to the register. Bounded: at most REQUESTS_PER_CLIENT requests per
 client (at least MIN_REQUESTS per level) and SECONDS_PER_LEVEL per level, then it stops
 the server by itself. Prints throughput, p50 and p99 latency and errors per level, as a
-Markdown table (pasted in README.md). Only 127.0.0.1 is ever contacted.
+Markdown table (pasted in README.md), with where the time goes: the server's CPU time per
+request (all its processes, from /proc), the median time a request spent being answered
+and being made durable in the register (the Server-Timing header), and the machine's load
+average before and after (other work on the machine delays every request). Only
+127.0.0.1 is ever contacted.
 
 Environment: BENCH_CASES (default 8: the first 8 cases of facts/, whose groundings each
 worker's engine keeps, as a service sees the same kinds of case again and again; 76 for
@@ -17,6 +21,7 @@ BENCH_DEPENDS=true for the full answer (the search for deciding unknowns), BENCH
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
@@ -35,6 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 8, 32)
 REQUESTS_PER_CLIENT, MIN_REQUESTS, SECONDS_PER_LEVEL = 8, 64, 60
+WARM_ROUNDS = 4 * int(os.environ.get("BENCH_WORKERS", "2"))
 TOKEN = "bench-token-0123456789abcdef"
 DEPENDS = os.environ.get("BENCH_DEPENDS", "false")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
@@ -66,9 +72,33 @@ def start(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("pyisp serve did not become ready in 180 s")
 
 
-def level(url: str, bodies: list[bytes], clients: int) -> dict[str, float]:
+def server_cpu(group: int) -> float:
+    """CPU seconds used so far by the processes of a process group (the server and its workers)."""
+    ticks = 0
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """`answer;dur=12.3, register;dur=4.5` -> {"answer": 12.3, "register": 4.5}."""
+    found = {}
+    for part in header.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if duration:
+            found[name] = float(duration)
+    return found
+
+
+def level(url: str, bodies: list[bytes], clients: int, group: int) -> dict[str, float]:
     total = max(MIN_REQUESTS, REQUESTS_PER_CLIENT * clients)
     latencies: list[float] = []
+    timings: list[dict[str, float]] = []
     errors = [0]
     lock = threading.Lock()
     counter = iter(range(total))
@@ -80,16 +110,20 @@ def level(url: str, bodies: list[bytes], clients: int) -> dict[str, float]:
                 if time.monotonic() > deadline:
                     return
                 start = time.perf_counter()
+                timing: dict[str, float] = {}
                 try:
-                    ok = http.post("/v1/query", content=bodies[number % len(bodies)],
-                                   params={"depends": DEPENDS}).status_code == 200
+                    answer = http.post("/v1/query", content=bodies[number % len(bodies)], params={"depends": DEPENDS})
+                    ok = answer.status_code == 200
+                    timing = server_timing(answer.headers.get("server-timing", ""))
                 except httpx.HTTPError:
                     ok = False
                 took = time.perf_counter() - start
                 with lock:
                     latencies.append(took)
+                    timings.append(timing)
                     errors[0] += not ok
 
+    cpu = server_cpu(group)
     began = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
@@ -100,28 +134,45 @@ def level(url: str, bodies: list[bytes], clients: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {"clients": clients, "requests": len(ordered), "errors": errors[0], "per_second": len(ordered) / elapsed,
             "p50_ms": 1000 * statistics.median(ordered),
-            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            "cpu_ms": 1000 * (server_cpu(group) - cpu) / len(ordered),
+            "wait_ms": statistics.median(t.get("wait", 0.0) for t in timings),
+            "answer_ms": statistics.median(t.get("answer", 0.0) for t in timings),
+            "register_ms": statistics.median(t.get("register", 0.0) for t in timings)}
+
+
+def warm(url: str, bodies: list[bytes]) -> None:
+    """Every case WARM_ROUNDS times, each on a new connection (so that every worker sees
+    each of them: a worker grounds a case's shape on its third sight, pyisp/core/engine.py)."""
+    for _ in range(WARM_ROUNDS):
+        for body in bodies:
+            httpx.post(url + "/v1/query", content=body, params={"depends": DEPENDS}, timeout=120,
+                       headers={"Authorization": f"Bearer {TOKEN}", "Connection": "close"}).raise_for_status()
 
 
 def main() -> None:
     bodies = [json.dumps(yaml.safe_load(p.read_text(encoding="utf-8"))).encode()
               for p in sorted((ROOT / "facts").glob("*.yaml"))[:CASES]]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as directory:
         process, url = start(Path(directory))
         try:
-            level(url, bodies, 2)  # warm the connections and the register
-            rows = [level(url, bodies, clients) for clients in LEVELS]
+            warm(url, bodies)
+            rows = [level(url, bodies, clients, process.pid) for clients in LEVELS]
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(30)
     print(f"pyisp serve --workers {WORKERS}, POST /v1/query?depends={DEPENDS} over the first {len(bodies)} cases of "
-          f"facts/, each decision appended to the SQLite register; {os.cpu_count()} cores")
+          f"facts/, each decision appended to the SQLite register; {os.cpu_count()} cores, load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print()
-    print("| clients | requests | errors | requests/s | p50 ms | p99 ms |")
-    print("|--:|--:|--:|--:|--:|--:|")
+    print("| clients | requests | errors | requests/s | p50 ms | p99 ms | server CPU ms/request | server: waiting "
+          "ms (p50) | answering ms (p50) | recording ms (p50) |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for row in rows:
         print(f"| {row['clients']} | {row['requests']} | {row['errors']} | {row['per_second']:.1f} | "
-              f"{row['p50_ms']:.0f} | {row['p99_ms']:.0f} |")
+              f"{row['p50_ms']:.0f} | {row['p99_ms']:.0f} | {row['cpu_ms']:.1f} | {row['wait_ms']:.1f} | {row['answer_ms']:.1f} | "
+              f"{row['register_ms']:.1f} |")
     if any(row["errors"] for row in rows):
         raise SystemExit(1)
 

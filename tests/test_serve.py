@@ -5,6 +5,7 @@ solving off the event loop, the register behind it, a broken policy refused at s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -17,11 +18,12 @@ import httpx
 import pytest
 import yaml
 from casekit import FACTS
-from servekit import BIN, TOKENS, Server, auth, free_port
+from servekit import BIN, TOKENS, Server, auth, free_port, write_tokens
 from typer.testing import CliRunner
 
 from pyisp._cli import app
 from pyisp.core.policy import default_policy_dir
+from pyisp.register import open_register
 
 pytestmark = pytest.mark.xdist_group("test_serve")  # one worker: its server, register or database is shared by the file
 
@@ -215,6 +217,42 @@ def test_success_tokens_never_reach_the_log(client: httpx.Client, server: Server
     for _, token in TOKENS.values():
         assert token not in log
     assert "a-wrong-token" not in log
+
+
+def test_fail_a_register_that_cannot_be_written_is_503_and_ends_a_batch_saying_so(tmp_path: Path) -> None:
+    """No answer without its decision recorded: the worker's register made read-only under it
+    (the app in this process, without uvicorn)."""
+    import asyncio
+
+    from pyisp.server.app import create_app
+    from pyisp.server.config import ServeConfig
+
+    app = create_app(ServeConfig(register=str(tmp_path / "r.sqlite3"), tokens_file=str(write_tokens(tmp_path))))
+    service = app.state.service
+    body = "\n".join(json.dumps(yaml.safe_load(p.read_text())) for p in CASES[:3])
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        await asyncio.get_running_loop().run_in_executor(None, service.start)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pyisp",
+                                     headers=auth("asker"), params={"depends": "false"}) as http:
+            answered = await http.post("/v1/query", content=TEACHER.read_bytes())
+            service.register._conn.execute("PRAGMA query_only = 1")
+            return answered, await http.post("/v1/query", content=TEACHER.read_bytes()), await http.post(
+                "/v1/batch", content=body)
+
+    try:
+        answered, refused, batch = asyncio.run(scenario())
+    finally:
+        service.close()
+    assert answered.status_code == 200
+    assert re.fullmatch(r"wait;dur=[\d.]+, answer;dur=[\d.]+, register;dur=[\d.]+", answered.headers["server-timing"])
+    assert refused.status_code == 503 and "not recorded" in refused.json()["error"]
+    assert [json.loads(line) for line in batch.text.splitlines()] == [
+        {"line": 1, "error": "the register cannot be written: the decision of this line was not recorded, and "
+                             "the batch stops here"}]
+    stored = open_register(tmp_path / "r.sqlite3")
+    assert [r.case_id for r in stored.rows()] == [TEACHER.stem]  # the one answered, nothing else
+    stored.close()
 
 
 def test_fail_a_broken_policy_refuses_to_start(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ log of decisions on SQLite (embedded, the default) or PostgreSQL (by URL).
 
 - `entry.py`: what one decision stores, built from a Result (one entry per disclosure).
 - `store.py`: the two backends, appending a case's entries in one transaction.
+- `group.py`: group commit, the appends of a server's requests written together.
 - `chain.py`: the hash chain and `verify`, naming an edited, deleted or reordered row.
 - `masking.py` (+ `masking.yaml`): what each audience of an export may see.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 from .chain import Problem, verify
 from .entry import brief_text, entries
+from .group import GroupCommit
 from .masking import AUDIENCES, export
 from .store import DEFAULT_REGISTER, Register, Row, open_register
 
 __all__ = ["Register", "Row", "open_register", "DEFAULT_REGISTER", "entries", "brief_text", "verify", "Problem",
-           "export", "AUDIENCES", "record_result"]
+           "export", "AUDIENCES", "record_result", "GroupCommit"]
 
 
 def record_result(register: Register, result: object, who: str) -> list[int]:

@@ -2,9 +2,10 @@
 acknowledged append survives a crash) or PostgreSQL (a `postgresql://` URL, for several
 users). Both hold the same two tables and answer the same calls.
 
-An append writes all the entries of a case in one transaction, under the register's lock
-(SQLite: BEGIN IMMEDIATE; PostgreSQL: the head row locked FOR UPDATE), so that the rows of
-several processes form one chain and no case is ever half written.
+An append writes all the entries of a case (or of several cases: `append_groups`, the
+group commit's) in one transaction, under the register's lock (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: the head row locked FOR UPDATE), so that the rows of several processes form
+one chain and no case is ever half written.
 """
 
 from __future__ import annotations
@@ -66,22 +67,30 @@ class Register:
 
     def append(self, entries: list[dict[str, Any]]) -> list[int]:
         """Append entries as consecutive rows in one transaction; their row numbers."""
-        if not entries:
-            return []
+        return self.append_groups([entries])[0]
+
+    def append_groups(self, groups: list[list[dict[str, Any]]]) -> list[list[int]]:
+        """Append several cases' entries in one transaction (one commit, one fsync: the
+        group commit of pyisp/register/group.py), each case's rows consecutive; the row
+        numbers of each. All or nothing: a failure leaves none of them written."""
+        if not any(groups):
+            return [[] for _ in groups]
         with self._lock:
             conn = self._connection()
             cursor = conn.cursor()
             try:
                 seq, previous = self._begin_locked(cursor)
-                numbers = []
-                for entry in entries:
-                    seq += 1
-                    text = canonical({**entry, "seq": seq})
-                    digest = row_hash(seq, previous, text)
-                    cursor.execute(f"INSERT INTO {TABLE} ({_ROW}) VALUES ({', '.join([self.mark] * 9)})",
-                                   (seq, *(str(entry[c]) for c in COLUMNS), text, previous, digest))
-                    previous = digest
-                    numbers.append(seq)
+                numbers: list[list[int]] = []
+                for entries in groups:
+                    numbers.append([])
+                    for entry in entries:
+                        seq += 1
+                        text = canonical({**entry, "seq": seq})
+                        digest = row_hash(seq, previous, text)
+                        cursor.execute(f"INSERT INTO {TABLE} ({_ROW}) VALUES ({', '.join([self.mark] * 9)})",
+                                       (seq, *(str(entry[c]) for c in COLUMNS), text, previous, digest))
+                        previous = digest
+                        numbers[-1].append(seq)
                 cursor.execute(f"UPDATE {HEAD} SET seq = {self.mark}, hash = {self.mark} WHERE id = 1", (seq, previous))
                 conn.commit()
             except BaseException as exc:

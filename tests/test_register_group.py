@@ -1,0 +1,125 @@
+"""Group commit (pyisp/register/group.py): the appends waiting when the writer is free go in
+one transaction; each is acknowledged (its future resolved) only after that commit, with
+its own consecutive rows; a failed commit fails every append of its group and writes none."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from casekit import FACTS
+
+import pyisp
+from pyisp.register import GroupCommit, entries, open_register, verify
+from pyisp.register.store import RegisterError
+
+pytestmark = pytest.mark.xdist_group("test_register_group")
+
+ONE = FACTS / "teacher-counselling-disclosure.yaml"  # one disclosure
+TWO = FACTS / "pupil-trusts-head-of-year-only.yaml"  # two disclosures
+
+
+@pytest.fixture(scope="module")
+def made() -> list[list[dict[str, Any]]]:
+    one, two = (pyisp.query_file(path, depends_on=False) for path in (ONE, TWO))
+    assert (len(one.disclosures), len(two.disclosures)) == (1, 2)
+    return [entries(one, "a"), entries(two, "b")]
+
+
+class Held:
+    """A register whose commits wait for `release`, and that remembers each group's size."""
+
+    def __init__(self, register: Any, fail: bool = False) -> None:
+        self.register, self.fail = register, fail
+        self.groups: list[int] = []
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def append_groups(self, groups: list[list[dict[str, Any]]]) -> list[list[int]]:
+        self.groups.append(len(groups))
+        self.entered.set()
+        assert self.release.wait(30)
+        if self.fail:
+            raise RegisterError("cannot append: disk full", where="test")
+        return self.register.append_groups(groups)
+
+
+def test_success_appends_waiting_together_share_one_commit_each_with_its_own_rows(tmp_path: Any,
+                                                                                   made: list[Any]) -> None:
+    register = open_register(tmp_path / "r.sqlite3")
+    held = Held(register)
+    commits = GroupCommit(held)  # type: ignore[arg-type]
+    first = commits.submit(made[0])
+    assert held.entered.wait(30)  # the writer holds the first append; five more arrive meanwhile
+    later = [commits.submit(made[i % 2]) for i in range(5)]
+    assert not first.done() and not any(f.done() for f in later)  # nothing acknowledged before its commit
+    held.release.set()
+    rows = [f.result(30) for f in [first, *later]]
+    commits.close()
+    assert held.groups == [1, 5]
+    assert rows == [[1], [2], [3, 4], [5], [6, 7], [8]]
+    assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"] + [
+        "teacher-counselling-disclosure", "pupil-trusts-head-of-year-only", "pupil-trusts-head-of-year-only"] * 2 + [
+        "teacher-counselling-disclosure"]
+    assert verify(register.rows(), register.head()) == []
+    register.close()
+
+
+def test_fail_a_failed_commit_fails_every_append_of_its_group_and_writes_none(tmp_path: Any, made: list[Any]) -> None:
+    register = open_register(tmp_path / "r.sqlite3")
+    held = Held(register, fail=True)
+    commits = GroupCommit(held)  # type: ignore[arg-type]
+    futures = [commits.submit(made[0])]
+    assert held.entered.wait(30)
+    futures += [commits.submit(made[1]) for _ in range(3)]
+    held.release.set()
+    for future in futures:
+        with pytest.raises(RegisterError, match="disk full"):
+            future.result(30)
+    held.fail = False
+    assert commits.submit(made[1]).result(30) == [1, 2]  # the writer goes on after a failure
+    commits.close()
+    assert register.head()[0] == 2 and verify(register.rows(), register.head()) == []
+    register.close()
+
+
+def test_success_close_writes_what_is_waiting_and_a_withdrawn_append_is_not_written(tmp_path: Any,
+                                                                                     made: list[Any]) -> None:
+    register = open_register(tmp_path / "r.sqlite3")
+    held = Held(register)
+    commits = GroupCommit(held)  # type: ignore[arg-type]
+    first = commits.submit(made[0])
+    assert held.entered.wait(30)
+    withdrawn, kept = commits.submit(made[1]), commits.submit(made[0])
+    assert withdrawn.cancel()  # its request went away before the writer took it
+    held.release.set()
+    commits.close()
+    assert first.result(0) == [1] and kept.result(0) == [2]
+    assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"] * 2
+    with pytest.raises(RuntimeError):
+        commits.submit(made[0])
+    register.close()
+
+
+def test_success_many_threads_at_once_form_one_chain(tmp_path: Any, made: list[Any]) -> None:
+    register = open_register(tmp_path / "r.sqlite3")
+    commits = GroupCommit(register)
+    got: list[list[int]] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        for round_ in range(10):
+            rows = commits.submit(made[(index + round_) % 2]).result(60)
+            with lock:
+                got.append(rows)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    commits.close()
+    assert len(got) == 80 and all(r == list(range(r[0], r[0] + len(r))) for r in got)  # each case's rows together
+    assert sorted(n for r in got for n in r) == list(range(1, 121))
+    assert verify(register.rows(), register.head()) == []
+    register.close()
