@@ -380,9 +380,11 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[Line]:
             if said not in by_paragraphs[cited]:
                 by_paragraphs[cited].append(said)
         lines += [Line("todo", "; ".join(said), cited, label) for cited, said in by_paragraphs.items()]
-    if len(lines) > TODO_SHOWN:
-        hidden = len(lines) - TODO_SHOWN + 1
-        lines = lines[:TODO_SHOWN - 1] + [Line("note", f"... and {hidden} more (`pyisp explain` lists them all)")]
+    if len(lines) > TODO_SHOWN:  # what must be done and what to record stay; the rest as room allows
+        room = TODO_SHOWN - 1 - sum(1 for line in lines if line.label in ("Must", "Record"))
+        kept = [line for line in lines if line.label in ("Must", "Record")
+                or (room := room - 1) >= 0]
+        lines = kept + [Line("note", f"... and {len(lines) - len(kept)} more (`pyisp explain` lists them all)")]
     if later:
         lines.append(Line("note", f"({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)"))
     return lines

@@ -331,7 +331,7 @@ def build_drafts(result: Result) -> list[Draft]:
                           "check each, and say so in the record if one is not so.")
         for item in disclosure.assumptions:
             if_not = " or ".join(VERDICTS[v].split(" (")[0].lower().split(":")[0] for v in item.if_not)
-            assumed.rows.append(Row("Assumed", capital(item.text) + (f" (if not: {if_not})" if if_not else ""),
+            assumed.rows.append(Row("Assumed", capital(item.text).rstrip(".") + (f" (if not: {if_not})" if if_not else ""),
                                     item.paragraphs))
         if assumed.rows:
             sections.append(assumed)
