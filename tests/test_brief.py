@@ -113,7 +113,7 @@ def test_kind_and_deciding_paragraphs_survive_json_and_validate_against_the_sche
 def test_a_refused_channel_says_which_channels_would_do():
     result = pyisp.query_file(FACTS / "channel-fax-avoidable.yaml", depends_on=False)
     lines = brief_lines(result, "to-social-care")
-    assert 'Do not send "assessment" to children\'s social care by fax' in lines[1]
+    assert 'Sending "assessment" to children\'s social care by fax is ruled out' in lines[1]
     assert "it could go in person, by phone, by post or by a secure electronic system instead" in lines[1]
     flip = [line for line in lines if line.startswith("    - if it went") and "by a secure electronic system" in line]
     assert flip and flip[0].rstrip().endswith(": may share")  # 3.7.6: a secure system would do
@@ -123,7 +123,7 @@ def test_a_refused_channel_says_which_channels_would_do():
 def test_not_yet_says_whose_consent_would_do():
     result = pyisp.query_file(FACTS / "separated-parents.yaml", depends_on=False)
     lines = brief_lines(result, "to-speech-therapy")
-    assert "yet" in lines[1] and "consent has not yet been sought" in lines[1]
+    assert "for now" in lines[1] and "consent has not yet been sought, and that comes first" in lines[1]
     assert any("Ms Clarke (parent) gave informed consent" in line and line.endswith(": may share") for line in lines)
 
 

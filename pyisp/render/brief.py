@@ -8,8 +8,10 @@ settled one the smallest changes of the stated facts or of the proposal (channel
 consent) that flip it, found by answering the changed cases with the same rules.
 
 Every sentence comes from policy/templates.yaml (pyisp/explain/wording.py); no predicate
-names, atom codes or field paths reach the text. `brief_lines` is the function API;
-`brief_text` and `brief_markdown` render every disclosure of a result.
+names, atom codes or field paths reach the text. `brief_parts` gives the lines with what
+each is; `brief_lines` (text), `brief_markdown_lines` and `brief_html` draw one disclosure's
+brief from them (the explanation opens with it); `brief_text` and `brief_markdown` render
+every disclosure of a result, ending with `brief_footer` (what the result rests on).
 """
 
 from __future__ import annotations
@@ -296,17 +298,18 @@ def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[s
         if kind == "barred":
             return f"Do not share {what} with {whom}: it is barred{because}."
         if kind == "not_yet":
-            return f"Do not share {what} with {whom} yet{because}: that comes first."
+            return f"Hold back {what} from {whom} for now{because}, and that comes first."
         if kind == "no_route":
             return f"Do not share {what} with {whom}: nothing allows it{because}."
         if kind == "not_by_this_channel":
             would = [_channel_words(f.args[0], words)
                      for f in disclosure.findings if f.code == "channel_would_do" and f.status == YES]
             instead = f"; it could go {_either(would)} instead" if would else ""
-            return f"Do not send {what} to {whom} {_channel(data, disclosure, words) or 'this way'}{because}{instead}."
+            return (f"Sending {what} to {whom} {_channel(data, disclosure, words) or 'this way'} is ruled out"
+                    f"{because}{instead}.")
         return f"Do not share {what} with {whom}{because}."
     possible = _either([VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts])
-    return (f"The facts given do not settle whether to share {what} with {whom}: the answer could be "
+    return (f"The facts given leave open whether to share {what} with {whom}: the answer could be "
             f"{possible or 'any verdict'}; the questions below decide it.")
 
 

@@ -7,9 +7,9 @@ the consent position of each person; what was asked and shared; how it is sent a
 safe-transfer checks; who has been told and who must be; the doctor's and the police's own
 items (3.6.4, 3.6.14); the presumptions the answer rests on ("assumed, not stated"); what is
 still to supply. Every item the rules require (policy/recording.lp) appears; what the case
-states fills it. Sentences come from policy/templates.yaml (a value `f(X..)` of an item reads
-as the rules' conclusion `f(D, X..)`); the few fixed phrases below only name the values of
-the case format's own fields (a consent's answer and form).
+states fills it. Sentences come from policy/templates.yaml: a value `f(X..)` of an item reads
+as the rules' conclusion `f(D, X..)`, unless it has a sentence of its own (a person's consent:
+`answer(given)`, `form(oral)`, `implied_by(S)`); obligations through `Wording.conclusion`.
 """
 
 from __future__ import annotations
