@@ -359,10 +359,11 @@ class Line:
     label: str = ""
 
 
-def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[Line]:
-    """What to do now, one line per thing: grouped must / should / may, then the record;
-    obligations that differ in one argument only said once ("tell them A, B and C"), and
-    those of one strength citing the same paragraphs put on one line. At most TODO_SHOWN lines."""
+def _todo(result: Result, disclosure: Disclosure, words: Wording, shown: int | None = TODO_SHOWN) -> list[Line]:
+    """What to do now, one line per thing: grouped must / should / may, then what to record
+    (one line); obligations that differ in one argument only said once ("tell them A, B and
+    C"), and those of one strength citing the same paragraphs put on one line. At most
+    `shown` lines (None: all), keeping what must be done and what to record."""
     strength = _strengths(result)
     groups: dict[str, dict[tuple[str, tuple[str, ...]], list[Conclusion]]] = {
         "must": {}, "should": {}, "may": {}, "record": {}}
@@ -382,9 +383,13 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[Line]:
             by_paragraphs.setdefault(cited, [])
             if said not in by_paragraphs[cited]:
                 by_paragraphs[cited].append(said)
+        if group == "record" and by_paragraphs:  # what to record: one line
+            said = [text for texts in by_paragraphs.values() for text in texts]
+            cited = tuple(sorted({p for ps in by_paragraphs for p in ps}, key=paragraph_key))
+            by_paragraphs = {cited: said}
         lines += [Line("todo", "; ".join(said), cited, label) for cited, said in by_paragraphs.items()]
-    if len(lines) > TODO_SHOWN:  # what must be done and what to record stay; the rest as room allows
-        room = TODO_SHOWN - 1 - sum(1 for line in lines if line.label in ("Must", "Record"))
+    if shown is not None and len(lines) > shown:  # what must be done and what to record stay; the rest as room allows
+        room = shown - 1 - sum(1 for line in lines if line.label in ("Must", "Record"))
         kept = [line for line in lines if line.label in ("Must", "Record")
                 or (room := room - 1) >= 0]
         lines = kept + [Line("note", f"... and {len(lines) - len(kept)} more (`pyisp explain` lists them all)")]
@@ -400,12 +405,13 @@ def _sentence_case(text: str) -> str:
 
 
 def brief_parts(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
-                changes: bool = True) -> list[Line]:
+                changes: bool = True, todo_shown: int | None = TODO_SHOWN) -> list[Line]:
     """The brief of one disclosure, line by line with what each line is (every format is
     drawn from these): at most MAX_LINES, by the caps on each part (a few reasons, a few
     things to do, a few questions or changes). `source`: the user's copy of the guidance (a
     path, or paragraphs by number) to quote beside each reason; `changes=False` skips the
-    search for changes that would flip a settled verdict (the one part that answers other cases)."""
+    search for changes that would flip a settled verdict (the one part that answers other cases);
+    `todo_shown=None` lists every thing to do (the explanation does)."""
     if isinstance(disclosure, str):
         disclosure = result.disclosure(disclosure)
     words = _wording(result, disclosure)
@@ -431,7 +437,7 @@ def brief_parts(result: Result, disclosure: Disclosure | str, source: str | Path
         if len(reasons) > REASONS_SHOWN:
             lines.append(Line("note", f"... and {len(reasons) - REASONS_SHOWN} more reasons "
                                       "(`pyisp explain` gives them all)"))
-    todo = _todo(result, disclosure, words)
+    todo = _todo(result, disclosure, words, todo_shown)
     if todo:
         lines.append(Line("heading", "What to do now:"))
         lines += todo
@@ -526,9 +532,9 @@ def markdown_line(line: Line) -> str:
 
 def brief_markdown_lines(result: Result, disclosure: Disclosure | str,
                          source: str | Path | Mapping[str, str] | None = None, changes: bool = True,
-                         level: int = 2) -> list[str]:
+                         level: int = 2, todo_shown: int | None = TODO_SHOWN) -> list[str]:
     """One disclosure's brief in Markdown: a heading (of `level`), the sentence, then the lists."""
-    parts = brief_parts(result, disclosure, source, changes)
+    parts = brief_parts(result, disclosure, source, changes, todo_shown)
     head, sentence, rest = parts[0], parts[1], parts[2:]
     out = [f"{'#' * level} {md_escape(head.text)}: {head.label}", "",
            f"**{md_escape(sentence.text)}**", "", f"Deciding paragraphs: {', '.join(head.paragraphs) or 'none'}"]
@@ -560,13 +566,13 @@ def _plain_links(paragraphs: Sequence[str]) -> str:
 
 
 def brief_html(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
-               changes: bool = True, links: Any = _plain_links) -> str:
+               changes: bool = True, links: Any = _plain_links, todo_shown: int | None = TODO_SHOWN) -> str:
     """One disclosure's brief as HTML, for a page to put first: the verdict (`.verdict`), the
     sentence, the deciding paragraphs and reasons (`.deciding`), then the lists. `links`
     renders a list of paragraph numbers (the explanation links them to its appendix)."""
     if isinstance(disclosure, str):
         disclosure = result.disclosure(disclosure)
-    parts = brief_parts(result, disclosure, source, changes)
+    parts = brief_parts(result, disclosure, source, changes, todo_shown)
     head, sentence, rest = parts[0], parts[1], parts[2:]
     out = [f'<div class="brief"><p class="verdict {escape(disclosure.verdict)}">{escape(head.label)}</p>',
            f"<p><strong>{escape(sentence.text)}</strong></p>",

@@ -118,11 +118,11 @@ def _step_line(step: Step, ruled_out: Statement | None = None) -> str:
 
 # -- after the brief: what may also be needed, what would settle or change it --------------
 def _brief(ex: Explanation, source: str | Path | Mapping[str, str] | None) -> list[Line]:
-    """The brief of the disclosure (pyisp/render/brief.py), without the search for changes
-    (the explanation gives its own, below); empty for an explanation without its result."""
+    """The brief of the disclosure (pyisp/render/brief.py) with every thing to do, without the
+    search for changes (the explanation gives its own, below); empty without its result."""
     if ex.result is None:
         return []
-    return brief_parts(ex.result, ex.disclosure, source, changes=False)
+    return brief_parts(ex.result, ex.disclosure, source, changes=False, todo_shown=None)
 
 
 def _open_todo(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
@@ -288,7 +288,7 @@ _md_escape = md_escape
 def markdown(ex: Explanation, full: bool = False, source: str | Path | Mapping[str, str] | None = None,
              footer: bool = True) -> str:
     """Markdown for review documents: the brief, then the derivation as nested lists."""
-    brief = brief_markdown_lines(ex.result, ex.disclosure, source, changes=False) \
+    brief = brief_markdown_lines(ex.result, ex.disclosure, source, changes=False, todo_shown=None) \
         if ex.result is not None and ex.question == "verdict" else []
     out = [brief[0] if brief else f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
     out.append(f"Case `{ex.case_id}`" + (f": {_md_escape(ex.title)}" if ex.title else ""))
@@ -459,7 +459,7 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None, 
                    + (f": {e(ex.description)}" if ex.description else "") + "</h2>")
         if ex.question == "verdict":
             if ex.result is not None:
-                out.append(brief_html(ex.result, ex.disclosure, quotes, changes=False, links=_links))
+                out.append(brief_html(ex.result, ex.disclosure, quotes, changes=False, links=_links, todo_shown=None))
             else:
                 out.append(f'<p class="verdict {e(ex.verdict)}">{e(VERDICT_WORDS[ex.verdict])}: {e(ex.answer)}</p>')
             out += _html_block(_open_todo(ex), "todo")
