@@ -39,7 +39,7 @@ window.addEventListener('load', function () {
     var top = s.getBoundingClientRect().top + window.scrollY;
     var verdict = s.querySelector('.verdict').getBoundingClientRect();
     var cites = [];
-    s.querySelectorAll('ul.deciding .cite a').forEach(function (a) {
+    s.querySelectorAll('.deciding .cite a').forEach(function (a) {
       var r = a.getBoundingClientRect();
       cites.push({text: a.textContent, bottom: r.bottom + window.scrollY - top, visible: r.height > 0});
     });

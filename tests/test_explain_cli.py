@@ -20,7 +20,7 @@ def test_success_explain_prints_the_summary_then_what_to_do_then_what_would_sett
     outcome = runner.invoke(app, ["explain", COUNSELLING])
     assert outcome.exit_code == 0, outcome.output
     text = outcome.output
-    assert text.index("UNDETERMINED: ") < text.index("What may decide it") < text.index(
+    assert text.index("to-social-care: UNDETERMINED   deciding paragraphs: ") < text.index("What may decide it") < text.index(
         "- The public interest test is met (3.3.5, 3.5.16)") < text.index("What to do now:") < text.index(
         "What would settle it:")
     assert "because 3.3.5, 3.5.16:" not in text and "pyisp explain --full" in text
@@ -94,7 +94,7 @@ def test_success_html_appendix_quotes_each_cited_paragraph_from_the_users_source
     page = _html(COUNSELLING, "--source", str(source))
     assert 'id="para-3-3-5">3.3.5</dt>\n<dd><blockquote>Our stand-in text for five.</blockquote>' in page
     # and beside the deciding reason that cites it, at the top of the disclosure
-    assert '<blockquote class="quote"><b>3.3.5</b> Our stand-in text for five.</blockquote>' in page
+    assert '<li class="quote"><blockquote>3.3.5: &quot;Our stand-in text for five.&quot;</blockquote></li>' in page
     assert page.index('class="quote"') < page.index('class="todo')
     assert "not found in the source file" in page  # cited but absent from this stand-in
     real = guidance_file()

@@ -145,8 +145,8 @@ def test_draft_of_a_doctor_not_disclosing_records_the_justification_and_the_coll
 
 def test_draft_of_implied_consent_gives_what_signalled_it_as_the_basis() -> None:
     consent = section(draft("gp-referral-implied-consent"), "Consent")
-    assert "implied; signalled by agreeing to the referral" in line_of(consent, "Jo (16)")
-    assert "Implied consent, signalled by agreeing to the referral" in line_of(consent, "Basis on which consent")
+    assert "implied, signalled by agreeing to the referral" in line_of(consent, "Jo (16)")
+    assert "Implied, signalled by agreeing to the referral" in line_of(consent, "Basis on which consent")
 
 
 def test_draft_of_a_fax_ticks_the_precautions_the_case_states() -> None:

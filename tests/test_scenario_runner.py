@@ -166,11 +166,11 @@ def test_fail_wrong_expectation_prints_a_short_block_and_the_whole_result_with_v
                         "got consent_refused(amy, refused) (yes)")
     assert "confidential(drug-misuse)" not in outcome.output  # that expectation held
     assert block[3].startswith("    to-social-care decided by: ") and "public_interest" in block[3]
-    assert len(block) <= 8 and "UNDETERMINED: The facts stated do not settle it" not in outcome.output
+    assert len(block) <= 8 and "to-social-care: UNDETERMINED   deciding paragraphs" not in outcome.output
     verbose = runner.invoke(app, ["test", "-v", str(path)])
     assert verbose.exit_code == 1
     assert "Why consent_refused(amy, refused)? It holds." in verbose.output  # explained from the rules
-    assert "UNDETERMINED: The facts stated do not settle it" in verbose.output  # the explanation, whole
+    assert "to-social-care: UNDETERMINED   deciding paragraphs" in verbose.output  # the explanation, whole
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"
     assert "expected must_share, got undetermined" in suite.find("testcase/failure").get("message")

@@ -30,6 +30,25 @@ def _predicates(policy: Policy) -> set[tuple[str, int]]:
     return found
 
 
+def _worded_terms(policy: Policy) -> set[tuple[str, int]]:
+    """Terms with sentences of their own beside the predicates: the codes of obligations
+    (show.lp: `obligation(D, confirm_in_writing(F))` worded as `confirm_in_writing(D, F)`) and
+    the values of the record that read as themselves (`record_value(D, consent_of(P), answer(A))`)."""
+    found = set()
+    for shape in _shapes(policy):
+        head = shape.head
+        if head.type != clingo.SymbolType.Function or len(head.arguments) < 2:
+            continue
+        value = head.arguments[-1]
+        if value.type != clingo.SymbolType.Function or value.name == "__var":
+            continue
+        if head.name == "obligation" and policy.rules[shape.rule].file == OUTPUT_FILE:
+            found.add((value.name, len(value.arguments) + 1))
+        elif head.name == "record_value":
+            found.add((value.name, len(value.arguments)))
+    return found
+
+
 def _key(policy: Policy, name: str, arity: int) -> str:
     """A template key to start from: the argument names a rule head uses."""
     for shape in _shapes(policy):
@@ -47,7 +66,7 @@ def test_fail_when_a_predicate_of_the_policy_has_no_sentence(policy):
 
 
 def test_fail_when_a_sentence_names_no_predicate_of_the_policy(policy):
-    stale = sorted(f"{n}/{a}" for n, a in set(_templates(policy)) - _predicates(policy))
+    stale = sorted(f"{n}/{a}" for n, a in set(_templates(policy)) - _predicates(policy) - _worded_terms(policy))
     assert not stale, f"policy/templates.yaml has sentences for predicates no rule uses: {', '.join(stale)}"
 
 

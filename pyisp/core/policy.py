@@ -339,6 +339,19 @@ class Policy:
         self._cache[atom] = self._cache[key] = result
         return result
 
+    def reported(self, atom: Symbol) -> Symbol | None:
+        """The conclusion of the rules that an output atom reports: for a finding or an
+        obligation (`obligation("d", seek_consent(mother))`), the first body atom of the
+        output rule (show.lp) that produces it, with the head's values put in
+        (`seek_consent_first("d", mother)`). None when no output rule produces it or its
+        conclusion is not fully fixed by the output atom."""
+        for head, body in self._output_shapes:
+            binding: dict[str, Any] = {}
+            if head is not None and body and _match(head, atom, binding):
+                inner = _instantiate(body[0], binding)
+                return inner if isinstance(inner, Symbol) else None
+        return None
+
     @cached_property
     def _output_shapes(self) -> list[tuple[Any, list[Any]]]:
         """Each output rule's head atom and positive body atoms, read once (AST access is slow)."""

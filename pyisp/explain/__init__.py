@@ -219,6 +219,7 @@ class Explanation:
     reasons: tuple[Reason, ...] = ()
     todo: tuple[Todo, ...] = ()
     flips: tuple[Reason, ...] = ()
+    result: Any = field(default=None, repr=False, compare=False)  # the Result explained: the brief opens the text
 
     @property
     def statements(self) -> tuple[Statement, ...]:
@@ -890,6 +891,9 @@ class Explainer:
         return None
 
     def _words_of(self, disclosure_id: str, output: str, item: Any) -> str:
+        if self.wording.has(item.code, len(item.args) + 1):  # an obligation worded as what to do
+            return self.wording.sentence(clingo.Function(item.code, [clingo.String(disclosure_id),
+                                                                     *(self._symbol(a) for a in item.args)]))
         atom = self.reported(disclosure_id, output, item)
         if atom is None:
             return item.code.replace("_", " ")
@@ -911,10 +915,9 @@ class Explainer:
         return tuple(sorted(out, key=lambda t: order.get(t.strength, 3)))
 
     def flips(self, disclosure: Any) -> tuple[Reason, ...]:
-        """For a settled verdict, what would change it: another channel that would do, and
-        each presumption whose opposite would change the verdict."""
-        out = [Reason(self._words_of(disclosure.id, "finding", item), tuple(item.paragraphs), item.status == "yes")
-               for item in disclosure.finding("channel_would_do")]
+        """For a settled verdict, what would change it: each presumption whose opposite would
+        change the verdict (the channels that would do are in the brief's verdict sentence)."""
+        out: list[Reason] = []
         seen: set[str] = set()
         for item in disclosure.assumptions:
             if item.if_not and item.text not in seen:
@@ -1038,5 +1041,4 @@ def explain_result(result: Any, disclosure_id: str | None = None, conclusion: st
                         where="disclosure")
     chosen = [d for d in result.disclosures if disclosure_id is None or d.id == disclosure_id]
     made = tuple(explainer.explain(d, conclusion, why_not, result.case_id, result.title) for d in chosen)
-    provenance = getattr(result, "provenance", None)
-    return tuple(replace(e, provenance=provenance) for e in made) if provenance is not None else made
+    return tuple(replace(e, provenance=getattr(result, "provenance", None), result=result) for e in made)

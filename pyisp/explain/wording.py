@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+import clingo
 import yaml
 from clingo.symbol import Symbol, SymbolType
 
@@ -117,7 +118,7 @@ def case_names(case: Mapping[str, Any] | None) -> dict[str, str]:
     for person in case.get("people") or []:
         label = person.get("name") or person["id"]
         role = person.get("role")
-        names[person["id"]] = f"{label} ({role})" if role and role != "other" else label
+        names[person["id"]] = f"{label} ({role.replace('_', ' ')})" if role and role != "other" else label
     for item in case.get("information") or []:
         names[item["id"]] = f'the information "{item["id"]}"'
     for item in case.get("consents") or []:
@@ -182,6 +183,21 @@ class Wording:
                 f"{atom.name.replace('_', ' ')}({', '.join(self.argument(a) for a in atom.arguments)})"
         template, values = found
         return _fill(template.yes, values)
+
+    def conclusion(self, policy: Any, atom: Symbol) -> str:
+        """The sentence for a finding or obligation, given as the output atom that reports it
+        (`obligation("d", seek_consent(mother))`): the template of its code, when the code
+        has one of its own (`seek_consent(D, P)`: an obligation worded as what to do), else
+        the sentence of the conclusion of the rules it reports (`Policy.reported`)."""
+        disclosure, code = atom.arguments[0], atom.arguments[1]
+        arguments = list(code.arguments) if code.type == SymbolType.Function else []
+        own = clingo.Function(code.name, [disclosure, *arguments]) if code.type == SymbolType.Function else None
+        if own is not None and self.has(code.name, len(arguments) + 1):
+            return self.sentence(own)
+        reported = policy.reported(atom)
+        if reported is not None:
+            return self.sentence(reported)
+        return _plain(code)
 
     def denial(self, atom: Symbol) -> str | None:
         """The template's own sentence saying that the atom does not hold, if it has one."""

@@ -8,14 +8,15 @@ settled one the smallest changes of the stated facts or of the proposal (channel
 consent) that flip it, found by answering the changed cases with the same rules.
 
 Every sentence comes from policy/templates.yaml (pyisp/explain/wording.py); no predicate
-names, atom codes or field paths reach the text. `brief_lines` is the function API;
-`brief_text` and `brief_markdown` render every disclosure of a result.
+names, atom codes or field paths reach the text. `brief_parts` gives the lines with what
+each is; `brief_lines` (text), `brief_markdown_lines` and `brief_html` draw one disclosure's
+brief from them (the explanation opens with it); `brief_text` and `brief_markdown` render
+every disclosure of a result, ending with `brief_footer` (what the result rests on).
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import re
 from html import escape
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ..explain.wording import Wording, capital, case_names, load_templates, load
 
 MAX_LINES = 25          # a disclosure's brief never runs longer (tests/test_brief.py)
 REASONS_SHOWN = 4       # deciding reasons listed
+TODO_SHOWN = 6          # lines of things to do (obligations merged where they can be)
 QUESTIONS_SHOWN = 4     # questions that decide an undetermined verdict
 CHANGES_SHOWN = 3       # changes that would flip a settled verdict
 QUOTE_CHARS = 220       # an operative sentence is cut to this length
@@ -44,7 +46,7 @@ KIND_WORDS = {"barred": "barred", "not_yet": "not yet", "no_route": "no route",
               "not_by_this_channel": "not by this channel"}
 VERDICT_WORDS = {"must_share": "must share", "may_share": "may share", "must_not_share": "must not share",
                  "undetermined": "undetermined"}
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_TERM = re.compile(r"^[a-z][A-Za-z0-9_]*(\(.*\))?$")
 _MODAL = re.compile(r"\b(must|should|may|will|is required|are required)\b", re.IGNORECASE)
 
 
@@ -60,68 +62,25 @@ def _wording(result: Result, disclosure: Disclosure) -> Wording:
     templates, words = _policy_texts(str(policy.directory), policy.fingerprint)
     data = dict(result.case.data) if result.case is not None else {}
     names = case_names(data)
-    for person in data.get("people") or []:  # a role in words: "(other adult)", not "(other_adult)"
-        role = person.get("role") or ""
-        if "_" in role and person["id"] in names:
-            names[person["id"]] = names[person["id"]].replace(f"({role})", f"({words.get(role, role.replace('_', ' '))})")
     names[disclosure.id] = "this disclosure"
     return Wording(templates, names, words)
 
 
-@lru_cache(maxsize=8)
-def _output_map(policy: Policy) -> dict[tuple[str, str], tuple[str, list[Any], list[Any]]]:
-    """For each output code of show.lp (finding or obligation), the conclusion it reports:
-    (kind, code) -> (predicate, the head's arguments, the first body atom's arguments)."""
-    found: dict[tuple[str, str], tuple[str, list[Any], list[Any]]] = {}
-    for rule in policy.output_rules:
-        head = rule.node.head
-        if head.ast_type != clingo.ast.ASTType.Literal or head.atom.ast_type != clingo.ast.ASTType.SymbolicAtom:
-            continue
-        symbol = head.atom.symbol
-        if symbol.ast_type != clingo.ast.ASTType.Function or symbol.name not in ("finding", "obligation"):
-            continue
-        body = [lit.atom.symbol for lit in rule.node.body
-                if lit.ast_type == clingo.ast.ASTType.Literal and lit.sign == clingo.ast.Sign.NoSign
-                and lit.atom.ast_type == clingo.ast.ASTType.SymbolicAtom]
-        if not body or body[0].ast_type != clingo.ast.ASTType.Function or len(symbol.arguments) != 2:
-            continue
-        term = symbol.arguments[1]
-        code = term.name if term.ast_type == clingo.ast.ASTType.Function else str(term)
-        args = list(term.arguments) if term.ast_type == clingo.ast.ASTType.Function else []
-        found.setdefault((symbol.name, code), (body[0].name, [symbol.arguments[0], *args], list(body[0].arguments)))
-    return found
-
-
 def _symbol(text: str, names: Mapping[str, str]) -> clingo.Symbol:
-    """An argument of a conclusion back as a symbol: an id of the case as a string, a word of the rules as a constant."""
-    return clingo.Function(text) if _ID.match(text) and text not in names else clingo.String(text)
-
-
-def conclusion_atom(policy: Policy, kind: str, disclosure: str, item: Conclusion,
-                    names: Mapping[str, str]) -> clingo.Symbol:
-    """The atom of the rules that a finding or obligation reports (show.lp's first body atom)."""
-    shape = _output_map(policy).get((kind, item.code))
-    if shape is None:
-        return clingo.Function(item.code, [clingo.String(disclosure), *(_symbol(a, names) for a in item.args)])
-    name, head_args, body_args = shape
-    binding: dict[str, clingo.Symbol] = {}
-    for term, value in zip(head_args, [disclosure, *item.args]):
-        if term.ast_type == clingo.ast.ASTType.Variable:
-            binding[term.name] = clingo.String(value) if term is head_args[0] else _symbol(value, names)
-    args = []
-    for term in body_args:
-        if term.ast_type == clingo.ast.ASTType.Variable and term.name in binding:
-            args.append(binding[term.name])
-        elif term.ast_type == clingo.ast.ASTType.SymbolicTerm:
-            args.append(term.symbol)
-        else:
-            args.append(clingo.Function("__var", [clingo.String(str(term))]))
-    return clingo.Function(name, args)
+    """An argument of a conclusion back as a symbol: an id of the case as a string, a term of the rules as itself."""
+    if text in names or not _TERM.match(text):
+        return clingo.String(text)
+    try:
+        return clingo.parse_term(text)
+    except (RuntimeError, ValueError):
+        return clingo.String(text)
 
 
 def _say(result: Result, disclosure: Disclosure, kind: str, item: Conclusion, words: Wording) -> str:
+    """A finding or obligation in words (policy/templates.yaml, through the conclusion it reports)."""
     policy = result.policy if result.policy is not None else Policy()
-    return words.sentence(conclusion_atom(policy, kind, disclosure.id, item, words.names))
+    code = clingo.Function(item.code, [_symbol(a, words.names) for a in item.args])
+    return words.conclusion(policy, clingo.Function(kind, [clingo.String(disclosure.id), code]))
 
 
 def _reason(result: Result, disclosure: Disclosure, item: Conclusion, words: Wording) -> str:
@@ -195,9 +154,6 @@ def _get_at(data: Any, path: Sequence[str | int]) -> Any:
 _FACT_PARTS = ("concern", "seeking_consent_would", "people", "information")
 
 
-CHANNEL_WORDS = {"phone": "by phone", "in_person": "in person", "fax": "by fax",
-                 "email_internet": "by internet e-mail", "secure_electronic": "by a secure electronic system",
-                 "post": "by post"}
 # stated facts whose change flips nearly any refusal (a law or an order requiring the sharing):
 # tried last, so that the changes a professional can act on come first
 _LAST = ("statutory_duty", "court_order")
@@ -216,7 +172,7 @@ def _variants(data: Mapping[str, Any], index: int, disclosure: Disclosure,
             if other != channel:
                 changed = copy.deepcopy(dict(data))
                 changed["disclosures"][index]["channel"] = other
-                yield f"it went {CHANNEL_WORDS.get(other, other.replace('_', ' '))}", changed
+                yield f"it went {_channel_words(other, words)}", changed
     people = {a for o in disclosure.obligations if o.code in ("seek_consent", "seek_consent_again") for a in o.args[:1]}
     people |= {f.args[0] for f in disclosure.findings if f.code in ("consent_missing_from", "consent_refused")}
     for person in sorted(people):
@@ -315,8 +271,12 @@ def _recipient(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wo
 
 def _channel(data: Mapping[str, Any] | None, disclosure: Disclosure, words: Wording) -> str:
     proposal = next((d for d in (data or {}).get("disclosures", []) if d.get("id") == disclosure.id), {})
-    channel = proposal.get("channel") or ""
-    return CHANNEL_WORDS.get(channel, channel.replace("_", " "))
+    return _channel_words(proposal.get("channel") or "", words)
+
+
+def _channel_words(channel: str, words: Wording) -> str:
+    """A channel as it follows a verb, "by phone" (policy/templates.yaml, words)."""
+    return words.words.get(channel, channel.replace("_", " "))
 
 
 def _either(items: Sequence[str]) -> str:
@@ -338,17 +298,18 @@ def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[s
         if kind == "barred":
             return f"Do not share {what} with {whom}: it is barred{because}."
         if kind == "not_yet":
-            return f"Do not share {what} with {whom} yet{because}: that comes first."
+            return f"Hold back {what} from {whom} for now{because}, and that comes first."
         if kind == "no_route":
             return f"Do not share {what} with {whom}: nothing allows it{because}."
         if kind == "not_by_this_channel":
-            would = [CHANNEL_WORDS.get(f.args[0], f.args[0].replace("_", " "))
+            would = [_channel_words(f.args[0], words)
                      for f in disclosure.findings if f.code == "channel_would_do" and f.status == YES]
             instead = f"; it could go {_either(would)} instead" if would else ""
-            return f"Do not send {what} to {whom} {_channel(data, disclosure, words) or 'this way'}{because}{instead}."
+            return (f"Sending {what} to {whom} {_channel(data, disclosure, words) or 'this way'} is ruled out"
+                    f"{because}{instead}.")
         return f"Do not share {what} with {whom}{because}."
     possible = _either([VERDICT_WORDS.get(v, v) for v in disclosure.possible_verdicts])
-    return (f"The facts given do not settle whether to share {what} with {whom}: the answer could be "
+    return (f"The facts given leave open whether to share {what} with {whom}: the answer could be "
             f"{possible or 'any verdict'}; the questions below decide it.")
 
 
@@ -363,21 +324,46 @@ def _reason_kinds(result: Result) -> dict[str, str]:
     return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("refusal_reason_kind", 2)}
 
 
+def _and(items: Sequence[str]) -> str:
+    """A, B and C."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def _joined(sentences: Sequence[str]) -> str:
-    """Sentences that differ in one place only, as one: "tell them A, B and C"."""
+    """Sentences that differ in one place only, as one: "tell them A, B and C" (whole words)."""
     if len(sentences) == 1:
         return sentences[0]
-    start = len(os.path.commonprefix(list(sentences)))
-    start = sentences[0].rfind(" ", 0, start) + 1  # whole words
-    tail = len(os.path.commonprefix([x[::-1] for x in sentences]))
-    tail = min(tail, min(len(x) - start for x in sentences))
-    ends = [x[start:len(x) - tail] for x in sentences]
-    if not all(ends):
+    words = [s.split(" ") for s in sentences]
+    shortest = min(len(w) for w in words)
+    head = 0
+    while head < shortest and len({w[head] for w in words}) == 1:
+        head += 1
+    tail = 0
+    while tail < shortest - head and len({w[len(w) - 1 - tail] for w in words}) == 1:
+        tail += 1
+    middles = [" ".join(w[head:len(w) - tail]) for w in words]
+    if not all(middles):
         return "; ".join(sentences)
-    return sentences[0][:start] + ", ".join(ends[:-1]) + " and " + ends[-1] + sentences[0][len(sentences[0]) - tail:]
+    return " ".join(words[0][:head] + [_and(middles)] + words[0][len(words[0]) - tail:])
 
 
-def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
+@dataclass(frozen=True)
+class Line:
+    """One line of a brief: its part (head, sentence, heading, reason, quote, todo, question,
+    change, note, assumed), its text, the paragraphs it cites and, for the head and a thing to
+    do, its label (the verdict's name; must, should, may or record)."""
+
+    part: str
+    text: str
+    paragraphs: tuple[str, ...] = ()
+    label: str = ""
+
+
+def _todo(result: Result, disclosure: Disclosure, words: Wording, shown: int | None = TODO_SHOWN) -> list[Line]:
+    """What to do now, one line per thing: grouped must / should / may, then what to record
+    (one line); obligations that differ in one argument only said once ("tell them A, B and
+    C"), and those of one strength citing the same paragraphs put on one line. At most
+    `shown` lines (None: all), keeping what must be done and what to record."""
     strength = _strengths(result)
     groups: dict[str, dict[tuple[str, tuple[str, ...]], list[Conclusion]]] = {
         "must": {}, "should": {}, "may": {}, "record": {}}
@@ -388,17 +374,27 @@ def _todo(result: Result, disclosure: Disclosure, words: Wording) -> list[str]:
             continue
         group = "record" if item.code.startswith("record_") else strength.get(item.code, "should")
         groups[group].setdefault((item.code, item.args[:-1]), []).append(item)
-    lines = []
+    lines: list[Line] = []
     for group, label in (("must", "Must"), ("should", "Should"), ("may", "May"), ("record", "Record")):
-        texts = []
+        by_paragraphs: dict[tuple[str, ...], list[str]] = {}
         for items in groups[group].values():
             said = _joined([_say(result, disclosure, "obligation", i, words) for i in items])
-            cited = sorted({p for i in items for p in i.paragraphs}, key=paragraph_key)
-            texts.append(f"{said} ({', '.join(cited)})")
-        if texts:
-            lines.append(f"    {label}: " + "; ".join(dict.fromkeys(texts)) + ".")
+            cited = tuple(sorted({p for i in items for p in i.paragraphs}, key=paragraph_key))
+            by_paragraphs.setdefault(cited, [])
+            if said not in by_paragraphs[cited]:
+                by_paragraphs[cited].append(said)
+        if group == "record" and by_paragraphs:  # what to record: one line
+            said = [text for texts in by_paragraphs.values() for text in texts]
+            cited = tuple(sorted({p for ps in by_paragraphs for p in ps}, key=paragraph_key))
+            by_paragraphs = {cited: said}
+        lines += [Line("todo", "; ".join(said), cited, label) for cited, said in by_paragraphs.items()]
+    if shown is not None and len(lines) > shown:  # what must be done and what to record stay; the rest as room allows
+        room = shown - 1 - sum(1 for line in lines if line.label in ("Must", "Record"))
+        kept = [line for line in lines if line.label in ("Must", "Record")
+                or (room := room - 1) >= 0]
+        lines = kept + [Line("note", f"... and {len(lines) - len(kept)} more (`pyisp explain` lists them all)")]
     if later:
-        lines.append(f"    ({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)")
+        lines.append(Line("note", f"({later} more {'depends' if later == 1 else 'depend'} on facts not stated.)"))
     return lines
 
 
@@ -408,13 +404,14 @@ def _sentence_case(text: str) -> str:
     return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
 
 
-def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
-                changes: bool = True) -> list[str]:
-    """The brief of one disclosure as lines of text (at most MAX_LINES, by the caps on each
-    part: a few reasons, one line per strength of obligation, a few questions or changes). `source`: the
-    user's copy of the guidance (a path, or paragraphs by number) to quote beside each
-    reason; `changes=False` skips the search for changes that would flip a settled verdict
-    (the one part that answers other cases)."""
+def brief_parts(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+                changes: bool = True, todo_shown: int | None = TODO_SHOWN) -> list[Line]:
+    """The brief of one disclosure, line by line with what each line is (every format is
+    drawn from these): at most MAX_LINES, by the caps on each part (a few reasons, a few
+    things to do, a few questions or changes). `source`: the user's copy of the guidance (a
+    path, or paragraphs by number) to quote beside each reason; `changes=False` skips the
+    search for changes that would flip a settled verdict (the one part that answers other cases);
+    `todo_shown=None` lists every thing to do (the explanation does)."""
     if isinstance(disclosure, str):
         disclosure = result.disclosure(disclosure)
     words = _wording(result, disclosure)
@@ -426,39 +423,84 @@ def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path
     shown = sorted(shown, key=lambda f: of_kind.get(f.args[0] if f.args else "") != disclosure.kind)
     reasons = [(capital(_reason(result, disclosure, f, words)), f.paragraphs) for f in shown]
     kind = f" ({KIND_WORDS.get(disclosure.kind, disclosure.kind)})" if disclosure.kind else ""
-    lines = [f"{disclosure.id}: {HEADLINE.get(disclosure.verdict, disclosure.verdict)}{kind}"
-             f"   deciding paragraphs: {', '.join(disclosure.deciding_paragraphs) or 'none'}",
-             "  " + verdict_sentence(result, disclosure, [_sentence_case(r[0]) for r in reasons], words)]
+    lines = [Line("head", disclosure.id, tuple(disclosure.deciding_paragraphs),
+                  f"{HEADLINE.get(disclosure.verdict, disclosure.verdict)}{kind}"),
+             Line("sentence", verdict_sentence(result, disclosure, [_sentence_case(r[0]) for r in reasons], words))]
     if reasons:
-        lines.append("  What decides it:" if disclosure.verdict != Verdict.UNDETERMINED else "  What may decide it:")
+        lines.append(Line("heading", "What decides it:" if disclosure.verdict != Verdict.UNDETERMINED
+                          else "What may decide it:"))
         for text, paragraphs in reasons[:REASONS_SHOWN]:
-            lines.append(f"    - {text} ({', '.join(paragraphs)})")
+            lines.append(Line("reason", text, tuple(paragraphs)))
             quoted = [f'{p}: "{operative_sentence(quotes[p])}"' for p in paragraphs if p in quotes]
             if quoted:
-                lines.append("      " + " ".join(quoted[:2]))
+                lines.append(Line("quote", " ".join(quoted[:2])))
         if len(reasons) > REASONS_SHOWN:
-            lines.append(f"    ... and {len(reasons) - REASONS_SHOWN} more reasons (`pyisp explain` gives them all)")
-    todo = _todo(result, disclosure, words)
+            lines.append(Line("note", f"... and {len(reasons) - REASONS_SHOWN} more reasons "
+                                      "(`pyisp explain` gives them all)"))
+    todo = _todo(result, disclosure, words, todo_shown)
     if todo:
-        lines.append("  What to do now:")
+        lines.append(Line("heading", "What to do now:"))
         lines += todo
     if disclosure.verdict == Verdict.UNDETERMINED:
         asked = [q for q in disclosure.questions if q.changes == "verdict"]
         if asked:
-            lines.append("  What would settle it:")
-            lines += [f"    - {q.text}" for q in asked[:QUESTIONS_SHOWN]]
+            lines.append(Line("heading", "What would settle it:"))
+            lines += [Line("question", q.text) for q in asked[:QUESTIONS_SHOWN]]
             if len(asked) > QUESTIONS_SHOWN:
-                lines.append(f"    ... and {len(asked) - QUESTIONS_SHOWN} more questions")
+                lines.append(Line("note", f"... and {len(asked) - QUESTIONS_SHOWN} more questions"))
     elif changes:
         flips = what_would_change(result, disclosure)
-        lines.append("  What would change the answer:" if flips else
-                     "  What would change the answer: no single change of the proposal or of a stated yes/no fact.")
+        lines.append(Line("heading", "What would change the answer:" if flips else
+                          "What would change the answer: no single change of the proposal or of a stated yes/no fact."))
         for change in flips:
             kind_text = f" ({KIND_WORDS.get(change.kind, change.kind)})" if change.kind else ""
-            lines.append(f"    - if {change.text}: {VERDICT_WORDS.get(change.verdict, change.verdict)}{kind_text}")
+            lines.append(Line("change", f"if {change.text}: {VERDICT_WORDS.get(change.verdict, change.verdict)}"
+                                        f"{kind_text}"))
     rests = sorted({a.text.rstrip(".") for a in disclosure.assumptions if a.text})
     if rests:
-        lines.append("  Taken as so, not stated: " + "; ".join(rests[:2]) + (" ..." if len(rests) > 2 else ""))
+        lines.append(Line("assumed", "Taken as so, not stated: " + "; ".join(rests[:2])
+                          + (" ..." if len(rests) > 2 else "")))
+    return lines
+
+
+def _cited(paragraphs: Sequence[str]) -> str:
+    return f" ({', '.join(paragraphs)})" if paragraphs else ""
+
+
+def text_line(line: Line) -> str:
+    if line.part == "head":
+        return f"{line.text}: {line.label}   deciding paragraphs: {', '.join(line.paragraphs) or 'none'}"
+    if line.part in ("sentence", "heading", "assumed"):
+        return f"  {line.text}"
+    if line.part == "quote":
+        return f"      {line.text}"
+    if line.part == "todo":
+        return f"    {line.label}: {line.text}{_cited(line.paragraphs)}."
+    if line.part == "note":
+        return f"    {line.text}"
+    return f"    - {line.text}{_cited(line.paragraphs)}"
+
+
+def brief_lines(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+                changes: bool = True) -> list[str]:
+    """The brief of one disclosure as lines of text (`brief_parts`, as the terminal shows it)."""
+    return [printable(text_line(line)) for line in brief_parts(result, disclosure, source, changes)]
+
+
+def brief_footer(result: Result, full: str | None = "`pyisp explain`") -> list[str]:
+    """What a result's briefs rest on, said once after them in every format: how many facts
+    the case leaves unknown, and the presumptions applied with how to switch them off.
+    `full`: where the full reasoning is (None: the page says it)."""
+    lines = []
+    unknown = len(result.unknowns)
+    if unknown:
+        lines.append(f"{unknown} {'fact is' if unknown == 1 else 'facts are'} not stated and treated as unknown"
+                     + (f"; {full} gives the full reasoning, `--codes` the rules' codes." if full else "."))
+    applied = sorted({a.text.rstrip(".") for a in result.presumptions if a.text})
+    if applied:
+        lines.append("Taken as so, not stated (the rules' presumptions, `pyisp presumptions`): "
+                     + "; ".join(applied[:3]) + (f"; and {len(applied) - 3} more" if len(applied) > 3 else "")
+                     + ". Switch one off with --no-presume NAME, or all with --strict.")
     return [printable(line) for line in lines]
 
 
@@ -469,63 +511,95 @@ def brief_text(result: Result, source: str | Path | None = None, changes: bool =
     for disclosure in result.disclosures:
         lines += brief_lines(result, disclosure, quotes, changes)
         lines.append("")
-    if result.unknowns:
-        lines.append(f"{len(result.unknowns)} fact(s) not stated, treated as unknown; "
-                     "`pyisp explain` shows the full reasoning, `--codes` the codes.")
-    applied = sorted({a.text.rstrip(".") for a in result.presumptions if a.text})
-    if applied:
-        lines.append("Taken as so, not stated (the rules' presumptions, `pyisp presumptions`): "
-                     + "; ".join(applied[:3]) + (f"; and {len(applied) - 3} more" if len(applied) > 3 else "")
-                     + ". Switch one off with --no-presume NAME, or all with --strict.")
+    lines += brief_footer(result)
     return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
+def md_escape(text: str) -> str:
+    """Case text made inert in Markdown."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+
+
+def markdown_line(line: Line) -> str:
+    if line.part == "quote":
+        return f"  > {md_escape(line.text)}"
+    if line.part == "todo":
+        return f"- {line.label}: {md_escape(line.text)}{_cited(line.paragraphs)}."
+    if line.part == "note":
+        return f"- {md_escape(line.text)}"
+    return f"- {md_escape(line.text)}{_cited(line.paragraphs)}"
+
+
 def brief_markdown_lines(result: Result, disclosure: Disclosure | str,
-                         source: str | Path | Mapping[str, str] | None = None, changes: bool = True) -> list[str]:
-    """One disclosure's brief in Markdown: a heading, the sentence, then the lists."""
-    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
-    out = [f"## {head}", "", sentence.strip(), ""]
+                         source: str | Path | Mapping[str, str] | None = None, changes: bool = True,
+                         level: int = 2, todo_shown: int | None = TODO_SHOWN) -> list[str]:
+    """One disclosure's brief in Markdown: a heading (of `level`), the sentence, then the lists."""
+    parts = brief_parts(result, disclosure, source, changes, todo_shown)
+    head, sentence, rest = parts[0], parts[1], parts[2:]
+    out = [f"{'#' * level} {md_escape(head.text)}: {head.label}", "",
+           f"**{md_escape(sentence.text)}**", "", f"Deciding paragraphs: {', '.join(head.paragraphs) or 'none'}"]
     for line in rest:
-        stripped = line.strip()
-        if line.startswith("      "):
-            out.append(f"  > {stripped}")
-        elif line.startswith("    "):
-            out.append(stripped if stripped.startswith("- ") else f"- {stripped}")
+        if line.part in ("heading", "assumed"):
+            out += ["", f"**{md_escape(line.text)}**" if line.part == "heading" else md_escape(line.text), ""]
         else:
-            out += (["", f"**{stripped}**", ""] if out[-1] else [f"**{stripped}**", ""])
+            out.append(markdown_line(line))
     return out
-
-
-def brief_html(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
-               changes: bool = True) -> str:
-    """One disclosure's brief as an HTML fragment (a <section>), for a page to put first."""
-    head, sentence, *rest = brief_lines(result, disclosure, source, changes)
-    out = [f'<section class="brief"><h2>{escape(head)}</h2>', f"<p><strong>{escape(sentence.strip())}</strong></p>"]
-    open_list = False
-    for line in rest:
-        stripped = line.strip()
-        if line.startswith("    "):
-            if not open_list:
-                out.append("<ul>")
-                open_list = True
-            tag = "blockquote" if line.startswith("      ") else "li"
-            out.append(f"<{tag}>{escape(stripped.removeprefix('- '))}</{tag}>")
-            continue
-        if open_list:
-            out.append("</ul>")
-            open_list = False
-        out.append(f"<h3>{escape(stripped)}</h3>")
-    if open_list:
-        out.append("</ul>")
-    out.append("</section>")
-    return "\n".join(out) + "\n"
 
 
 def brief_markdown(result: Result, source: str | Path | None = None, changes: bool = True) -> str:
     """Every disclosure's brief in Markdown."""
     quotes = _source(source)
-    out = [f"# {result.case_id}" + (f": {result.title}" if result.title else ""), ""]
+    out = [f"# {md_escape(result.case_id)}" + (f": {md_escape(result.title)}" if result.title else ""), ""]
     for disclosure in result.disclosures:
         out += brief_markdown_lines(result, disclosure, quotes, changes)
         out.append("")
+    for line in brief_footer(result):
+        out += [line, ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+_LIST_CLASS = {"reason": "deciding", "todo": "todo", "question": "changes", "change": "changes"}
+
+
+def _plain_links(paragraphs: Sequence[str]) -> str:
+    return escape(", ".join(paragraphs))
+
+
+def brief_html(result: Result, disclosure: Disclosure | str, source: str | Path | Mapping[str, str] | None = None,
+               changes: bool = True, links: Any = _plain_links, todo_shown: int | None = TODO_SHOWN) -> str:
+    """One disclosure's brief as HTML, for a page to put first: the verdict (`.verdict`), the
+    sentence, the deciding paragraphs and reasons (`.deciding`), then the lists. `links`
+    renders a list of paragraph numbers (the explanation links them to its appendix)."""
+    if isinstance(disclosure, str):
+        disclosure = result.disclosure(disclosure)
+    parts = brief_parts(result, disclosure, source, changes, todo_shown)
+    head, sentence, rest = parts[0], parts[1], parts[2:]
+    out = [f'<div class="brief"><p class="verdict {escape(disclosure.verdict)}">{escape(head.label)}</p>',
+           f"<p><strong>{escape(sentence.text)}</strong></p>",
+           f'<p class="deciding">Deciding paragraphs: <span class="cite">{links(head.paragraphs) or "none"}</span></p>']
+    open_list = ""
+    for line in rest:
+        if line.part in ("heading", "assumed"):
+            if open_list:
+                out.append("</ul>")
+                open_list = ""
+            out.append(f'<p class="brief-head">{escape(line.text)}</p>' if line.part == "heading"
+                       else f'<p class="aside">{escape(line.text)}</p>')
+            continue
+        kind = _LIST_CLASS.get(line.part, open_list or "list")
+        if open_list and kind != open_list:
+            out.append("</ul>")
+            open_list = ""
+        if not open_list:
+            open_list = kind
+            out.append(f'<ul class="{open_list}">')
+        if line.part == "quote":
+            out.append(f'<li class="quote"><blockquote>{escape(line.text)}</blockquote></li>')
+            continue
+        label = f"{escape(line.label)}: " if line.part == "todo" else ""
+        cite = f' <span class="cite">({links(line.paragraphs)})</span>' if line.paragraphs else ""
+        out.append(f"<li>{label}{escape(line.text)}{cite}</li>")
+    if open_list:
+        out.append("</ul>")
+    out.append("</div>")
+    return "\n".join(out) + "\n"

@@ -1,8 +1,10 @@
 """Explanations as text, Markdown or one self-contained HTML file, for a reviewer.
 
-Each disclosure reads in this order: the summary (the verdict and what decides it, with
-its paragraphs: `_summary`), what to do now (the obligations, grouped must / should /
-may), what would settle or change it, and, only when asked (`full`), the derivation.
+Each disclosure opens with its brief (pyisp/render/brief.py, the same as `pyisp query`
+prints: the verdict in a sentence, what decides it with its paragraphs, what to do now,
+the questions that would settle it), then what else the open facts may require, what
+would settle or change the answer, and, only when asked (`full`), the derivation. The
+footer says once what the result rests on (unknowns, presumptions: `brief_footer`).
 
 The derivation marks each condition of a rule by whether it is met: [met], [fails],
 [open] (it turns on facts the case leaves open). Its sentences are worded by where a
@@ -16,8 +18,9 @@ fact comes from, so a reviewer never meets a double negative:
 Routes ruled out by a stated fact about the sender, recipient or proposal take one line,
 not expanded; a statement already explained is not repeated.
 
-The HTML quotes each cited paragraph beside its number when the user gives their own copy
-of the guidance (`source`), and an appendix lists them all; it prints cleanly.
+Given the user's own copy of the guidance (`source`), every format quotes the operative
+sentence of each deciding paragraph beside it, and the HTML's appendix gives each cited
+paragraph whole; the HTML prints cleanly.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from __future__ import annotations
 import html as _html
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..errors import CaseError
 from ..explain import NO, UNCHECKED, UNKNOWN, YES, VERDICT_NAMES, Change, Explanation, Statement, Step
 from ..core.policy import paragraph_key
 from ..core.schema import printable
 from ..explain.wording import capital
+from .brief import Line, brief_footer, brief_html, brief_markdown_lines, brief_parts, md_escape, text_line
 
 MARK = {YES: "[met]", NO: "[fails]", UNKNOWN: "[open]", UNCHECKED: "[-]"}
 STATUS = {"applies": "applies", "may apply": "applies for some of the open facts only",
@@ -39,7 +43,7 @@ STATUS = {"applies": "applies", "may apply": "applies for some of the open facts
 VERDICT_WORDS = VERDICT_NAMES
 LEAD = {"applies": "because", "may apply": "perhaps because", "does not apply": "unmet rule"}
 QUESTION = {"verdict": "Why this verdict", "why": "Why", "why_not": "Why not"}
-STRENGTH = {"must": "You must", "should": "You should", "may": "You may"}
+STRENGTH = {"must": "Must", "should": "Should", "may": "May"}
 _NEGATIVE = re.compile(r"\b(not|no|never|nobody|none|nothing|cannot|neither|nor)\b|n't\b", re.I)
 
 
@@ -112,34 +116,22 @@ def _step_line(step: Step, ruled_out: Statement | None = None) -> str:
     return f"{paragraphs}: {step.summary} ({step.rule}; {STATUS[step.status]}{note}{more})"
 
 
-# -- the summary, what to do, what would change it ----------------------------------------
-def _summary(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
-    """The verdict in one sentence and the reasons that decide it, each with its paragraphs
-    (the lines, and the paragraphs to cite or quote beside each)."""
-    lines: list[tuple[str, tuple[str, ...]]] = [(f"{VERDICT_WORDS[ex.verdict]}: {ex.answer}", ())]
-    certain = [r for r in ex.reasons if r.certain]
-    possible = [r for r in ex.reasons if not r.certain]
-    if certain:
-        lines.append(("What decides it:", ()))
-        lines += [(f"- {capital(r.sentence)}", r.paragraphs) for r in certain]
-    if possible:
-        lines.append(("What may decide it, depending on the open facts:", ()))
-        lines += [(f"- {capital(r.sentence)}", r.paragraphs) for r in possible]
-    return lines
+# -- after the brief: what may also be needed, what would settle or change it --------------
+def _brief(ex: Explanation, source: str | Path | Mapping[str, str] | None) -> list[Line]:
+    """The brief of the disclosure (pyisp/render/brief.py) with every thing to do, without the
+    search for changes (the explanation gives its own, below); empty without its result."""
+    if ex.result is None:
+        return []
+    return brief_parts(ex.result, ex.disclosure, source, changes=False, todo_shown=None)
 
 
-def _todo(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
-    lines: list[tuple[str, tuple[str, ...]]] = []
-    if not ex.todo:
-        return lines
-    lines.append(("What to do now:", ()))
-    for strength in ("must", "should", "may"):
-        items = [t for t in ex.todo if t.strength == strength]
-        if items:
-            lines.append((f"  {STRENGTH[strength]}:", ()))
-            lines += [(f"  - {capital(t.sentence)}" + ("" if t.certain else " (depending on the open facts)"),
-                       t.paragraphs) for t in items]
-    return lines
+def _open_todo(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    """The obligations that depend on facts the case leaves open (the brief counts them)."""
+    items = [t for t in ex.todo if not t.certain]
+    if not items:
+        return []
+    return [("Depending on the open facts, also:", ())] + [
+        (f"- {STRENGTH[t.strength]}: {t.sentence}", t.paragraphs) for t in items]
 
 
 def _change_line(change: Change) -> str:
@@ -152,7 +144,7 @@ def _change_line(change: Change) -> str:
 def _changes(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
     lines: list[tuple[str, tuple[str, ...]]] = []
     if ex.changes:
-        lines.append(("What would settle it:" if ex.verdict == "undetermined" else "What would change it:", ()))
+        lines.append(("How each answer would settle it:" if ex.verdict == "undetermined" else "What would change it:", ()))
         lines += [(_change_line(c), c.paragraphs) for c in ex.changes]
     if ex.flips:
         lines.append(("What would change it:" if not ex.changes or ex.verdict == "undetermined"
@@ -161,12 +153,11 @@ def _changes(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
     return lines
 
 
-def _brief(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
-    """Summary, what to do, what would change it: the part every format shows first."""
-    out = _summary(ex)
-    for part in (_todo(ex), _changes(ex)):
+def _after_brief(ex: Explanation) -> list[tuple[str, tuple[str, ...]]]:
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for part in (_open_todo(ex), _changes(ex)):
         if part:
-            out += [("", ())] + part
+            out += part + [("", ())]
     return out
 
 
@@ -255,12 +246,16 @@ def _header(ex: Explanation) -> list[str]:
             f'Disclosure "{ex.disclosure}"' + (f": {ex.description}" if ex.description else ""), ""]
 
 
-def text(ex: Explanation, full: bool = False) -> str:
-    """Plain text: the summary first, the derivation (indented by depth) with `full` or
-    for a why / why-not question."""
+def text(ex: Explanation, full: bool = False, source: str | Path | Mapping[str, str] | None = None,
+         footer: bool = True) -> str:
+    """Plain text: the brief first (pyisp/render/brief.py), what else may be needed and what
+    would settle or change it, the derivation (indented by depth) with `full` or for a why /
+    why-not question; `footer`: end with what the result rests on (unknowns, presumptions)."""
     out = _header(ex)
     if ex.question == "verdict":
-        out += [_cite(line, paragraphs) for line, paragraphs in _brief(ex)] + [""]
+        brief = _brief(ex, source)
+        out += [text_line(line) for line in brief] or [f"{ex.disclosure}: {VERDICT_WORDS[ex.verdict]}", ex.answer]
+        out += [""] + [_cite(line, paragraphs) for line, paragraphs in _after_brief(ex)]
         if full:
             out += ["The derivation:", ""] + _derivation_text(ex)
         else:
@@ -270,6 +265,8 @@ def text(ex: Explanation, full: bool = False) -> str:
         out += _derivation_text(ex)
     out += list(ex.notes)
     out.append(f"Paragraphs cited: {', '.join(_cited(ex, full)) or 'none'}")
+    if footer and ex.result is not None:
+        out += brief_footer(ex.result, None)
     out += _footer(ex)
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
@@ -285,21 +282,26 @@ def _footer(ex: Explanation) -> list[str]:
 
 
 # -- Markdown -------------------------------------------------------------------------
-def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", text)
+_md_escape = md_escape
 
 
-def markdown(ex: Explanation, full: bool = False) -> str:
-    """Markdown for review documents: the summary, then the derivation as nested lists."""
-    out = [f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
+def markdown(ex: Explanation, full: bool = False, source: str | Path | Mapping[str, str] | None = None,
+             footer: bool = True) -> str:
+    """Markdown for review documents: the brief, then the derivation as nested lists."""
+    brief = brief_markdown_lines(ex.result, ex.disclosure, source, changes=False, todo_shown=None) \
+        if ex.result is not None and ex.question == "verdict" else []
+    out = [brief[0] if brief else f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
     out.append(f"Case `{ex.case_id}`" + (f": {_md_escape(ex.title)}" if ex.title else ""))
     if ex.description:
         out += ["", f"Disclosure: {_md_escape(ex.description)}"]
     out.append("")
     if ex.question == "verdict":
-        for index, (line, paragraphs) in enumerate(_brief(ex)):
-            cited = _md_escape(_cite(line, paragraphs))
-            out.append(f"**{cited}**" if index == 0 else cited)
+        if brief:
+            out += brief[2:] + [""]
+        else:
+            out += [f"**{_md_escape(ex.answer)}**", ""]
+        for line, paragraphs in _after_brief(ex):
+            out += [_md_escape(_cite(line, paragraphs))] if not line.endswith(":") else [f"**{_md_escape(line)}**", ""]
         if full:
             out += ["", "### The derivation", ""] + _md_tree(ex)
     else:
@@ -307,6 +309,9 @@ def markdown(ex: Explanation, full: bool = False) -> str:
     if ex.notes:
         out += [""] + [_md_escape(n) for n in ex.notes]
     out += ["", f"Paragraphs cited: {', '.join(_cited(ex, full)) or 'none'}"]
+    if footer and ex.result is not None:
+        for line in brief_footer(ex.result, None):
+            out += ["", line]
     out += [""] + [_md_escape(line) for line in _footer(ex)]
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
@@ -375,7 +380,6 @@ def _links(paragraphs: Sequence[str]) -> str:
 
 
 _CLASS = {YES: "yes", NO: "no", UNKNOWN: "unknown", UNCHECKED: "unchecked"}
-QUOTE_CHARS = 320  # a quote beside a reason is cut here; the appendix has it whole
 
 
 def _e(text: str) -> str:
@@ -383,24 +387,8 @@ def _e(text: str) -> str:
     return _html.escape(printable(text))
 
 
-def _quote(text: str) -> str:
-    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-
-
-def _html_line(line: str, paragraphs: Sequence[str], quotes: dict[str, str], deciding: bool) -> str:
-    e = _e
-    body = e(line[2:] if line.startswith("- ") else line.strip().removeprefix("- "))
-    cited = f' <span class="cite">({_links(paragraphs)})</span>' if paragraphs else ""
-    quoted = ""
-    if deciding and quotes:
-        quoted = "".join(f'<blockquote class="quote"><b>{e(p)}</b> {e(_quote(quotes[p]))}</blockquote>'
-                         for p in paragraphs if p in quotes)
-    return f"<li>{body}{cited}{quoted}</li>"
-
-
-def _html_block(lines: list[tuple[str, tuple[str, ...]]], quotes: dict[str, str], cls: str,
-                deciding: bool = False) -> list[str]:
-    """Lines of the brief as HTML: a line ending in ':' is a heading, '- ' lines a list."""
+def _html_block(lines: list[tuple[str, tuple[str, ...]]], cls: str) -> list[str]:
+    """Lines after the brief as HTML: a line ending in ':' is a heading, '- ' lines a list."""
     out: list[str] = []
     open_list = False
     for line, paragraphs in lines:
@@ -408,7 +396,8 @@ def _html_block(lines: list[tuple[str, tuple[str, ...]]], quotes: dict[str, str]
             if not open_list:
                 out.append(f'<ul class="{cls}">')
                 open_list = True
-            out.append(_html_line(line.lstrip(), paragraphs, quotes, deciding))
+            cited = f' <span class="cite">({_links(paragraphs)})</span>' if paragraphs else ""
+            out.append(f"<li>{_e(line.lstrip()[2:])}{cited}</li>")
             continue
         if open_list:
             out.append("</ul>")
@@ -427,7 +416,8 @@ h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.2rem;border-top:2px solid #ccc
 .must_share{background:#dbeafe}.may_share{background:#dcfce7}.must_not_share{background:#fee2e2}
 .undetermined{background:#fef9c3}
 p{margin:.3rem 0}ul{padding-left:1.2rem;margin:.2rem 0}li{margin:.1rem 0}
-.deciding-head,.todo-head,.changes-head{font-weight:bold;margin-top:.5rem}
+.brief-head,.todo-head,.changes-head{font-weight:bold;margin-top:.5rem}
+li.quote{list-style:none}
 .derivation ul{list-style:none}
 summary{cursor:pointer}.step>details>summary{font-style:italic;color:#333}
 .mark{font-family:monospace;font-weight:bold}.yes{color:#166534}.no{color:#991b1b}
@@ -468,11 +458,12 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None, 
         out.append(f'<section id="disclosure-{e(ex.disclosure)}"><h2>Disclosure “{e(ex.disclosure)}”'
                    + (f": {e(ex.description)}" if ex.description else "") + "</h2>")
         if ex.question == "verdict":
-            summary = _summary(ex)
-            out.append(f'<p class="verdict {e(ex.verdict)}">{e(summary[0][0])}</p>')
-            out += _html_block(summary[1:], quotes, "deciding", deciding=True)
-            out += _html_block(_todo(ex), quotes, "todo")
-            out += _html_block(_changes(ex), quotes, "changes")
+            if ex.result is not None:
+                out.append(brief_html(ex.result, ex.disclosure, quotes, changes=False, links=_links, todo_shown=None))
+            else:
+                out.append(f'<p class="verdict {e(ex.verdict)}">{e(VERDICT_WORDS[ex.verdict])}: {e(ex.answer)}</p>')
+            out += _html_block(_open_todo(ex), "todo")
+            out += _html_block(_changes(ex), "changes")
             if full:
                 out.append('<details class="derivation"><summary>The full derivation</summary><ul>')
                 tree = _Tree()
@@ -491,6 +482,8 @@ def html(explanations: Iterable[Explanation], source: str | Path | None = None, 
         out.append(f"<p class=\"aside\">Paragraphs cited: {_links(_cited(ex, full))}</p>")
         out += [f"<p class=\"aside\">{e(line)}</p>" for line in _footer(ex)]
         out.append("</section>")
+    if first is not None and first.result is not None:
+        out += [f'<p class="aside">{e(line)}</p>' for line in brief_footer(first.result, None)]
     out.append('<section id="appendix"><h2>Appendix: paragraphs cited</h2>')
     if not quotes:
         out.append("<p class=\"aside\">Give the guidance with --source FILE to quote each paragraph here.</p>")
@@ -518,10 +511,14 @@ def render(explanations: Sequence[Explanation], fmt: str = "text", source: str |
 
         case = explanations[0].case_id if explanations else ""
         return dumps_json({"case": case, "explanations": [e.to_dict() for e in explanations]}) + "\n"
+    quotes = source_paragraphs(source) if source else None
+    last = len(explanations) - 1  # the footer (what the result rests on) once, at the end
     if fmt == "markdown":
         first = explanations[0] if explanations else None
         head = [f"# Case {first.case_id}", ""] if first else []
-        return "\n".join(head) + "\n".join(markdown(e, full=full) for e in explanations)
+        return "\n".join(head) + "\n".join(markdown(e, full, quotes, footer=i == last)
+                                           for i, e in enumerate(explanations))
     if fmt == "text":
-        return ("\n" + "-" * 72 + "\n\n").join(text(e, full=full) for e in explanations)
+        return ("\n" + "-" * 72 + "\n\n").join(text(e, full, quotes, footer=i == last)
+                                                for i, e in enumerate(explanations))
     raise CaseError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")

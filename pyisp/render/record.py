@@ -7,9 +7,9 @@ the consent position of each person; what was asked and shared; how it is sent a
 safe-transfer checks; who has been told and who must be; the doctor's and the police's own
 items (3.6.4, 3.6.14); the presumptions the answer rests on ("assumed, not stated"); what is
 still to supply. Every item the rules require (policy/recording.lp) appears; what the case
-states fills it. Sentences come from policy/templates.yaml (a value `f(X..)` of an item reads
-as the rules' conclusion `f(D, X..)`); the few fixed phrases below only name the values of
-the case format's own fields (a consent's answer and form).
+states fills it. Sentences come from policy/templates.yaml: a value `f(X..)` of an item reads
+as the rules' conclusion `f(D, X..)`, unless it has a sentence of its own (a person's consent:
+`answer(given)`, `form(oral)`, `implied_by(S)`); obligations through `Wording.conclusion`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import clingo
 
-from ..core.policy import Policy, _instantiate, _match, default_policy_dir, paragraph_key
+from ..core.policy import Policy, default_policy_dir, paragraph_key
 from ..core.record import LABELS, DisclosureRecord, Record, RecordItem
 from ..core.result import Disclosure, Result
 from ..core.schema import TRANSFER, printable
@@ -33,21 +33,9 @@ BLANK = "____________________"
 TO_SUPPLY = "to supply"
 VERDICTS = {"must_share": "Must share", "may_share": "May share (permitted, not required)",
             "must_not_share": "Must not share", "undetermined": "Undetermined: the facts stated do not settle it"}
-# the values of the case format's consent fields (consents[].answer, .form, .implied_by), as a record says them
-ANSWERS = {"given": "asked, and gave consent", "refused": "asked, and refused consent",
-           "withdrawn": "gave consent, then withdrew it", "not_sought": "not asked"}
-FORMS = {"written": "explicit, in writing", "oral": "explicit, given orally", "implied": "implied"}
-CHANNELS = {"phone": "telephone", "in_person": "in person", "email_internet": "internet e-mail",
-            "secure_electronic": "a secure electronic system", "fax": "fax", "post": "post"}  # channel values
-IMPLIED = {"intrinsic_to_activity": "sharing being part of the activity itself",
-           "agreed_to_referral": "agreeing to the referral", "behaviour_only": "behaviour alone"}
 PRECAUTIONS = {"verified_by_call_back", "fax_number_checked", "fax_number_checked_by_colleague",
                "security_reassurance_recorded", "cover_sheet", "safe_haven_fax", "recipient_standing_by",
                "confidentiality_warning"}  # transfer fields that are precautions taken: boxes to tick
-INVALID = {"not_freely_given": "it was not freely given",
-           "implied_without_right_to_object": "it was implied, but the person was not told they could object",
-           "significant_change_since": "there has been a significant change since it was given",
-           "not_told": "the person was not told"}
 CONSENT_ORDER = ("answer", "form", "implied_by", "not_valid", "cannot_be_reached", "not_to_be_sought", "does_not_count")
 SECTIONS = (  # (title, paragraphs, items): the order of a draft
     ("The professional's decision", "3.5.21, 3.7.1, 3.7.9", ("decision", "reasons", "date", "recorded_by")),
@@ -115,12 +103,8 @@ class _Phrases:
             text = str(item.get("description") or "").strip().rstrip(".")
             if text:
                 names[item["id"]] = text
-        for person in case.get("people") or []:
-            role = person.get("role")
-            label = person.get("name") or person["id"]
-            names[person["id"]] = f"{label} ({role.replace('_', ' ')})" if role and role != "other" else label
         self.names = names
-        self.words = {**CHANNELS, **load_words(self.policy.directory)}
+        self.words = load_words(self.policy.directory)
         self.templates = load_templates(self.policy.directory)
 
     def wording(self, disclosure: str) -> Wording:
@@ -132,31 +116,26 @@ class _Phrases:
         return self.names.get(text) or self.words.get(text) or text.replace("_", " ")
 
     def term(self, disclosure: str, term: clingo.Symbol) -> str:
-        """A value `f(X..)` of a record item as the sentence of `f(D, X..)`, a constant with
-        a sentence of its own as that sentence, anything else as words."""
+        """A value of a record item in words (policy/templates.yaml): a term `f(X..)` with a
+        sentence of its own (a consent's `answer(given)`, `implied_by(S)`) as that sentence, else
+        as the rules' conclusion `f(D, X..)`; a constant as its words, else as the conclusion `f(D)`."""
         wording = self.wording(disclosure)
-        if term.type == clingo.SymbolType.Function and term.name == "implied_by" and term.arguments:
-            return "implied consent, signalled by " + IMPLIED.get(str(term.arguments[0]), self.word(term.arguments[0]))
         if term.type == clingo.SymbolType.Function:
-            atom = clingo.Function(term.name, [clingo.String(disclosure), *term.arguments])
+            if term.arguments and wording.has(term.name, len(term.arguments)):
+                return wording.sentence(term)
+            if not term.arguments and term.name in self.words:
+                return self.words[term.name]
             if wording.has(term.name, len(term.arguments) + 1):
-                return wording.sentence(atom)
+                return wording.sentence(clingo.Function(term.name, [clingo.String(disclosure), *term.arguments]))
             if not term.arguments and wording.has(term.name, 0):
                 return wording.sentence(term)
         return wording.argument(term)
 
     def conclusion(self, disclosure: str, code: str, args: tuple[str, ...]) -> str:
-        """An obligation as a sentence: the rules' conclusion it reports (show.lp), worded."""
-        wording = self.wording(disclosure)
+        """An obligation as a sentence (policy/templates.yaml, through the conclusion it reports)."""
         terms = [clingo.String(a) if a in self.names or "-" in a else _constant(a) for a in args]
         atom = clingo.Function("obligation", [clingo.String(disclosure), clingo.Function(code, terms)])
-        for head, body in self.policy._output_shapes:  # the output rule reporting it, as paragraphs_for reads it
-            binding: dict[str, Any] = {}
-            if head is not None and body and _match(head, atom, binding):
-                inner = _instantiate(body[0], binding)
-                if isinstance(inner, clingo.Symbol) and wording.has(inner.name, len(inner.arguments)):
-                    return _form(wording.sentence(inner))
-        return " ".join([code.replace("_", " "), *(self.word(a) for a in args)])
+        return _form(self.wording(disclosure).conclusion(self.policy, atom))
 
 
 def _constant(text: str) -> clingo.Symbol:
@@ -201,27 +180,13 @@ def _consent_row(phrases: _Phrases, disclosure: str, item: RecordItem) -> Row:
     parts: list[str] = []
     paragraphs = list(item.paragraphs)
     kinds = {t.name: t for t, _ in item.terms}
+    wording = phrases.wording(disclosure)
     for term, cited in sorted(item.terms, key=lambda tc: CONSENT_ORDER.index(tc[0].name)
                               if tc[0].name in CONSENT_ORDER else len(CONSENT_ORDER)):
         paragraphs += cited
-        arg = term.arguments[0] if term.arguments else None
-        name = arg.name if arg is not None and arg.type == clingo.SymbolType.Function else str(arg)
-        if term.name == "answer":
-            parts.append(ANSWERS.get(name, name.replace("_", " ")))
-        elif term.name == "form":
-            parts.append(FORMS.get(name, name.replace("_", " ")))
-        elif term.name == "implied_by":
-            parts.append("signalled by " + IMPLIED.get(name, phrases.word(name)))
-        elif term.name == "not_valid":
-            parts.append("not valid: " + INVALID.get(name, name.replace("_", " "))
-                         + (" " + ", ".join(phrases.word(a) for a in arg.arguments) if arg is not None
-                            and arg.type == clingo.SymbolType.Function and arg.arguments else ""))
-        elif term.name == "not_to_be_sought":
-            parts.append("consent not to be sought: asking would " + phrases.word(name))
-        elif term.name == "cannot_be_reached":
-            parts.append("cannot be reached in time to be asked")
-        elif term.name == "does_not_count":
-            parts.append("but their consent does not count for this sharing (someone else decides)")
+        if term.name == "form" and "implied_by" in kinds:
+            continue  # "implied, signalled by ..." says it
+        parts.append(wording.sentence(term))  # policy/templates.yaml: answer(given), form(oral), ...
     if "answer" in kinds and kinds["answer"].arguments[0].name == "given" and "form" not in kinds:
         parts.append("form (written, oral or implied): " + TO_SUPPLY)
     if not parts:
@@ -366,7 +331,7 @@ def build_drafts(result: Result) -> list[Draft]:
                           "check each, and say so in the record if one is not so.")
         for item in disclosure.assumptions:
             if_not = " or ".join(VERDICTS[v].split(" (")[0].lower().split(":")[0] for v in item.if_not)
-            assumed.rows.append(Row("Assumed", capital(item.text) + (f" (if not: {if_not})" if if_not else ""),
+            assumed.rows.append(Row("Assumed", capital(item.text).rstrip(".") + (f" (if not: {if_not})" if if_not else ""),
                                     item.paragraphs))
         if assumed.rows:
             sections.append(assumed)
