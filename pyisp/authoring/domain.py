@@ -103,7 +103,7 @@ def _skeleton(bounds: Bounds, criteria: bool) -> dict[str, Any]:
 
 def _spec_at(path: str) -> dict[str, Any]:
     spec = CASE
-    for name, index, item in _TOKEN.findall(path):
+    for name, index, _item in _TOKEN.findall(path):
         if name:
             spec = spec["properties"][name]
         elif index:
@@ -229,7 +229,7 @@ class Domain:
         if title:
             doc["title"] = title
         doc["child"] = {"id": CHILD_ID}
-        for coll, (prefix, _) in COLLECTIONS.items():
+        for coll in COLLECTIONS:
             items = [{"id": ident} for ident, path in self.paths.items()
                      if path.startswith(coll + "[") and self.entities[ident] in holds]
             if items:

@@ -284,7 +284,7 @@ def _random_case(grounded: Grounded, inputs: list[clingo.Symbol], rng: random.Ra
         assumptions = [(lit if rng.random() < 0.5 else -lit) for s in picked
                        if (lit := grounded.literal(s)) is not None]
         found: list[set[clingo.Symbol]] = []
-        grounded.ctl.solve(assumptions=assumptions, on_model=lambda m: found.append(set(m.symbols(atoms=True))))
+        grounded.ctl.solve(assumptions=assumptions, on_model=lambda m, found=found: found.append(set(m.symbols(atoms=True))))
         if found:
             return grounded.domain.case_document(found[0])
     return None
@@ -309,7 +309,7 @@ def _not_unknown_when_left_out(path: str) -> bool:
     from ..core.schema import CASE
 
     spec: Any = CASE
-    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
+    for name, _index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
         spec = spec["properties"][name] if name else spec["items"]
         if "x-when" in spec or spec.get("x-unstated") == "none":
             return True

@@ -498,8 +498,6 @@ QUESTIONS = {
     "family.in_conflict": "Are family members in conflict about the sharing?",
     "information.provided_by": "Who gave you {id}?",
     "information.sensitive": "Is {id} of some sensitivity?",
-    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to protecting the child, such as "
-                                       "one who may pose a risk to them?",
     "information.relationship": "In what kind of relationship was {id} given (formal, asked to keep it confidential, "
                                 "assumed confidential, public body, none)?",
     "concern.significant_harm_evidence": "Is there evidence that the child is suffering, or at risk of, significant harm?",

@@ -123,7 +123,7 @@ async def _body(request: Request, cap: int) -> str:
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, _problems(CaseError(f"not UTF-8 text (byte at offset {exc.start})", where="body")))
+        raise _Refused(400, _problems(CaseError(f"not UTF-8 text (byte at offset {exc.start})", where="body"))) from None
 
 
 def _problems(error: PyispError) -> dict[str, Any]:
@@ -254,7 +254,7 @@ async def batch(request: Request, caller: Token) -> Response:
     async def stream() -> AsyncIterator[str]:
         for number, line in enumerate(lines, 1):
             if line.strip():
-                yield await service.solve(lambda: one(number, line))
+                yield await service.solve(lambda number=number, line=line: one(number, line))
 
     return StreamingResponse(stream(), media_type="application/x-ndjson")
 
