@@ -21,6 +21,7 @@ from clingo import ast
 
 from ..core.atoms import Unknown, _atom
 from ..core.schema import CASE
+from ..core.vocabulary import VOCABULARY
 
 DOMAIN_LP = Path(__file__).with_name("domain.lp")
 
@@ -99,16 +100,6 @@ def _skeleton(bounds: Bounds, criteria: bool) -> dict[str, Any]:
         count = getattr(bounds, coll)
         case[coll] = [{"id": f"{prefix}{n + 1}"} for n in range(count)]
     return case
-
-
-def _spec_at(path: str) -> dict[str, Any]:
-    spec = CASE
-    for name, index, _item in _TOKEN.findall(path):
-        if name:
-            spec = spec["properties"][name]
-        elif index:
-            spec = spec["items"]
-    return spec
 
 
 class Domain:
@@ -199,7 +190,7 @@ class Domain:
                 elif any(value is None for value, _ in unknown.options):
                     out.append(_rule(_head(_unstated(unknown)), when + [(a, False) for a in atoms]))
             list_path = re.sub(r"\[[^\]\d][^\]]*\]$", "", unknown.path)
-            if list_path != unknown.path and _spec_at(list_path).get("minItems"):
+            if list_path != unknown.path and VOCABULARY.spec_at(list_path).get("minItems"):
                 lists.setdefault((list_path, tuple(item.when)), []).extend(atoms)
         for (_, when), atoms in lists.items():  # a list the format requires to be non-empty
             out.append(_constraint(list(when) + [(a, False) for a in atoms]))

@@ -12,7 +12,7 @@ checks that killed the previous ones.
 
 from __future__ import annotations
 
-import copy
+import functools
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -185,7 +185,8 @@ class Checks:
             for bounds in sorted({Bounds.for_people(1), self.bounds}, key=lambda b: b.people):
                 self.broken_properties |= self._broken(self.policy.statements, bounds)
             failing += [f"property {name}" for name in sorted(self.broken_properties)]
-        return failing + [name for name in self.names() if self._run(name, self.policy.statements)]
+        return failing + [name for name in self.names()
+                          if self._run(name, self.policy.statements, lambda: self.policy)]
 
     def _broken(self, statements: list[Any], bounds: Bounds) -> set[str]:
         """The names of the properties some case in the domain violates."""
@@ -202,26 +203,28 @@ class Checks:
 
     def first_failure(self, statements: list[Any], skip: set[str]) -> str:
         """The first check that fails on these rules ('' when all pass); killers first."""
+        policy = functools.cache(lambda: self.policy.with_statements(statements))  # made when a scenario needs it
         names = self.names()
         ordered = names[:1] + [n for n in self.order if n in names[1:]] + [n for n in names[1:] if n not in self.order]
         for name in ordered:
             if name in skip:
                 continue
-            if self._run(name, statements):
+            if self._run(name, statements, policy):
                 if name in self.order:
                     self.order.remove(name)
                 self.order.insert(0, name)
                 return name
         return ""
 
-    def _run(self, name: str, statements: list[Any]) -> bool:
-        """True when the check fails (or the rules cannot even run) on these statements."""
+    def _run(self, name: str, statements: list[Any], policy: Callable[[], Policy]) -> bool:
+        """True when the check fails (or the rules cannot even run) on these statements
+        (`policy()`: the policy of these statements)."""
         try:
             if name == "properties":
                 return self._properties_fail(statements, Bounds.for_people(1))
             if name == "properties at full size":
                 return self._properties_fail(statements, self.bounds)
-            return self._scenario_fails(self.scenarios[self._index[name]], statements)
+            return self._scenario_fails(self.scenarios[self._index[name]], policy())
         except (RuntimeError, PyispError):
             return True
 
@@ -232,11 +235,9 @@ class Checks:
         model, _ = grounded.search(goal, optimise=False)
         return model is not None
 
-    def _scenario_fails(self, scenario: Any, statements: list[Any]) -> bool:
+    def _scenario_fails(self, scenario: Any, policy: Policy) -> bool:
         from .scenarios import compare
 
-        policy = copy.copy(self.policy)
-        policy.statements = statements
         engine = Engine(policy)
         data = dict(scenario.case.data)
         ids = [d["id"] for d in data["disclosures"]]
@@ -268,8 +269,7 @@ def _valid(statements: list[Any]) -> bool:
 def _equivalent(policy: Policy, statements: list[Any]) -> bool:
     from .diff import distinguishable
 
-    mutant = copy.copy(policy)
-    mutant.statements = statements
+    mutant = policy.with_statements(statements)
     return not any(distinguishable(policy, mutant, Bounds.for_people(n)) for n in EQUIVALENCE_PEOPLE)
 
 

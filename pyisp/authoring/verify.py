@@ -22,12 +22,13 @@ from typing import Any, Callable, Iterable, Sequence
 import clingo
 from clingo import ast
 
-from .domain import Bounds, _set, _spec_at, parse_extra
+from .domain import Bounds, _set, parse_extra
 from ..errors import PolicyError, PyispError
 from ..core.policy import HEADER, Policy, default_policy_dir
 from .shrink import shrink, violated
 from .solving import OUTPUTS, Grounded, ground, renamed
 from ..core.upgrade import upgrade
+from ..core.vocabulary import VOCABULARY
 
 PROPERTIES_FILE = "properties.lp"
 DEFAULT_PEOPLE = (1, 3)
@@ -296,7 +297,7 @@ def _leaf_paths(grounded: Grounded, doc: dict[str, Any]) -> list[str]:
     for item in grounded.domain.fields:
         path = re.sub(r"\[[^\]\d][^\]]*\]$", "", item.unknown.path)
         parent, _, key = path.rpartition(".")
-        parent_spec = _spec_at(parent) if parent else {}
+        parent_spec = VOCABULARY.spec_at(parent) if parent else {}
         if key in parent_spec.get("required", []) or _get(doc, path) is None or _not_unknown_when_left_out(path):
             continue
         paths.add(path)
@@ -306,14 +307,7 @@ def _leaf_paths(grounded: Grounded, doc: dict[str, Any]) -> list[str]:
 def _not_unknown_when_left_out(path: str) -> bool:
     """Fields whose absence is not an unknown (a proposal not made, a gated part): leaving
     them out would change the case rather than hide a fact."""
-    from ..core.schema import CASE
-
-    spec: Any = CASE
-    for name, _index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
-        spec = spec["properties"][name] if name else spec["items"]
-        if "x-when" in spec or spec.get("x-unstated") == "none":
-            return True
-    return False
+    return any("x-when" in field.spec or field.spec.get("x-unstated") == "none" for field in VOCABULARY.along(path))
 
 
 def _get(doc: Any, path: str) -> Any:
