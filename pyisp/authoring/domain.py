@@ -29,7 +29,8 @@ DOMAIN_LP = Path(__file__).with_name("domain.lp")
 COLLECTIONS = {"people": ("p", 0), "information": ("i", 1), "consents": ("k", 0), "disclosures": ("d", 1)}
 CHILD_ID = "c"
 _OWNER = re.compile(r"^(people|information|consents|disclosures)\[(\d+)\]")
-_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]")
+# a token of an Unknown's path: a field's name, a list position ([0]) or a list item ([amy])
+PATH_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ def _unstated(unknown: Unknown) -> clingo.Symbol:
 
 def _set(doc: dict[str, Any], path: str, value: Any) -> None:
     """Set a field given by an Unknown's path; `list[item]` paths add the item when true."""
-    tokens = _TOKEN.findall(path)
+    tokens = PATH_TOKEN.findall(path)
     node: Any = doc
     for position, (name, index, item) in enumerate(tokens):
         last = position == len(tokens) - 1

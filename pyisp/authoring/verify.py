@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import clingo
 from clingo import ast
 
-from .domain import Bounds, _set, parse_extra
+from .domain import PATH_TOKEN, Bounds, _set, parse_extra
 from ..errors import PolicyError, PyispError
 from ..core.policy import HEADER, Policy, default_policy_dir
 from .shrink import shrink, violated
@@ -312,7 +312,7 @@ def _not_unknown_when_left_out(path: str) -> bool:
 
 def _get(doc: Any, path: str) -> Any:
     node = doc
-    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
+    for name, index, _item in PATH_TOKEN.findall(path):
         try:
             node = node[name] if name else node[int(index)]
         except (KeyError, IndexError, TypeError):
@@ -351,6 +351,14 @@ def _status_map(result: Any) -> dict[tuple[str, str], str]:
     return out
 
 
+def _statuses_of(case: dict[str, Any], answer: Callable[..., Any], policy_dir: Path) -> dict[tuple[str, str], str] | None:
+    """The statuses of a filled-in case (`_status_map`), None when it cannot be answered."""
+    try:
+        return _status_map(answer(case, policy=policy_dir, depends_on=False))
+    except PyispError:
+        return None
+
+
 def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded: Grounded, rng: random.Random,
              policy_dir: Path, answer: Callable[..., Any], tally: dict[str, int]) -> str:
     import copy
@@ -366,9 +374,8 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
             value = _get(other, path)
             if value is not None and _get(filled, path.rpartition(".")[0] or "") is not None:
                 _set_path(filled, path, value)
-        try:
-            completion = _status_map(answer(filled, policy=policy_dir, depends_on=False))
-        except PyispError:
+        completion = _statuses_of(filled, answer, policy_dir)
+        if completion is None:
             continue
         tally["completions"] += 1
         tally["settled"] += len(settled)
@@ -388,9 +395,8 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
                 continue
             for condition in dep.conditions:
                 _set(filled, condition.path, condition.values[0])
-            try:
-                got = _status_map(answer(filled, policy=policy_dir, depends_on=False))
-            except PyispError:
+            got = _statuses_of(filled, answer, policy_dir)
+            if got is None:
                 continue
             tally["deciding sets"] += 1
             if got.get((d.id, dep.conclusion)) != dep.value:
