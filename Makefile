@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CASE ?= facts/teacher-counselling-disclosure.yaml
 
-.PHONY: install run test bench bench-serve golden screenshot clean
+.PHONY: install lint run test bench bench-serve golden screenshot clean
 
 # Set-up: a virtual environment with pyisp installed (not editable: tests see the installed package).
 $(STAMP): pyproject.toml
@@ -18,6 +18,16 @@ install: $(STAMP)
 	$(BIN)/pip install -q --no-build-isolation --force-reinstall --no-deps .
 	$(BIN)/pip install -q ".[dev,crosscheck,serve]"
 
+# Lint (settings in pyproject.toml): ruff over pyisp/ and tests/, mypy --strict on the public API.
+# Runs before the tests; a few seconds. The linters come with the dev extras (make install).
+lint: $(BIN)/mypy
+	$(BIN)/ruff check pyisp tests
+	$(BIN)/mypy
+
+$(BIN)/mypy: $(STAMP)
+	$(MAKE) install
+	touch $@
+
 # The main job: answer an example case.
 run: install
 	$(BIN)/pyisp query $(CASE)
@@ -27,8 +37,8 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
 
-# The whole test suite, against the installed package.
-test: install $(CHROMIUM)
+# The whole test suite, against the installed package, after the linters.
+test: install lint $(CHROMIUM)
 	cd tests && ../$(BIN)/pytest
 
 # docs/explain.png: the HTML explanation of an example case as a reviewer sees it (refresh after a change of the output).

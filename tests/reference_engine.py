@@ -305,7 +305,7 @@ def _deciding_sets(run: _Run, lit: int, value: bool, limit: int) -> list[Decidin
         found.append(DecidingSet(value, tuple(conditions)))
         indices = list(chosen)
         for combo in itertools.islice(itertools.product(*alternatives), 64):
-            lits = [l for index, v in zip(indices, combo)
-                    for l in next(ls for ov, ls in run.options[index] if ov == v)]
+            lits = [lit for index, v in zip(indices, combo)
+                    for lit in next(ls for ov, ls in run.options[index] if ov == v)]
             blockers.append(run.block(lits))
     return sorted(found, key=lambda s: len(s.conditions))

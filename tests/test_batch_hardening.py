@@ -20,7 +20,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import pyisp
 from pyisp._cli import app
 from pyisp.core.batch import Workers, WorkerFailure, run_batch
 from pyisp.errors import OutputError, UsageError
@@ -239,7 +238,7 @@ def test_a_run_killed_at_20_points_over_20000_lines_resumed_each_time_answers_ea
     assert kills >= 5
     answers = _answers(out)
     assert len(answers) == 20_000
-    for number, line in enumerate(lines, start=1):
+    for number in range(1, len(lines) + 1):
         record = answers[f"line {number}"]
         if (number - 1) % 40 == 0:
             assert record["id"] == f"c{number - 1}" and "disclosures" in record, record

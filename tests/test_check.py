@@ -100,7 +100,7 @@ def test_fail_when_a_predicate_has_no_sentence_in_the_templates(rules):
     path = rules / "templates.yaml"
     text = path.read_text()
     assert 'legitimate_purpose(D): ' in text
-    path.write_text("\n".join(l for l in text.splitlines() if not l.startswith("legitimate_purpose(D):")) + "\n")
+    path.write_text("\n".join(line for line in text.splitlines() if not line.startswith("legitimate_purpose(D):")) + "\n")
     found = [f for f in check_policy(rules) if f.code == "T001"]
     assert [Path(f.file).name for f in found] == ["purpose.lp"]
     assert "legitimate_purpose/1 has no sentence" in found[0].message

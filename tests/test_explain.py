@@ -237,7 +237,7 @@ def test_success_a_plain_query_does_not_run_the_instrumented_program(monkeypatch
     explanation = result.explain("to-social-care")  # the brief needs no instrumented run
     assert explanation.reasons and explanation.to_text().startswith("Case teacher-counselling-disclosure")
     with pytest.raises(AssertionError, match="must not trace"):
-        explanation.statements  # the derivation does, when it is read
+        _ = explanation.statements  # the derivation does, when it is read
     with pytest.raises(AssertionError, match="must not trace"):
         result.explain("to-social-care", why_not="consent_obtained")
 

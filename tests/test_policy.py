@@ -60,7 +60,7 @@ def test_success_every_input_known_gives_exactly_one_answer():
                     builder.add(fact_rule(fact))
             ctl.ground([("base", [])])
             models = []
-            ctl.solve(on_model=lambda m: models.append(m.symbols(shown=True)))
+            ctl.solve(on_model=lambda m, models=models: models.append(m.symbols(shown=True)))
             assert len(models) == 1, path.name
 
 

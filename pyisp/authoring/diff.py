@@ -143,10 +143,10 @@ def side_by_side(left: str, right: str, width: int = 78) -> str:
     a, b = left.splitlines(), right.splitlines()
     rows = [f"{'OLD':<{width}} | NEW"]
     for i in range(max(len(a), len(b))):
-        l = a[i] if i < len(a) else ""
-        r = b[i] if i < len(b) else ""
-        mark = " " if l == r else "*"
-        rows.append(f"{l[:width]:<{width}} {mark} {r}")
+        old = a[i] if i < len(a) else ""
+        new = b[i] if i < len(b) else ""
+        mark = " " if old == new else "*"
+        rows.append(f"{old[:width]:<{width}} {mark} {new}")
     return "\n".join(rows)
 
 

@@ -21,6 +21,7 @@ from clingo import ast
 
 from ..core.atoms import Unknown, _atom
 from ..core.schema import CASE
+from ..core.vocabulary import VOCABULARY
 
 DOMAIN_LP = Path(__file__).with_name("domain.lp")
 
@@ -28,7 +29,8 @@ DOMAIN_LP = Path(__file__).with_name("domain.lp")
 COLLECTIONS = {"people": ("p", 0), "information": ("i", 1), "consents": ("k", 0), "disclosures": ("d", 1)}
 CHILD_ID = "c"
 _OWNER = re.compile(r"^(people|information|consents|disclosures)\[(\d+)\]")
-_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]")
+# a token of an Unknown's path: a field's name, a list position ([0]) or a list item ([amy])
+PATH_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -99,16 +101,6 @@ def _skeleton(bounds: Bounds, criteria: bool) -> dict[str, Any]:
         count = getattr(bounds, coll)
         case[coll] = [{"id": f"{prefix}{n + 1}"} for n in range(count)]
     return case
-
-
-def _spec_at(path: str) -> dict[str, Any]:
-    spec = CASE
-    for name, index, item in _TOKEN.findall(path):
-        if name:
-            spec = spec["properties"][name]
-        elif index:
-            spec = spec["items"]
-    return spec
 
 
 class Domain:
@@ -199,7 +191,7 @@ class Domain:
                 elif any(value is None for value, _ in unknown.options):
                     out.append(_rule(_head(_unstated(unknown)), when + [(a, False) for a in atoms]))
             list_path = re.sub(r"\[[^\]\d][^\]]*\]$", "", unknown.path)
-            if list_path != unknown.path and _spec_at(list_path).get("minItems"):
+            if list_path != unknown.path and VOCABULARY.spec_at(list_path).get("minItems"):
                 lists.setdefault((list_path, tuple(item.when)), []).extend(atoms)
         for (_, when), atoms in lists.items():  # a list the format requires to be non-empty
             out.append(_constraint(list(when) + [(a, False) for a in atoms]))
@@ -229,7 +221,7 @@ class Domain:
         if title:
             doc["title"] = title
         doc["child"] = {"id": CHILD_ID}
-        for coll, (prefix, _) in COLLECTIONS.items():
+        for coll in COLLECTIONS:
             items = [{"id": ident} for ident, path in self.paths.items()
                      if path.startswith(coll + "[") and self.entities[ident] in holds]
             if items:
@@ -286,7 +278,7 @@ def _unstated(unknown: Unknown) -> clingo.Symbol:
 
 def _set(doc: dict[str, Any], path: str, value: Any) -> None:
     """Set a field given by an Unknown's path; `list[item]` paths add the item when true."""
-    tokens = _TOKEN.findall(path)
+    tokens = PATH_TOKEN.findall(path)
     node: Any = doc
     for position, (name, index, item) in enumerate(tokens):
         last = position == len(tokens) - 1

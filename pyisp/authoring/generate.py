@@ -1,8 +1,8 @@
 """Case documents drawn at random from the case format (pyisp/core/schema.py), with every
 input stated, and random completions of a case that leaves some inputs out.
 
-Driven by the spec alone: a field is an input when it carries ``x-atom`` (or is an
-entity list or an object holding inputs); ``x-ref`` values are drawn from the case's
+Driven by the spec alone, through its one walk (pyisp/core/vocabulary.py): a field is
+an input when it states an atom or holds fields that do (`Vocabulary.inputs`); ``x-ref`` values are drawn from the case's
 ids; of two ``x-instead`` alternatives one is chosen. No policy here: the draws
 are blind to the rules, so some cases are contradictory, and the rules say so. Each
 case leans to yes, to no, or to neither in its yes/no fields, so that long chains of
@@ -24,6 +24,7 @@ import yaml
 from ..core.atoms import applies
 from ..errors import CaseError
 from ..core.schema import CASE, validate
+from ..core.vocabulary import VOCABULARY
 
 MAX_ENTITIES = 2  # at most this many people, pieces of information, consents, disclosures
 ATTEMPTS = 50
@@ -53,17 +54,6 @@ def complete_case(case: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     raise CaseError("no completion of this case is a valid case", where=str(case.get("id", "case")))
 
 
-def is_input(spec: dict[str, Any]) -> bool:
-    """Whether a field states an input, or holds fields that do."""
-    if "x-atom" in spec or "x-marker" in spec:
-        return True
-    if spec.get("type") == "object":
-        return any(is_input(s) for s in spec["properties"].values())
-    if spec.get("type") == "array" and isinstance(spec.get("items"), dict):
-        return spec["items"].get("type") == "object" and is_input(spec["items"])
-    return False
-
-
 class _Filler:
     def __init__(self, rng: random.Random, case: dict[str, Any], fresh: bool) -> None:
         self.rng = rng
@@ -78,7 +68,6 @@ class _Filler:
     def fill_root(self, ident: str) -> dict[str, Any]:
         doc = self.case
         doc.setdefault("id", ident)
-        props = CASE["properties"]
         # entity ids first: references are drawn from them
         if isinstance(doc.get("children"), list):  # a case with several children keeps them
             self.ids["child"] = [child["id"] for child in doc["children"]]
@@ -86,7 +75,8 @@ class _Filler:
             child = doc.setdefault("child", {})
             child.setdefault("id", "child")
             self.ids["child"] = [child["id"]]
-        for key, spec in props.items():
+        for field in VOCABULARY.children(""):
+            key, spec = field.key, field.spec
             items = spec.get("items") if spec.get("type") == "array" else None
             if isinstance(items, dict) and items.get("x-entity"):
                 if items.get("x-collection") == "child":
@@ -95,15 +85,17 @@ class _Filler:
                     low = spec.get("minItems", 0)
                     doc[key] = [{"id": f"{key}-{i + 1}"} for i in range(self.rng.randint(low, max(low, MAX_ENTITIES)))]
                 self.ids[key] = [entry["id"] for entry in doc.get(key) or []]
-        return self.object(doc, CASE)
+        return self.object(doc, CASE, "")
 
-    def object(self, value: dict[str, Any], spec: dict[str, Any], entity: dict[str, Any] | None = None) -> dict[str, Any]:
-        props = spec["properties"]
+    def object(self, value: dict[str, Any], spec: dict[str, Any], path: str,
+               entity: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fill the inputs of an object (its spec; its path in the case format) left out."""
         if spec.get("x-entity"):
             entity = value
+        inside = VOCABULARY.children(path)
         skip = set()
-        for alt, sub in props.items():
-            base = sub.get("x-instead")
+        for field in inside:
+            alt, base = field.key, field.spec.get("x-instead")
             if base is None:
                 continue
             if value.get(base) is not None or value.get(alt) is not None:
@@ -112,8 +104,9 @@ class _Filler:
                 skip.add(self.rng.choice([base, alt]))  # one form or the other, never both
             else:
                 skip.add(alt)  # a case that uses neither form leaves the base form unknown (atoms.py)
-        for key, sub in props.items():
-            if key in skip or not is_input(sub):
+        for field in inside:
+            key, sub = field.key, field.spec
+            if key in skip or field.path not in VOCABULARY.inputs:
                 continue
             if value.get(key) is None and not self.fresh and _entity_list(sub):
                 continue  # a list of entities the case does not have stays empty
@@ -125,21 +118,21 @@ class _Filler:
             if value.get(key) is None and not self.fresh and (
                     sub.get("x-unstated") == "none" or ("x-when" in sub and not applies(sub["x-when"], entity or {}))):
                 continue  # not an unknown of the case (atoms.py): a completion leaves it out too
-            value[key] = self.value(value.get(key), sub, entity)
+            value[key] = self.value(value.get(key), sub, field.path, entity)
             if sub.get("x-range") and value.get(sub["x-range"]) is not None:
                 bounds = value.pop(sub["x-range"])  # an age within the stated range, which it replaces
                 value[key] = value[key] if bounds["min"] <= value[key] <= bounds["max"] else \
                     self.rng.randint(bounds["min"], bounds["max"])
         return value
 
-    def value(self, current: Any, spec: dict[str, Any], entity: dict[str, Any] | None = None) -> Any:
+    def value(self, current: Any, spec: dict[str, Any], path: str, entity: dict[str, Any] | None = None) -> Any:
         kind = spec.get("type")
         if kind == "object":
-            return self.object(current if current is not None else {}, spec, entity)
+            return self.object(current if current is not None else {}, spec, path, entity)
         if kind == "array":
             items = spec["items"]
             if items.get("type") == "object":
-                return [self.object(entry, items, entity) for entry in current or []]
+                return [self.object(entry, items, path, entity) for entry in current or []]
             if current is not None:
                 return current
             options = list(items.get("enum") or self.refs(items))
@@ -170,21 +163,22 @@ def _entity_list(spec: dict[str, Any]) -> bool:
 def strip_inputs(case: dict[str, Any], rng: random.Random, share: float = 0.5) -> dict[str, Any]:
     """A copy of a case with about `share` of its optional input fields left out (unknown)."""
     doc = copy.deepcopy(case)
-    _strip(doc, CASE, rng, share)
+    _strip(doc, CASE, "", rng, share)
     return doc
 
 
-def _strip(value: dict[str, Any], spec: dict[str, Any], rng: random.Random, share: float) -> None:
+def _strip(value: dict[str, Any], spec: dict[str, Any], path: str, rng: random.Random, share: float) -> None:
     required = set(spec.get("required", ()))
-    for key, sub in spec["properties"].items():
-        if key not in value or not is_input(sub):
+    for field in VOCABULARY.children(path):
+        key, sub = field.key, field.spec
+        if key not in value or field.path not in VOCABULARY.inputs:
             continue
         kind = sub.get("type")
         if kind == "object" and isinstance(value[key], dict):
-            _strip(value[key], sub, rng, share)
+            _strip(value[key], sub, field.path, rng, share)
         elif kind == "array" and sub["items"].get("type") == "object":
             for entry in value[key]:
-                _strip(entry, sub["items"], rng, share)
+                _strip(entry, sub["items"], field.path, rng, share)
         elif key not in required and "x-atom" in sub and rng.random() < share:
             del value[key]
 

@@ -12,6 +12,7 @@ checks that killed the previous ones.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -167,7 +168,6 @@ class Checks:
         self.order: list[str] = []
         self.broken_properties: set[str] = set()  # properties the real rules break: left out of "properties"
         self._index = {f"scenario {s.where}": i for i, s in enumerate(self.scenarios)}
-        self._last: tuple[list[Any], Engine] | None = None
 
     def names(self) -> list[str]:
         names = [f"scenario {s.where}" for s in self.scenarios]
@@ -185,7 +185,8 @@ class Checks:
             for bounds in sorted({Bounds.for_people(1), self.bounds}, key=lambda b: b.people):
                 self.broken_properties |= self._broken(self.policy.statements, bounds)
             failing += [f"property {name}" for name in sorted(self.broken_properties)]
-        return failing + [name for name in self.names() if self._run(name, self.policy.statements)]
+        engine = functools.cache(lambda: Engine(self.policy))
+        return failing + [name for name in self.names() if self._run(name, self.policy.statements, engine)]
 
     def _broken(self, statements: list[Any], bounds: Bounds) -> set[str]:
         """The names of the properties some case in the domain violates."""
@@ -202,26 +203,30 @@ class Checks:
 
     def first_failure(self, statements: list[Any], skip: set[str]) -> str:
         """The first check that fails on these rules ('' when all pass); killers first."""
+        # one engine for these rules, made when a scenario needs it and reused over the scenarios
+        # (its groundings, one per shape of case, serve every scenario of that shape)
+        engine = functools.cache(lambda: Engine(self.policy.with_statements(statements)))
         names = self.names()
         ordered = names[:1] + [n for n in self.order if n in names[1:]] + [n for n in names[1:] if n not in self.order]
         for name in ordered:
             if name in skip:
                 continue
-            if self._run(name, statements):
+            if self._run(name, statements, engine):
                 if name in self.order:
                     self.order.remove(name)
                 self.order.insert(0, name)
                 return name
         return ""
 
-    def _run(self, name: str, statements: list[Any]) -> bool:
-        """True when the check fails (or the rules cannot even run) on these statements."""
+    def _run(self, name: str, statements: list[Any], engine: Callable[[], Engine]) -> bool:
+        """True when the check fails (or the rules cannot even run) on these statements
+        (`engine()`: an engine of these statements)."""
         try:
             if name == "properties":
                 return self._properties_fail(statements, Bounds.for_people(1))
             if name == "properties at full size":
                 return self._properties_fail(statements, self.bounds)
-            return self._scenario_fails(self.scenarios[self._index[name]], statements)
+            return self._scenario_fails(self.scenarios[self._index[name]], engine())
         except (RuntimeError, PyispError):
             return True
 
@@ -232,17 +237,9 @@ class Checks:
         model, _ = grounded.search(goal, optimise=False)
         return model is not None
 
-    def _engine(self, statements: list[Any]) -> Engine:
-        """One engine per version of the rules, reused over the scenarios it is run on (its
-        groundings, one per shape of case, serve every scenario of that shape)."""
-        if self._last is None or self._last[0] is not statements:
-            self._last = (statements, Engine(self.policy.with_statements(statements)))
-        return self._last[1]
-
-    def _scenario_fails(self, scenario: Any, statements: list[Any]) -> bool:
+    def _scenario_fails(self, scenario: Any, engine: Engine) -> bool:
         from .scenarios import compare
 
-        engine = self._engine(statements)
         data = dict(scenario.case.data)
         ids = [d["id"] for d in data["disclosures"]]
         decide = [clingo.Function(n, [clingo.String(i)]) for i in ids for n in ("permitted", "required")]

@@ -40,7 +40,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import yaml
 from clingo import ast
@@ -48,7 +48,7 @@ from clingo import ast
 from ..core.atoms import case_inputs
 from ..core.case import Case, parse_document
 from ..errors import CaseError, PyispError, ScenarioError
-from ..core.policy import Policy, paragraph_key
+from ..core.policy import Policy, Rule, paragraph_key
 from ..core.result import DEPENDS, NO, VERDICTS, YES, Conclusion, Disclosure, Result
 from ..core.service import answer_case, engine_for
 
@@ -57,6 +57,7 @@ FILE_KEYS = ("about", "case", "facts", "readings", "scenarios")
 EXPECT_KEYS = ("verdict", "permitted", "required", "paragraphs", "findings", "absent_findings",
                "obligations", "absent_obligations", "depends_on", "assumptions")
 STATUSES = (YES, DEPENDS, NO)
+OUTPUT_KINDS = ("finding", "obligation")  # what show.lp reports besides the verdict: kind(D, code)
 DEPENDENCY_KEYS = ("when", "verdict")
 PARAGRAPH = re.compile(r"^\d+\.\d+(\.\d+)?$")
 LABEL = re.compile(r"^\s*([a-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
@@ -177,19 +178,24 @@ def output_codes(policy: Policy) -> dict[str, dict[str, int]]:
     """The codes of findings and obligations the policy can report, with their arity,
     read from the heads of show.lp."""
     codes: dict[str, dict[str, int]] = {"finding": {}, "obligation": {}}
+    for _rule, kind, term in _reported(policy):
+        if term.ast_type == ast.ASTType.Function:
+            codes[kind][term.name] = len(term.arguments)
+        elif term.ast_type == ast.ASTType.SymbolicTerm:
+            codes[kind][str(term.symbol)] = 0
+    return codes
+
+
+def _reported(policy: Policy) -> Iterator[tuple[Rule, str, Any]]:
+    """Each rule of show.lp that reports a finding or an obligation, with which (`finding`
+    or `obligation`) and its code term (AST)."""
     for rule in policy.output_rules:
         head = rule.node.head
         if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
             continue
         symbol = head.atom.symbol
-        if symbol.ast_type != ast.ASTType.Function or symbol.name not in codes or len(symbol.arguments) != 2:
-            continue
-        term = symbol.arguments[1]
-        if term.ast_type == ast.ASTType.Function:
-            codes[symbol.name][term.name] = len(term.arguments)
-        elif term.ast_type == ast.ASTType.SymbolicTerm:
-            codes[symbol.name][str(term.symbol)] = 0
-    return codes
+        if symbol.ast_type == ast.ASTType.Function and symbol.name in OUTPUT_KINDS and len(symbol.arguments) == 2:
+            yield rule, symbol.name, symbol.arguments[1]
 
 
 def codes_markdown(policy: Policy) -> str:
@@ -793,14 +799,9 @@ def _paragraphs_of(pattern: Pattern, kind: str, policy: Policy) -> tuple[str, ..
 @functools.lru_cache(maxsize=1024)
 def _code_paragraphs(policy: Policy, kind: str, code: str) -> tuple[str, ...]:
     found: set[str] = set()
-    for rule in policy.output_rules:
-        head = rule.node.head
-        if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
+    for rule, reported, term in _reported(policy):
+        if reported != kind:
             continue
-        symbol = head.atom.symbol
-        if symbol.ast_type != ast.ASTType.Function or symbol.name != kind or len(symbol.arguments) != 2:
-            continue
-        term = symbol.arguments[1]
         name = term.name if term.ast_type == ast.ASTType.Function else str(getattr(term, "symbol", ""))
         if name != code:
             continue

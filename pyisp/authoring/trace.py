@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -73,32 +73,32 @@ def trace(policy: Policy) -> tuple[TraceRow, ...]:
 
 def trace_text(rows: tuple[TraceRow, ...]) -> str:
     """One line per paragraph: status, how many rules, and the rules or the reason."""
-    lines = []
-    for row in rows:
-        if row.status == "encoded":
-            files = ", ".join(dict.fromkeys(r.split(":")[0] for r in row.rules))
-            extra = f"  ({row.note})" if row.note else ""
-            lines.append(f"{row.paragraph:<8} encoded  {len(row.rules):>3} rule(s) in {files}{extra}")
-        else:
-            lines.append(f"{row.paragraph:<8} context  {row.note}")
-    lines.append("")
-    lines.append(_summary(rows))
-    return "\n".join(lines) + "\n"
+    return _table(rows, [], _text_row)
 
 
 def trace_markdown(rows: tuple[TraceRow, ...]) -> str:
     """A Markdown table for legal reviewers: paragraph, status, the rules (file:line) and what they say."""
-    lines = ["| Paragraph | Status | Rules | What the rules say, or why it is context |",
-             "|---|---|---|---|"]
-    for row in rows:
-        if row.status == "encoded":
-            said = "; ".join(row.summaries) + (f" *Note: {row.note}*" if row.note else "")
-            lines.append(f"| {row.paragraph} | encoded | {', '.join(f'`{r}`' for r in row.rules)} | {_cell(said)} |")
-        else:
-            lines.append(f"| {row.paragraph} | context | | {_cell(row.note)} |")
-    lines.append("")
-    lines.append(_summary(rows))
-    return "\n".join(lines) + "\n"
+    return _table(rows, ["| Paragraph | Status | Rules | What the rules say, or why it is context |",
+                         "|---|---|---|---|"], _markdown_row)
+
+
+def _table(rows: tuple[TraceRow, ...], header: list[str], line: Callable[[TraceRow], str]) -> str:
+    return "\n".join([*header, *(line(row) for row in rows), "", _summary(rows)]) + "\n"
+
+
+def _text_row(row: TraceRow) -> str:
+    if row.status != "encoded":
+        return f"{row.paragraph:<8} context  {row.note}"
+    files = ", ".join(dict.fromkeys(r.split(":")[0] for r in row.rules))
+    extra = f"  ({row.note})" if row.note else ""
+    return f"{row.paragraph:<8} encoded  {len(row.rules):>3} rule(s) in {files}{extra}"
+
+
+def _markdown_row(row: TraceRow) -> str:
+    if row.status != "encoded":
+        return f"| {row.paragraph} | context | | {_cell(row.note)} |"
+    said = "; ".join(row.summaries) + (f" *Note: {row.note}*" if row.note else "")
+    return f"| {row.paragraph} | encoded | {', '.join(f'`{r}`' for r in row.rules)} | {_cell(said)} |"
 
 
 def trace_json(rows: tuple[TraceRow, ...]) -> str:

@@ -22,12 +22,13 @@ from typing import Any, Callable, Iterable, Sequence
 import clingo
 from clingo import ast
 
-from .domain import Bounds, _set, _spec_at, parse_extra
+from .domain import PATH_TOKEN, Bounds, _set, parse_extra
 from ..errors import PolicyError, PyispError
 from ..core.policy import HEADER, Policy, default_policy_dir
 from .shrink import shrink, violated
 from .solving import OUTPUTS, Grounded, ground, renamed
 from ..core.upgrade import upgrade
+from ..core.vocabulary import VOCABULARY
 
 PROPERTIES_FILE = "properties.lp"
 DEFAULT_PEOPLE = (1, 3)
@@ -284,7 +285,7 @@ def _random_case(grounded: Grounded, inputs: list[clingo.Symbol], rng: random.Ra
         assumptions = [(lit if rng.random() < 0.5 else -lit) for s in picked
                        if (lit := grounded.literal(s)) is not None]
         found: list[set[clingo.Symbol]] = []
-        grounded.ctl.solve(assumptions=assumptions, on_model=lambda m: found.append(set(m.symbols(atoms=True))))
+        grounded.ctl.solve(assumptions=assumptions, on_model=lambda m, found=found: found.append(set(m.symbols(atoms=True))))
         if found:
             return grounded.domain.case_document(found[0])
     return None
@@ -296,7 +297,7 @@ def _leaf_paths(grounded: Grounded, doc: dict[str, Any]) -> list[str]:
     for item in grounded.domain.fields:
         path = re.sub(r"\[[^\]\d][^\]]*\]$", "", item.unknown.path)
         parent, _, key = path.rpartition(".")
-        parent_spec = _spec_at(parent) if parent else {}
+        parent_spec = VOCABULARY.spec_at(parent) if parent else {}
         if key in parent_spec.get("required", []) or _get(doc, path) is None or _not_unknown_when_left_out(path):
             continue
         paths.add(path)
@@ -306,19 +307,12 @@ def _leaf_paths(grounded: Grounded, doc: dict[str, Any]) -> list[str]:
 def _not_unknown_when_left_out(path: str) -> bool:
     """Fields whose absence is not an unknown (a proposal not made, a gated part): leaving
     them out would change the case rather than hide a fact."""
-    from ..core.schema import CASE
-
-    spec: Any = CASE
-    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
-        spec = spec["properties"][name] if name else spec["items"]
-        if "x-when" in spec or spec.get("x-unstated") == "none":
-            return True
-    return False
+    return any("x-when" in field.spec or field.spec.get("x-unstated") == "none" for field in VOCABULARY.along(path))
 
 
 def _get(doc: Any, path: str) -> Any:
     node = doc
-    for name, index, _item in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[([^\]]+)\]", path):
+    for name, index, _item in PATH_TOKEN.findall(path):
         try:
             node = node[name] if name else node[int(index)]
         except (KeyError, IndexError, TypeError):
@@ -357,6 +351,14 @@ def _status_map(result: Any) -> dict[tuple[str, str], str]:
     return out
 
 
+def _statuses_of(case: dict[str, Any], answer: Callable[..., Any], policy_dir: Path) -> dict[tuple[str, str], str] | None:
+    """The statuses of a filled-in case (`_status_map`), None when it cannot be answered."""
+    try:
+        return _status_map(answer(case, policy=policy_dir, depends_on=False))
+    except PyispError:
+        return None
+
+
 def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded: Grounded, rng: random.Random,
              policy_dir: Path, answer: Callable[..., Any], tally: dict[str, int]) -> str:
     import copy
@@ -372,9 +374,8 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
             value = _get(other, path)
             if value is not None and _get(filled, path.rpartition(".")[0] or "") is not None:
                 _set_path(filled, path, value)
-        try:
-            completion = _status_map(answer(filled, policy=policy_dir, depends_on=False))
-        except PyispError:
+        completion = _statuses_of(filled, answer, policy_dir)
+        if completion is None:
             continue
         tally["completions"] += 1
         tally["settled"] += len(settled)
@@ -394,9 +395,8 @@ def _compare(partial: dict[str, Any], removed: list[str], result: Any, grounded:
                 continue
             for condition in dep.conditions:
                 _set(filled, condition.path, condition.values[0])
-            try:
-                got = _status_map(answer(filled, policy=policy_dir, depends_on=False))
-            except PyispError:
+            got = _statuses_of(filled, answer, policy_dir)
+            if got is None:
                 continue
             tally["deciding sets"] += 1
             if got.get((d.id, dep.conclusion)) != dep.value:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from clingo import Function, Number, String, Symbol
 
 from .schema import CASE, children_of
+from .vocabulary import fields
 
 Literal = tuple[Symbol, bool]
 
@@ -91,12 +92,17 @@ AtomMaker = Callable[[list[str], dict[str, Any], Any, "dict[str, Any] | None"], 
 
 
 _ALTERNATIVES: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+ALTERNATIVES_KEPT = 256  # object specs: the case format has a few dozen, each variant of it (domain.py) as many again
 
 
 def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
-    """For an object spec: field -> the field that replaces it when present (x-instead). Cached."""
+    """For an object spec: field -> the field that replaces it when present (x-instead).
+    Kept per spec (the spec itself held with it, so its id is not reused), at most
+    ALTERNATIVES_KEPT of them."""
     cached = _ALTERNATIVES.get(id(spec))
     if cached is None or cached[0] is not spec:
+        if len(_ALTERNATIVES) >= ALTERNATIVES_KEPT:
+            _ALTERNATIVES.clear()
         cached = (spec, {other["x-instead"]: name for name, other in spec["properties"].items()
                          if other.get("x-instead") is not None})
         _ALTERNATIVES[id(spec)] = cached
@@ -254,11 +260,8 @@ def case_inputs(case: dict[str, Any], make: AtomMaker | None = None,
 
 def iter_input_predicates(spec: dict[str, Any] = CASE) -> Iterator[tuple[str, int]]:
     """Every (predicate, arity) a case can state, for checking against policy/defined.lp."""
-    if "x-atom" in spec:
-        yield spec["x-atom"][0], len(spec["x-atom"]) - 1
-    if "x-marker" in spec:
-        yield spec["x-marker"][0], len(spec["x-marker"]) - 1
-    for sub in spec.get("properties", {}).values():
-        yield from iter_input_predicates(sub)
-    if isinstance(spec.get("items"), dict):
-        yield from iter_input_predicates(spec["items"])
+    specs = [spec] + [s for field in fields(spec) for s in (field.spec, field.spec.get("items"))]
+    for each in specs:
+        for key in ("x-atom", "x-marker"):
+            if isinstance(each, dict) and key in each:
+                yield each[key][0], len(each[key]) - 1

@@ -196,7 +196,7 @@ class Workers:
         return answers
 
     def close(self) -> None:
-        for process, conn in self.workers:
+        for _, conn in self.workers:
             conn.close()
         for process, _ in self.workers:
             process.join(2)

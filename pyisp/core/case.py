@@ -168,14 +168,16 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {short(key)} is given twice", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         if len(node.value) > MAX_NUMBER_CHARS:
             raise yaml.constructor.ConstructorError(
                 None, None, f"a number of {len(node.value)} characters is too long (at most {MAX_NUMBER_CHARS})",
                 node.start_mark)
-        return super().construct_yaml_int(node)
+        number: int = super().construct_yaml_int(node)
+        return number
 
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)

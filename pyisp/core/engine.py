@@ -546,8 +546,8 @@ def _presume(solver: Any, strict: frozenset[clingo.Symbol], options: list[list[t
                 owner.setdefault(abs(lit), index)
     applied: list[tuple[str, int, Any, int]] = []
     narrowed = [list(choices) for choices in options]
-    for symbol in (s for s, _ in solver.atoms_of(PRESUMPTION, 3) if s in strict):
-        name, atom, value = symbol.arguments
+    for presumed in (s for s, _ in solver.atoms_of(PRESUMPTION, 3) if s in strict):
+        name, atom, value = presumed.arguments
         if name.name in off:
             continue
         lit = solver.lookup(atom)
@@ -682,6 +682,6 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
         indices = list(chosen)
         if len(found) < limit:
             for combo in itertools.islice(itertools.product(*alternatives), 64):
-                blockers.append(query.g.block([l for index, v in zip(indices, combo)
-                                               for l in next(ls for ov, ls in query.options[index] if ov == v)]))
+                blockers.append(query.g.block([lit for index, v in zip(indices, combo)
+                                               for lit in next(ls for ov, ls in query.options[index] if ov == v)]))
     return sorted(found, key=lambda s: len(s.conditions))

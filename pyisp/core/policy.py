@@ -191,6 +191,7 @@ class Policy:
         self.statements = [s for s in statements if s.ast_type != ast.ASTType.Comment]
         self._headers: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
         self._lines: dict[str, list[str]] = {}
+        self._names: dict[str, str] = {}  # file -> its name relative to the directory
         self.docs: dict[tuple[str, int], str] = {}
         for filename in dict.fromkeys(s.location.begin.filename for s in self.statements):
             self._file(filename)
@@ -226,10 +227,14 @@ class Policy:
         return Rule(self._relative(begin.filename), begin.line, paragraphs, summary, text, node)
 
     def _relative(self, filename: str) -> str:
-        try:
-            return str(Path(filename).resolve().relative_to(self.directory.resolve()))
-        except ValueError:
-            return filename
+        name = self._names.get(filename)
+        if name is None:
+            try:
+                name = str(Path(filename).resolve().relative_to(self.directory.resolve()))
+            except ValueError:
+                name = filename
+            self._names[filename] = name
+        return name
 
     # -- what the rules say --------------------------------------------------------
     @cached_property
@@ -262,7 +267,7 @@ class Policy:
         other = object.__new__(Policy)
         other.directory = self.directory
         other.statements = [s for s in statements if s.ast_type != ast.ASTType.Comment]
-        other._headers, other._lines, other.docs = self._headers, self._lines, self.docs
+        other._headers, other._lines, other._names, other.docs = self._headers, self._lines, self._names, self.docs
         other.rules = [other._rule(s) for s in other.statements if s.ast_type == ast.ASTType.Rule]
         other._cache, other._cited = {}, {}
         digest = hashlib.sha256(self.fingerprint.encode())

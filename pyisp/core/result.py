@@ -232,7 +232,8 @@ class Disclosure:
         _set(self, "permitted", _status_of(self.permitted))
         _set(self, "required", _status_of(self.required))
         _set(self, "possible_verdicts", tuple(_verdict(v) for v in self.possible_verdicts))
-        _set(self, "kind", RefusalKind(self.kind) if self.kind in RefusalKind._value2member_map_ else self.kind)
+        if self.kind is not None and self.kind in RefusalKind._value2member_map_:
+            _set(self, "kind", RefusalKind(self.kind))
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -366,7 +367,7 @@ class Result:
         return explainer_for(self)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"case": self.case_id, "title": self.title,
+        data: dict[str, Any] = {"case": self.case_id, "title": self.title,
                 "disclosures": [d.to_dict() for d in self.disclosures], "unknowns": list(self.unknowns),
                 "presumptions": [a.to_dict() for a in self.presumptions]}
         if self.meta is not None:

@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 from ..errors import CaseError, CaseProblem
 from .upgrade import upgrade
+from .vocabulary import fields
 
 AGENCIES = [
     "childrens_social_care", "police", "school", "local_education_authority", "gp_practice",
@@ -498,8 +499,6 @@ QUESTIONS = {
     "family.in_conflict": "Are family members in conflict about the sharing?",
     "information.provided_by": "Who gave you {id}?",
     "information.sensitive": "Is {id} of some sensitivity?",
-    "information.of_direct_relevance": "Is {id} about an adult of direct relevance to protecting the child, such as "
-                                       "one who may pose a risk to them?",
     "information.relationship": "In what kind of relationship was {id} given (formal, asked to keep it confidential, "
                                 "assumed confidential, public body, none)?",
     "concern.significant_harm_evidence": "Is there evidence that the child is suffering, or at risk of, significant harm?",
@@ -644,14 +643,13 @@ QUESTIONS = {
 }
 
 
-def _ask(spec: dict[str, Any], path: str = "") -> None:
-    """Attach QUESTIONS to the fields of the case format (as ``x-question``)."""
-    if path in QUESTIONS:
-        spec["x-question"] = QUESTIONS[path]
-    for key, sub in spec.get("properties", {}).items():
-        _ask(sub, f"{path}.{key}" if path else key)
-    if isinstance(spec.get("items"), dict):
-        _ask(spec["items"], path)
+def _ask(spec: dict[str, Any]) -> None:
+    """Attach QUESTIONS to the fields of the case format (as ``x-question``; on a list's items too)."""
+    for field in fields(spec):
+        if field.path in QUESTIONS:
+            for target in (field.spec, field.spec.get("items")):
+                if isinstance(target, dict):
+                    target["x-question"] = QUESTIONS[field.path]
 
 
 _ask(CASE)

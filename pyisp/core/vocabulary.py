@@ -1,18 +1,65 @@
-"""The case format walked once: every input atom a case can state, as templates over its
-entities (path, predicate, the domain of each argument, one-of fields), and the input atoms
-of a number of slots per collection. Read from the ``x-atom`` annotations of
-pyisp/core/schema.py; used by the engine's groundings and the policy checks
-(pyisp/core/program.py)."""
+"""The case format walked once. `fields` is the one walk over a spec: every field with
+its path, spec and the entity it describes (schema.py attaches its questions with it).
+`Vocabulary` reads from it every input atom a case can state, as templates over its
+entities (predicate, the domain of each argument, one-of fields), the input atoms of a
+number of slots per collection, the fields that state inputs and the spec at a path.
+Read from the ``x-`` annotations of pyisp/core/schema.py; used by the engine's
+groundings, the policy checks (pyisp/core/program.py), atoms.py, the case generator,
+domain and verify.
+
+`VOCABULARY`, the vocabulary of the case format, is built on first use: schema.py imports
+this module while it is being built."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import PolicyError
 from .program import Key, slot
-from .schema import CASE
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a case format: its path (names joined by dots, no list positions), its
+    name, its spec and the collection of the entity it describes (its own collection for
+    a field that holds entities, None outside any entity)."""
+
+    path: str
+    key: str
+    spec: dict[str, Any]
+    entity: str | None
+
+    @property
+    def node(self) -> dict[str, Any] | None:
+        """The object spec the field holds: its own, or its items' for a list of objects."""
+        kind = self.spec.get("type")
+        if kind == "object":
+            return self.spec
+        items = self.spec.get("items")
+        if kind == "array" and isinstance(items, dict) and items.get("type") == "object":
+            return items
+        return None
+
+    @property
+    def states(self) -> bool:
+        """Whether the field itself states an input atom (``x-atom`` or ``x-marker``, on it or its object)."""
+        return any(key in spec for spec in (self.spec, self.node or {}) for key in ("x-atom", "x-marker"))
+
+
+def fields(spec: dict[str, Any], path: str = "", entity: str | None = None) -> Iterator[Field]:
+    """Every field below an object spec, in the format's order, each before the fields inside it."""
+    for key, sub in spec["properties"].items():
+        here = f"{path}.{key}" if path else key
+        field = Field(here, key, sub, entity)
+        node = field.node
+        if node is not None and node.get("x-entity"):
+            field = Field(here, key, sub, node.get("x-collection") or key)  # 'children' entries share the child's
+        yield field
+        if node is not None:
+            yield from fields(node, here, field.entity)
 
 
 @dataclass(frozen=True)
@@ -44,40 +91,73 @@ def _domain(token: str, spec: dict[str, Any], entity: str | None, where: str) ->
     return ("value", (token,))
 
 
-def _templates(spec: dict[str, Any], entity: str | None, key: str, path: str,
-               out: list[Template], entities: dict[str, str]) -> None:
-    """Walk the case format, collecting the input atom templates (the schema's x-atom)."""
-    if spec.get("x-entity"):
-        entity = spec.get("x-collection") or key  # 'children' entries share the child's collection
-        entities[spec["x-atom"][0]] = entity
-    kind = spec.get("type")
-    if kind == "object":
-        for template_key in ("x-atom", "x-marker"):
-            if template_key in spec:
-                name, *tokens = spec[template_key]
-                out.append(Template(name, tuple(_domain(t, spec, entity, path) for t in tokens), None))
-        for sub_key, sub in spec["properties"].items():
-            here = f"{path}.{sub_key}" if path else sub_key
-            if sub.get("type") == "object":
-                _templates(sub, entity, sub_key, here, out, entities)
-            elif sub.get("type") == "array" and sub["items"].get("type") == "object":
-                _templates(sub["items"], entity, sub_key, here, out, entities)
-            elif "x-atom" in sub:
-                values = sub["items"] if sub.get("type") == "array" else sub
-                name, *tokens = sub["x-atom"]
-                args = tuple(_domain(t, values, entity, here) for t in tokens)
-                one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
-                out.append(Template(name, args, one_of if sub.get("type") != "array" else None))
+def _templates(found: tuple[Field, ...], out: list[Template], entities: dict[str, str]) -> None:
+    """The input atom templates of the fields (the schema's x-atom and x-marker)."""
+    for field in found:
+        node = field.node
+        if node is not None:
+            if node.get("x-entity"):
+                entities[node["x-atom"][0]] = field.entity or ""
+            for template_key in ("x-atom", "x-marker"):
+                if template_key in node:
+                    name, *tokens = node[template_key]
+                    out.append(Template(name, tuple(_domain(t, node, field.entity, field.path) for t in tokens), None))
+        elif "x-atom" in field.spec:
+            sub = field.spec
+            values = sub["items"] if sub.get("type") == "array" else sub
+            name, *tokens = sub["x-atom"]
+            args = tuple(_domain(t, values, field.entity, field.path) for t in tokens)
+            one_of = next((i for i, t in enumerate(tokens) if t in ("$value", "$yesno")), None)
+            out.append(Template(name, args, one_of if sub.get("type") != "array" else None))
+
+
+_POSITION = re.compile(r"\[[^\]]*\]")
 
 
 class Vocabulary:
-    """Every input atom of the case format over a number of slots per collection."""
+    """A case format walked once: its fields, and every input atom of it over a number of
+    slots per collection."""
 
-    def __init__(self, spec: dict[str, Any] = CASE) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.fields = tuple(fields(spec))
+        self._by_path = {field.path: field for field in self.fields}
+        self._inside: dict[str, list[Field]] = {}
+        for field in self.fields:
+            self._inside.setdefault(field.path.rpartition(".")[0], []).append(field)
         self.templates: list[Template] = []
         self.entities: dict[str, str] = {}  # predicate naming an entity -> its collection
-        _templates(spec, None, "", "", self.templates, self.entities)
+        _templates(self.fields, self.templates, self.entities)
         self.collections = tuple(dict.fromkeys(["child", *self.entities.values()]))
+        holding: set[str] = set()  # fields that state an input, or hold fields that do
+        for field in self.fields:
+            if field.states:
+                parts = field.path.split(".")
+                holding.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+        self.inputs = frozenset(holding)
+
+    def field(self, path: str) -> Field:
+        """The field at a path of a case (list positions and items, ``[0]``, ``[amy]``, passed over)."""
+        return self._by_path[_POSITION.sub("", path)]
+
+    def along(self, path: str) -> list[Field]:
+        """The fields from the top of the case down to the one at `path`."""
+        parts = _POSITION.sub("", path).split(".")
+        return [self._by_path[".".join(parts[:n])] for n in range(1, len(parts) + 1)]
+
+    def children(self, path: str) -> list[Field]:
+        """The fields directly inside the object at `path` ("" for the case itself)."""
+        return self._inside.get(path, [])
+
+    def spec_at(self, path: str) -> dict[str, Any]:
+        """The spec at a path of a case: a list's position (``people[0]``) gives its item's,
+        a list item named (``about[amy]``) is passed over; "" the case's own."""
+        if not path:
+            return self.spec
+        field = self.field(path)
+        if re.search(r"\[\d+\]$", path):
+            return field.node or field.spec["items"]
+        return field.spec
 
     def atoms(self, counts: Mapping[str, int]) -> tuple[list[Key], list[list[Key]]]:
         """All ground input atoms, and the groups of atoms of which at most one holds."""
@@ -101,6 +181,11 @@ class Vocabulary:
         return list(dict.fromkeys(keys)), groups
 
 
+def __getattr__(name: str) -> Any:
+    """`VOCABULARY`: the case format's vocabulary, built once, on first use (the schema is a constant)."""
+    if name == "VOCABULARY":
+        from .schema import CASE
 
-
-VOCABULARY = Vocabulary()  # the case format's, read once at import (the schema is a constant)
+        globals()["VOCABULARY"] = found = Vocabulary(CASE)
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,8 @@ kept apart by kind: ``pos(A)`` a positive atom, ``neg(A)`` a negated atom, ``cmp
 a comparison (``neg((cmp(...), ...))`` a negated one), ``cond(L, (C...))`` a conditional literal (its local variables left as
 ``__var("K")``), ``agg(Text)`` an aggregate. An anonymous variable under ``not`` is
 recorded as ``__var("_")``. The instrumented program runs in its own ``clingo.Control``
-with the same inputs and unknowns as the engine (unknowns are free choices), so the
+with the same inputs and unknowns as the engine, built by the same function
+(`pyisp.core.program.case_control`: unknowns are free choices), so the
 brave consequences say which rule instances fire in some completion of the case and the
 cautious ones which fire in every completion. Only asked for by explanations and rule
 coverage: a plain query never pays for it.
@@ -21,6 +22,7 @@ Public entry points: `fired_rules(policy, inputs)` (rule coverage; stable) and
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
@@ -30,12 +32,12 @@ from clingo import ast
 from clingo.symbol import Symbol
 
 from ..core.atoms import Inputs
-from ..errors import ContradictionError
 from ..core.policy import Policy
+from ..core.program import case_control
+from ..errors import ContradictionError
 
 FIRED = "__fired"
 VAR = "__var"
-INCONSISTENT = clingo.Function("inconsistent")
 _OPERATORS = {ast.ComparisonOperator.Equal: "=", ast.ComparisonOperator.NotEqual: "!=",
               ast.ComparisonOperator.LessThan: "<", ast.ComparisonOperator.LessEqual: "<=",
               ast.ComparisonOperator.GreaterThan: ">", ast.ComparisonOperator.GreaterEqual: ">="}
@@ -278,48 +280,15 @@ def _consequences(ctl: clingo.Control, mode: str, assumptions: list[int]) -> fro
     return frozenset(last[-1]) if result.satisfiable and last else None
 
 
-_LOC = ast.Location(ast.Position("<case>", 1, 1), ast.Position("<case>", 1, 1))
-
-
-def _fact(symbol: Symbol) -> Any:
-    return ast.Literal(_LOC, ast.Sign.NoSign, ast.SymbolicAtom(ast.SymbolicTerm(_LOC, symbol)))
-
-
-def _choice(unknown: Any) -> Any:
-    """The engine's encoding of an unknown input: a choice over its atoms, exactly one
-    (an enumerated value) or at most one (a reference that may name nobody)."""
-    elements = [ast.ConditionalLiteral(_LOC, _fact(sym), []) for sym in unknown.atoms]
-    several = len(elements) > 1
-    one = ast.Guard(ast.ComparisonOperator.LessEqual, ast.SymbolicTerm(_LOC, clingo.Number(1)))
-    return ast.Rule(_LOC, ast.Aggregate(_LOC, one if several and unknown.exactly_one else None, elements,
-                                        one if several else None), [])
-
-
-def _control(policy: Policy, inputs: Inputs) -> tuple[clingo.Control, list[int]]:
-    ctl = clingo.Control(["--warn=none"])
-    with ast.ProgramBuilder(ctl) as builder:
-        for statement in _statements(policy):
-            builder.add(statement)
-        # inputs go through the grounder, as in the engine (rules comparing arguments
-        # missed atoms added through the backend)
-        for fact in inputs.facts:
-            builder.add(ast.Rule(_LOC, _fact(fact), []))
-        for unknown in inputs.unknowns:
-            builder.add(_choice(unknown))
-    ctl.ground([("base", [])])
-    inconsistent = ctl.symbolic_atoms[INCONSISTENT]
-    return ctl, ([-inconsistent.literal] if inconsistent is not None else [])
-
-
-_CACHE: dict[int, tuple[Policy, list[Any]]] = {}
+# the instrumented statements of each policy in use, dropped with the policy
+_INSTRUMENTED: "weakref.WeakKeyDictionary[Policy, list[Any]]" = weakref.WeakKeyDictionary()
 
 
 def _statements(policy: Policy) -> list[Any]:
-    cached = _CACHE.get(id(policy))
-    if cached is None or cached[0] is not policy:
-        cached = (policy, instrumented(policy))
-        _CACHE[id(policy)] = cached
-    return cached[1]
+    found = _INSTRUMENTED.get(policy)
+    if found is None:
+        found = _INSTRUMENTED[policy] = instrumented(policy)
+    return found
 
 
 def companions(policy: Policy) -> list[Any]:
@@ -331,7 +300,7 @@ def companions(policy: Policy) -> list[Any]:
 
 def trace(policy: Policy, inputs: Inputs) -> Trace:
     """Run the instrumented policy on a case's inputs."""
-    ctl, base = _control(policy, inputs)
+    ctl, base = case_control(_statements(policy), inputs)
     possible = _consequences(ctl, "brave", base)
     certain = _consequences(ctl, "cautious", base) if possible is not None else None
     if possible is None or certain is None:

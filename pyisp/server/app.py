@@ -161,7 +161,7 @@ async def _body(request: Request, cap: int) -> str:
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, _problems(CaseError(f"not UTF-8 text (byte at offset {exc.start})", where="body")))
+        raise _Refused(400, _problems(CaseError(f"not UTF-8 text (byte at offset {exc.start})", where="body"))) from None
 
 
 def _problems(error: PyispError) -> dict[str, Any]:
