@@ -421,11 +421,3 @@ def test_practitioner_case(results, name, ident):
     assert len(deciding) <= 10 and questions[:len(deciding)] == tuple(deciding), (name, ident)
     assert len(questions) <= 15, f"{name} {ident}: {len(questions)} facts not stated: {[q.path for q in questions]}"
 
-
-def test_a_family_conflict_where_a_parent_was_asked_sends_the_professional_to_the_information_lead(results):
-    # 3.3.19: family members are in conflict over the referral and the resident mother has been
-    # asked; the teacher should talk to the information lead and the child protection adviser,
-    # whatever the (unstated) reasons not to seek consent.
-    disclosure = results("separated-mother-consents-to-counselling-father-objects.yaml").disclosure("to-counselling")
-    codes = {o.code: o.status for o in disclosure.obligations}
-    assert codes.get("consult_information_lead_and_child_protection_adviser") == "yes", codes
