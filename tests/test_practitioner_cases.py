@@ -359,6 +359,30 @@ EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         # purpose (3.5.2). The teacher's uncertainty (3.4.3) brings obligations, not a duty.
         "to-school-nurse": (MAY, ()),
     },
+    # --- probe2: who the Education Act 2002 binds, the information 3.4.1 asks for, a family conflict
+    "school-nurse-unsure-about-fathers-drinking.yaml": {
+        # 3.6.17 names education authorities, governing bodies and teaching staff; 3.6.15 alone
+        # names PCT school nurses. The nurse is unsure whether it is reasonable cause (3.4.3), so
+        # 3.4.1 is open and, without consent, the public interest test decides (3.3.5).
+        "to-csc": (UNDET, ("concern.reasonable_cause_to_suspect",)),
+    },
+    "teacher-unsure-about-fathers-drinking.yaml": {
+        # 3.6.17 (reading education_act_2002, default duty): teaching staff share information that
+        # may be relevant to child protection with children's social care.
+        "to-csc": (MUST, ()),
+    },
+    "teacher-refers-bruised-boy-with-sisters-dyslexia-report.yaml": {
+        # 3.4.1: the duty is to share the concern about Tom; his sister's dyslexia assessment, with
+        # no concern about her, does not bear on it (3.5.20: only what is necessary). The whole
+        # disclosure is not required; without consent the public interest test decides (3.3.5).
+        "referral": (UNDET, ("disclosures[0].judgements.public_interest_sufficient",)),
+    },
+    "separated-mother-consents-to-counselling-father-objects.yaml": {
+        # 3.3.18-3.3.19: the resident mother's informed written consent for a girl too young to
+        # decide is enough, though the father objects (reading family_conflict, default
+        # one_parent_suffices).
+        "to-counselling": (MAY, ()),
+    },
 }
 
 CASES = [(name, ident) for name, disclosures in EXPECTED.items() for ident in disclosures]
@@ -409,3 +433,4 @@ def test_practitioner_case(results, name, ident):
     deciding = [q for q in questions if q.changes == "verdict"]
     assert len(deciding) <= 10 and questions[:len(deciding)] == tuple(deciding), (name, ident)
     assert len(questions) <= 15, f"{name} {ident}: {len(questions)} facts not stated: {[q.path for q in questions]}"
+
