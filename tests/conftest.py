@@ -1,7 +1,11 @@
 """Test set-up: tests import the installed pyisp (pyisp.authoring.generate makes generated cases)."""
 
+import resource
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -10,11 +14,6 @@ if str(HERE) not in sys.path:
 
 # CPU seconds per test (this process and the processes it waited for), the slowest listed at the
 # end of a run: on a shared machine wall-clock durations mislead; CPU time is what the suite costs.
-import resource
-import time
-
-import pytest
-
 CPU_SHOWN = 15
 
 
