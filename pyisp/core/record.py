@@ -185,17 +185,15 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
 
     order = list(LABELS)
     needed: dict[clingo.Symbol, set[clingo.Symbol]] = {}  # disclosure -> the items the rules may ask for
-    for s in answer.possible:
-        if s.name == ITEM:
-            args = s.arguments
-            if len(args) == 2:
-                needed.setdefault(args[0], set()).add(args[1])
+    for s in answer.named(ITEM):
+        args = s.arguments
+        if len(args) == 2:
+            needed.setdefault(args[0], set()).add(args[1])
     filled: dict[tuple[clingo.Symbol, clingo.Symbol], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
-    for s in answer.certain:  # a value that depends on unknowns is still to supply
-        if s.name == ENTRY:
-            args = s.arguments
-            if len(args) == 3:
-                filled.setdefault((args[0], args[1]), []).append(s)
+    for s in answer.named(ENTRY):
+        args = s.arguments
+        if len(args) == 3 and s in answer.certain:  # a value that depends on unknowns is still to supply
+            filled.setdefault((args[0], args[1]), []).append(s)
     records = []
     for disclosure in result.disclosures:
         key = clingo.String(slots.get(disclosure.id, disclosure.id))
