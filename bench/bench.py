@@ -4,8 +4,10 @@ Rows, each with median, p95 and the ratio of its median to pyisp's warm query:
 pyisp.query warm (every fact known; from a dict and from the YAML file), with 20 unknown
 facts (three-valued; with depends_on), an explanation on demand, the naive way (a fresh
 clingo Control per query loading policy/ and the case's facts), the solver's floor
-(solving a program already grounded for the case), the pyDatalog translation, and
-`pyisp batch` over 1,000 generated cases with 1 and 2 jobs.
+(solving a program already grounded for the case), the pyDatalog translation, the first
+query on a new thread, one case with 1,000 disclosures, `pyisp batch` over 1,000
+generated cases with 1 and 2 jobs, and over a register of 20,000 facts/ cases with new
+ids. Each row with issue 18's goal and whether it is met.
 """
 
 from __future__ import annotations
