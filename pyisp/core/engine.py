@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
@@ -43,6 +43,7 @@ SLOT_MARK = "#"  # the mark of a slot's name (pyisp.core.program.slot)
 GROUNDINGS = 32  # groundings kept per engine, one per shape of case (entities per collection)
 FRESH_FIRST = 2  # cases of a shape answered in a fresh Control before the shape gets a grounding
 PART_SIZE = 1  # disclosures per part of a separable case: 1 beats 4 and 16 (solving grows faster than grounding)
+MEMO = 512  # answers kept per engine, by what was asked of which grounding (the same question: the same answer)
 GARBAGE = 5000  # blocking rules added by deciding-set searches before the engine regrounds
 
 
@@ -79,6 +80,18 @@ class Answer:
     unknowns: tuple[Unknown, ...]
     presumed: tuple[Presumed, ...] = ()
     relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
+    _index: dict[str, list[clingo.Symbol]] = field(default_factory=dict, compare=False, repr=False)
+
+    def named(self, name: str) -> list[clingo.Symbol]:
+        """The atoms of `possible` with this predicate name (indexed on first use, shared
+        by the copies of a remembered answer)."""
+        if not self._index:
+            index: dict[str, list[clingo.Symbol]] = {}
+            for symbol in self.possible:
+                index.setdefault(symbol.name, []).append(symbol)
+            self._index.update(index)
+            self._index.setdefault("", [])  # marks the index as built when nothing is possible
+        return self._index.get(name, [])
 
 
 # ------------------------------------------------------------------ the slot vocabulary (pyisp.core.vocabulary)
@@ -91,10 +104,14 @@ class _Grounding:
 
     def __init__(self, policy: Policy, vocabulary: Vocabulary, counts: dict[str, int]) -> None:
         self.counts = counts
+        self.counts_key = tuple(sorted(counts.items()))
         self.ctl = clingo.Control(["--warn=none"])
         keys, groups = vocabulary.atoms(counts)
         build(self.ctl, policy, keys)
+        observer = _Rules()
+        self.ctl.register_observer(observer)
         self.ctl.ground([("base", [])])
+        observer.closed = True  # the engine's own rules below (one-of groups, blocking) are not the policy's
         atoms = self.ctl.symbolic_atoms
         self.literal: dict[Key, int] = {key: atoms[symbol(key)].literal for key in keys}
         self.switch: dict[int, int] = {}  # atom of a one-of group -> its "at least one" switch
@@ -111,6 +128,7 @@ class _Grounding:
                     self.switch[a] = switch
         inconsistent = self.ctl.symbolic_atoms[INCONSISTENT]
         self.base: list[int] = [-inconsistent.literal] if inconsistent is not None else []
+        self.cones = _Cones(observer, [abs(b) for b in self.base])
         self.state: dict[int, bool | None] = {}
         self.mode = ("auto", 1)
         self.symbols: dict[clingo.Symbol, int | None] = {}
@@ -191,6 +209,131 @@ class _Grounding:
         return atom
 
 
+class _Rules:
+    """Observes a grounding: each ground rule's head atoms and body literals."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Sequence[int], Sequence[int]]] = []
+        self.choice = False
+        self.closed = False
+
+    def rule(self, choice: bool, head: Sequence[int], body: Sequence[int]) -> None:
+        if not self.closed:
+            self.choice |= choice
+            self.rules.append((head, body))
+
+    def weight_rule(self, choice: bool, head: Sequence[int], lower_bound: int,
+                    body: Sequence[tuple[int, int]]) -> None:
+        if not self.closed:
+            self.choice |= choice
+            self.rules.append((head, [lit for lit, _ in body]))
+
+
+class _Cones:
+    """The ground dependencies of a grounding, to skip solves whose answer is known: the
+    atoms a set of atoms depends on (its cone, through rules whose head meets it, with all
+    their atoms). With no choice rule and no recursion through negation, a completion has
+    exactly one answer set, and an input outside the cone of a conclusion and of every
+    constraint (and `inconsistent`) can take any value without changing whether the
+    conclusion holds nor which completions survive (the splitting set theorem). Otherwise
+    (`exact` False) no cone is used."""
+
+    def __init__(self, observer: _Rules, roots: Sequence[int]) -> None:
+        self.uses: dict[int, list[int]] = {}  # atom -> the rules with it in the head
+        self.rules = [(tuple(head), tuple(abs(lit) for lit in body)) for head, body in observer.rules]
+        constraints = []
+        for index, (head, _) in enumerate(self.rules):
+            if not head:
+                constraints.append(index)
+            for atom in head:
+                self.uses.setdefault(atom, []).append(index)
+        self.exact = not observer.choice and _stratified(observer.rules)
+        self.constrained = self._cone(list(roots), constraints) if self.exact else frozenset()
+        self._cache: dict[frozenset[int], frozenset[int]] = {}
+
+    def _cone(self, atoms: list[int], rules: list[int]) -> frozenset[int]:
+        seen: set[int] = set(atoms)
+        stack = list(atoms)
+        done: set[int] = set()
+        pending = list(rules)
+        while stack or pending:
+            while pending:
+                index = pending.pop()
+                if index in done:
+                    continue
+                done.add(index)
+                head, body = self.rules[index]
+                for atom in (*head, *body):
+                    if atom not in seen:
+                        seen.add(atom)
+                        stack.append(atom)
+            if stack:
+                pending.extend(self.uses.get(stack.pop(), ()))
+        return frozenset(seen)
+
+    def cone(self, literals: Iterable[int]) -> frozenset[int] | None:
+        """The atoms the given atoms and the constraints depend on (None: not exact)."""
+        if not self.exact:
+            return None
+        key = frozenset(abs(lit) for lit in literals)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            found = self._cache[key] = self._cone(list(key), []) | self.constrained
+        return found
+
+
+def _stratified(rules: Sequence[tuple[Sequence[int], Sequence[int]]]) -> bool:
+    """No cycle of the ground dependency graph goes through a negative body literal."""
+    edges: dict[int, list[tuple[int, bool]]] = {}
+    for head, body in rules:
+        for atom in head:
+            edges.setdefault(atom, []).extend((abs(lit), lit < 0) for lit in body)
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    component: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, position = work[-1]
+            out = edges.get(node, ())
+            if position < len(out):
+                work[-1] = (node, position + 1)
+                child = out[position][0]
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = node
+                    if member == node:
+                        break
+    return not any(negative and component.get(atom) == component.get(child) is not None
+                   for atom, out in edges.items() for child, negative in out)
+
+
 class _Query:
     """One query: the solver holding the case (a `_Grounding` or a `_Run`), its unknowns
     and their options as solver literals, and the assumptions every solve makes (`base`:
@@ -202,6 +345,17 @@ class _Query:
         self.unknowns = unknowns
         self.options = options
         self.base = list(base)
+        self.atoms = [frozenset(abs(lit) for _, lits in choices for lit in lits) for choices in options]
+
+    def independent(self, literals: Iterable[int]) -> list[bool]:
+        """For each unknown, whether it is outside the cone of the literals and of every
+        constraint: its value cannot change them nor rule out a completion (all False
+        when the solver has no exact cones)."""
+        cones = getattr(self.g, "cones", None)
+        cone = cones.cone(literals) if cones is not None else None
+        if cone is None:
+            return [False] * len(self.options)
+        return [cone.isdisjoint(atoms) for atoms in self.atoms]
 
 
 def _options(unknowns: Sequence[Unknown]) -> list[list[tuple[Any, list[int]]]]:
@@ -211,14 +365,20 @@ def _options(unknowns: Sequence[Unknown]) -> list[list[tuple[Any, list[int]]]]:
 
 
 def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
-                      assumptions: Sequence[int]) -> list[Any] | None:
+                      assumptions: Sequence[int], free: Sequence[bool] = ()) -> list[Any] | None:
     """The first completion satisfying the assumptions, in the order of the unknowns and of
-    their options: fixed by the case, not by the solver's search (the same on any grounding)."""
+    their options: fixed by the case, not by the solver's search (the same on any grounding).
+    An unknown marked `free` (outside the cone of the assumptions and of every constraint,
+    `_Query.independent`) takes its first option without asking: any value of it completes."""
     current = solver.values(options, assumptions)
     if current is None:
         return None
     chosen = list(assumptions)
     for index, choices in enumerate(options):
+        if free and free[index]:
+            current[index] = choices[0][0]
+            chosen += choices[0][1]
+            continue
         for value, lits in choices:
             if value == current[index]:
                 break
@@ -337,9 +497,11 @@ class Engine:
     """Answers cases with one parsed policy, grounded once. One query at a time: use one
     Engine per thread."""
 
-    def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST) -> None:
+    def __init__(self, policy: Policy | None = None, fresh_first: int = FRESH_FIRST, memo: int = MEMO) -> None:
         self.policy = policy or Policy()
         self.fresh_first = fresh_first
+        self.memo = memo
+        self._memo: OrderedDict[tuple[Any, ...], tuple[Answer, tuple[Unknown, ...]]] = OrderedDict()
         self.vocabulary = VOCABULARY
         self._groundings: OrderedDict[tuple[int, ...], _Grounding] = OrderedDict()
         self._seen: dict[tuple[int, ...], int] = {}
@@ -485,9 +647,19 @@ class Engine:
             return literal[tuple(key)]
 
         inputs = case_inputs(case, make, only)
+        wanted = tuple(decide(slots)) if decide else ()
+        key = (grounding.counts_key, frozenset(inputs.facts), tuple(u.options for u in inputs.unknowns), wanted,
+               max_sets, off if isinstance(off, frozenset) else frozenset(off))
+        known = self._memo.get(key)
+        if known is not None:
+            self._memo.move_to_end(key)
+            return _renamed(*known, inputs.unknowns), {v: k for k, v in slots.items()}
         grounding.assign(inputs.facts, inputs.unknowns)
-        answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns),
-                             decide(slots) if decide else (), max_sets, off)
+        answer = self._solve(grounding, inputs.unknowns, _options(inputs.unknowns), wanted, max_sets, off)
+        if self.memo:
+            self._memo[key] = (answer, inputs.unknowns)
+            while len(self._memo) > self.memo:
+                self._memo.popitem(last=False)
         return answer, {v: k for k, v in slots.items()}
 
     # -- solving -----------------------------------------------------------------------
@@ -527,6 +699,26 @@ class Engine:
             if decide:
                 relevance = _relevance(query, possible - certain)
         return Answer(certain, possible, deciding, unknowns, applied, relevance)
+
+
+def _renamed(answer: Answer, asked: tuple[Unknown, ...], unknowns: tuple[Unknown, ...]) -> Answer:
+    """A remembered answer, given for `asked`, for a query asking the same of the same
+    grounding with `unknowns`: the same inputs in the same order, but with this case's
+    paths and questions."""
+    if len(asked) == len(unknowns) and all(a is b for a, b in zip(asked, unknowns)):
+        return answer
+    by_id = {id(old): new for old, new in zip(asked, unknowns)}
+
+    def names(u: Unknown) -> Unknown:
+        return by_id[id(u)]
+
+    return Answer(answer.certain, answer.possible,
+                  {k: tuple(DecidingSet(d.value, tuple((names(u), v) for u, v in d.conditions)) for d in sets)
+                   for k, sets in answer.deciding.items()},
+                  tuple(names(u) for u in answer.unknowns),
+                  tuple(Presumed(p.name, names(p.unknown), p.value, p.rebutted) for p in answer.presumed),
+                  None if answer.relevance is None else {names(u): atoms for u, atoms in answer.relevance.items()},
+                  answer._index)
 
 
 PRESUMPTION = "presumption_applies"
@@ -583,7 +775,10 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
         return found
     among = [(s, query.g.lookup(s)) for s in open_]
     exact = all(lit is not None for _, lit in among)  # else a shown term that is no atom: read whole models
-    for unknown, choices in zip(query.unknowns, query.options):
+    free = query.independent(lit for _, lit in among) if exact else [False] * len(query.unknowns)
+    for unknown, choices, independent in zip(query.unknowns, query.options, free):
+        if independent:
+            continue  # no value of it changes an open conclusion
         changed: set[clingo.Symbol] = set()
         for _, lits in choices:
             brave = query.g.holding("brave", query.base + lits, among) if exact else \
@@ -656,14 +851,18 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
     of a witness completion, then every alternative value that works as well)."""
     found: list[DecidingSet] = []
     blockers: list[int] = []
+    free = query.independent([lit])  # never in a smallest set: without them the rest still forces it
     for _ in range(limit):
         witness = _first_completion(query.g, query.options, list(query.base) + [lit if value else -lit]
-                                    + [-b for b in blockers])
+                                    + [-b for b in blockers], free)
         if witness is None:
             break
         chosen = dict(enumerate(witness))
         core: frozenset[int] | None = None
         for index in list(chosen):
+            if free[index]:
+                del chosen[index]
+                continue
             if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
                 del chosen[index]  # the last core holds without it: still forced, no need to ask
                 continue

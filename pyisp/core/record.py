@@ -184,25 +184,27 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
         return symbol
 
     order = list(LABELS)
-    wanted: dict[clingo.Symbol, set[clingo.Symbol]] = {}  # disclosure -> its record items (read once, not per item)
-    for s in answer.possible:
-        if s.name == ITEM and len(s.arguments) == 2:
-            wanted.setdefault(s.arguments[0], set()).add(s.arguments[1])
-    known: dict[tuple[clingo.Symbol, clingo.Symbol], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
-    for s in answer.certain:  # a value that depends on unknowns is still to supply
-        if s.name == ENTRY and len(s.arguments) == 3:
-            known.setdefault((s.arguments[0], s.arguments[1]), []).append(s)
+    needed: dict[clingo.Symbol, set[clingo.Symbol]] = {}  # disclosure -> the items the rules may ask for
+    for s in answer.named(ITEM):
+        args = s.arguments
+        if len(args) == 2:
+            needed.setdefault(args[0], set()).add(args[1])
+    filled: dict[tuple[clingo.Symbol, clingo.Symbol], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
+    for s in answer.named(ENTRY):
+        args = s.arguments
+        if len(args) == 3 and s in answer.certain:  # a value that depends on unknowns is still to supply
+            filled.setdefault((args[0], args[1]), []).append(s)
     records = []
     for disclosure in result.disclosures:
         key = clingo.String(slots.get(disclosure.id, disclosure.id))
-        required = sorted(wanted.get(key, ()),
+        required = sorted(needed.get(key, ()),
                           key=lambda t: (order.index(t.name) if t.name in order else len(order), symbol_text(_named(t))))
         items = []
         for term in required:
             atom = clingo.Function(ITEM, [key, term])
             shown = _named(term)
             name = symbol_text(shown)
-            entries = sorted(known.get((key, term), ()), key=lambda s: symbol_text(_named(s.arguments[2])))
+            entries = sorted(filled.get((key, term), ()), key=lambda s: symbol_text(_named(s.arguments[2])))
             terms = tuple((_named(s.arguments[2]), _cited(policy, key, s)) for s in entries)
             values = [symbol_text(t) for t, _ in terms]
             given = stated[disclosure.id].get(term.name) if not term.arguments else None
