@@ -711,7 +711,7 @@ class Explainer:
             atoms = [clingo.Function("permitted", [d]), clingo.Function("required", [d])]
             return (atoms[::-1] if text == "must_share" else atoms), "all"
         name, args = _parse(text)
-        given = [self._argument(a) for a in args]
+        given = self._arguments(name, args, d)
         for output in ("finding", "obligation"):
             wanted = clingo.Function(output, [d, clingo.Function(name, given)])
             for shape in self.output_shapes:
@@ -752,18 +752,31 @@ class Explainer:
         found = self.matches(pattern)
         return sorted(found) if found else [pattern]
 
-    def _argument(self, text: str) -> Symbol:
+    def _arguments(self, name: str, args: list[str], disclosure: Symbol) -> list[Symbol]:
+        """The symbols a conclusion's written arguments stand for. A word can name a case's id
+        (a string) and a constant of the rules alike (an information item called `housing`, the
+        agency housing): the reading under which the case's run reports that conclusion wins;
+        otherwise the first."""
+        readings = [self._argument(a) for a in args]
+        for combination in itertools.product(*readings):
+            for output in ("finding", "obligation"):
+                if clingo.Function(output, [disclosure, clingo.Function(name, list(combination))]) in self.trace.possible:
+                    return list(combination)
+        return [options[0] for options in readings]
+
+    def _argument(self, text: str) -> list[Symbol]:
+        """The symbols an argument written as text may stand for, the likeliest first."""
         text = text.strip()
         if text in ("_", "*", ""):
-            return _var("_")
+            return [_var("_")]
         if text.startswith('"') and text.endswith('"'):
-            return clingo.String(text[1:-1])
+            return [clingo.String(text[1:-1])]
         if text.lstrip("-").isdigit():
-            return clingo.Number(int(text))
-        for symbol in self._constants():
-            if (symbol.type == SymbolType.String and symbol.string == text) or str(symbol) == text:
-                return symbol
-        return clingo.String(text) if not text[:1].islower() or "-" in text else clingo.Function(text)
+            return [clingo.Number(int(text))]
+        found = [symbol for symbol in self._constants()
+                 if (symbol.type == SymbolType.String and symbol.string == text) or str(symbol) == text]
+        return sorted(found, key=lambda s: s.type != SymbolType.String) or [
+            clingo.String(text) if not text[:1].islower() or "-" in text else clingo.Function(text)]
 
     def _constants(self) -> list[Symbol]:
         seen: dict[Symbol, None] = {}
