@@ -24,6 +24,7 @@ import yaml
 from ..core.atoms import applies
 from ..errors import CaseError
 from ..core.schema import CASE, validate
+from ..core.upgrade import upgrade
 from ..core.vocabulary import VOCABULARY
 
 MAX_ENTITIES = 2  # at most this many people, pieces of information, consents, disclosures
@@ -161,26 +162,63 @@ def _entity_list(spec: dict[str, Any]) -> bool:
 
 
 def strip_inputs(case: dict[str, Any], rng: random.Random, share: float = 0.5) -> dict[str, Any]:
-    """A copy of a case with about `share` of its optional input fields left out (unknown)."""
+    """A copy of a case with about `share` of its optional input fields left out, each one
+    an unknown of the copy, so that the case is one completion of the copy. A field whose
+    absence is a fact (``x-unstated: none``: no channel proposed) stays; so does one that
+    would lie in a part that does not apply once the others are left out (``x-when``
+    closed: left out, it is not an unknown, while its stated value counts; atoms.py), and
+    one the format's shorthands would state again (``requested`` beside a police_request)."""
     doc = copy.deepcopy(case)
-    _strip(doc, CASE, "", rng, share)
+    removed: list[_Removed] = []
+    _strip(doc, CASE, "", rng, share, None, (), removed)
+    changed = True
+    while changed:  # putting a field back can close or open a gate of another: until none changes
+        changed = False
+        restated = upgrade(doc)
+        for item in removed:
+            container, key, old, entity, gates = item
+            if key in container:
+                continue
+            if _restated(restated, doc, container, key) or not all(applies(g, entity or {}) for g in gates):
+                container[key] = old
+                changed = True
     return doc
 
 
-def _strip(value: dict[str, Any], spec: dict[str, Any], path: str, rng: random.Random, share: float) -> None:
+_Removed = tuple[dict[str, Any], str, Any, "dict[str, Any] | None", tuple[list[dict[str, Any]], ...]]
+
+
+def _strip(value: dict[str, Any], spec: dict[str, Any], path: str, rng: random.Random, share: float,
+           entity: dict[str, Any] | None, gates: tuple[list[dict[str, Any]], ...], removed: list[_Removed]) -> None:
+    if spec.get("x-entity"):
+        entity = value
     required = set(spec.get("required", ()))
     for field in VOCABULARY.children(path):
         key, sub = field.key, field.spec
         if key not in value or field.path not in VOCABULARY.inputs:
             continue
+        here = gates + ((sub["x-when"],) if "x-when" in sub else ())
         kind = sub.get("type")
         if kind == "object" and isinstance(value[key], dict):
-            _strip(value[key], sub, field.path, rng, share)
+            _strip(value[key], sub, field.path, rng, share, entity, here, removed)
         elif kind == "array" and sub["items"].get("type") == "object":
             for entry in value[key]:
-                _strip(entry, sub["items"], field.path, rng, share)
-        elif key not in required and "x-atom" in sub and rng.random() < share:
-            del value[key]
+                _strip(entry, sub["items"], field.path, rng, share, entity, here, removed)
+        elif key not in required and "x-atom" in sub and sub.get("x-unstated") != "none" and rng.random() < share:
+            removed.append((value, key, value.pop(key), entity, here))
+
+
+def _restated(restated: Any, doc: Any, container: dict[str, Any], key: str) -> bool:
+    """Whether upgrade() gives a value to `key` of `container` (a part of `doc`) again."""
+    if doc is container:
+        return isinstance(restated, dict) and key in restated
+    if isinstance(doc, dict):
+        return any(_restated(restated.get(k) if isinstance(restated, dict) else None, v, container, key)
+                   for k, v in doc.items())
+    if isinstance(doc, list):
+        return any(_restated(restated[i] if isinstance(restated, list) and i < len(restated) else None, v,
+                             container, key) for i, v in enumerate(doc))
+    return False
 
 
 def fill_unknowns(case: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
