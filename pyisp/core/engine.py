@@ -881,6 +881,6 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
         indices = list(chosen)
         if len(found) < limit:
             for combo in itertools.islice(itertools.product(*alternatives), 64):
-                blockers.append(query.g.block([lit for index, v in zip(indices, combo)
-                                               for lit in next(ls for ov, ls in query.options[index] if ov == v)]))
+                blockers.append(query.g.block([option for index, v in zip(indices, combo)
+                                               for option in next(ls for ov, ls in query.options[index] if ov == v)]))
     return sorted(found, key=lambda s: len(s.conditions))

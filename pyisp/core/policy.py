@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import clingo
 from clingo import ast
@@ -331,13 +331,9 @@ class Policy:
             self._cache[atom] = self._cache[key]
             return self._cache[key]
         found: set[str] = set()
-        for head, body in self._output_shapes:
-            binding: dict[str, Any] = {}
-            if head is None or not _match(head, atom, binding):
-                continue
-            if body:
-                for source in self.rules_concluding(_instantiate(body[0], binding)):
-                    found.update(source.paragraphs)
+        for inner in self._reporting(atom):
+            for source in self.rules_concluding(inner):
+                found.update(source.paragraphs)
         for source in self.rules_concluding(atom):
             found.update(source.paragraphs)
         result = tuple(sorted(found, key=paragraph_key))
@@ -350,12 +346,17 @@ class Policy:
         output rule (show.lp) that produces it, with the head's values put in
         (`seek_consent_first("d", mother)`). None when no output rule produces it or its
         conclusion is not fully fixed by the output atom."""
+        inner = next(self._reporting(atom), None)
+        return inner if isinstance(inner, Symbol) else None
+
+    def _reporting(self, atom: Symbol) -> Iterator[Any]:
+        """For each output rule (show.lp) whose head matches the atom, the conclusion it
+        reports: its first body atom with the head's values put in (a symbol, or a pattern
+        where the output atom leaves a variable open)."""
         for head, body in self._output_shapes:
             binding: dict[str, Any] = {}
             if head is not None and body and _match(head, atom, binding):
-                inner = _instantiate(body[0], binding)
-                return inner if isinstance(inner, Symbol) else None
-        return None
+                yield _instantiate(body[0], binding)
 
     @cached_property
     def _output_shapes(self) -> list[tuple[Any, list[Any]]]:

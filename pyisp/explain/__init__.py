@@ -36,7 +36,7 @@ from ..core.atoms import Inputs, case_inputs, iter_input_predicates
 from ..errors import CaseError
 from .instrument import Trace, companions, trace as run_trace
 from ..core.policy import OUTPUT_FILE, Policy, paragraph_key
-from .wording import VAR, Wording, case_names, is_var, load_templates, load_words
+from .wording import VAR, Wording, case_names, conclusion_term, is_var, load_templates, load_words
 
 YES, NO, UNKNOWN, UNCHECKED = "yes", "no", "unknown", "unchecked"
 JOINTLY = "no condition fails in every completion of the case, yet in none do all of them hold"
@@ -394,13 +394,12 @@ def _shapes(policy: Policy) -> tuple[_Shape, ...]:
 
 @dataclass(frozen=True)
 class _Index:
-    """The rules' shapes of one policy, indexed once: by head; the output rules by the
-    code they report; the paragraphs of the rules that read each predicate."""
+    """The rules' shapes of one policy, indexed once: by head; the output rules (show.lp);
+    the paragraphs of the rules that read each predicate."""
 
     shapes: list[_Shape]
     output_shapes: list[_Shape]
     by_head: dict[tuple[str, int], list[_Shape]]
-    output_by_code: dict[tuple[str, str, int], list[_Shape]]
     paragraphs_using: dict[tuple[str, int], set[str]]
 
 
@@ -412,11 +411,6 @@ def _index(policy: Policy) -> _Index:
     for shape in shapes:
         if shape.head.type == SymbolType.Function:
             by_head.setdefault((shape.head.name, len(shape.head.arguments)), []).append(shape)
-    output_by_code: dict[tuple[str, str, int], list[_Shape]] = {}
-    for shape in output_shapes:  # finding(D, code(...)), obligation(D, code(...))
-        args = shape.head.arguments if shape.head.type == SymbolType.Function else []
-        if len(args) == 2 and args[1].type == SymbolType.Function and not is_var(args[1]):
-            output_by_code.setdefault((shape.head.name, args[1].name, len(args[1].arguments)), []).append(shape)
     paragraphs_using: dict[tuple[str, int], set[str]] = {}
     for shape in shapes:  # the paragraphs of the rules that read each predicate
         for record in shape.conditions:
@@ -424,7 +418,7 @@ def _index(policy: Policy) -> _Index:
                 if atom.type == SymbolType.Function:
                     paragraphs_using.setdefault((atom.name, len(atom.arguments)), set()).update(
                         policy.rules[shape.rule].paragraphs)
-    return _Index(shapes, output_shapes, by_head, output_by_code, paragraphs_using)
+    return _Index(shapes, output_shapes, by_head, paragraphs_using)
 
 
 @lru_cache(maxsize=8)
@@ -457,7 +451,6 @@ class Explainer:
         index = _index(policy)
         self.shapes, self.output_shapes = index.shapes, index.output_shapes
         self.by_head, self.paragraphs_using = index.by_head, index.paragraphs_using
-        self.output_by_code = index.output_by_code
         self.seen: set[Symbol] = set()
         self.always: dict[Symbol, bool] = {}
 
@@ -882,35 +875,10 @@ class Explainer:
         return [permitted, required]
 
     # -- the summary: deciding reasons, what to do, what would change it ------------------
-    def _symbol(self, text: str) -> Symbol:
-        if text in self.wording.names:
-            return clingo.String(text)
-        try:
-            return clingo.parse_term(text)
-        except (RuntimeError, ValueError):
-            return clingo.String(text)
-
-    def reported(self, disclosure_id: str, output: str, item: Any) -> Symbol | None:
-        """The conclusion a finding or obligation reports (`decided_by(d, consent)`)."""
-        wanted = clingo.Function(output, [clingo.String(disclosure_id),
-                                          clingo.Function(item.code, [self._symbol(a) for a in item.args])])
-        for shape in self.output_by_code.get((output, item.code, len(item.args)), ()):
-            binding: dict[str, Symbol] = {}
-            if _unify(shape.head, wanted, binding):
-                for condition in shape.conditions:
-                    if condition.name == "pos":
-                        atom = _subst(condition.arguments[0], binding)
-                        return atom if _ground(atom) else None
-        return None
-
     def _words_of(self, disclosure_id: str, output: str, item: Any) -> str:
-        if self.wording.has(item.code, len(item.args) + 1):  # an obligation worded as what to do
-            return self.wording.sentence(clingo.Function(item.code, [clingo.String(disclosure_id),
-                                                                     *(self._symbol(a) for a in item.args)]))
-        atom = self.reported(disclosure_id, output, item)
-        if atom is None:
-            return item.code.replace("_", " ")
-        return self.wording.sentence(atom)
+        """A finding or obligation in words (its own template, else the conclusion it reports)."""
+        code = clingo.Function(item.code, [conclusion_term(a, self.wording.names) for a in item.args])
+        return self.wording.conclusion(self.policy, clingo.Function(output, [clingo.String(disclosure_id), code]))
 
     def reasons(self, disclosure: Any) -> tuple[Reason, ...]:
         """What decides the verdict: the decided_by findings, in words."""

@@ -27,6 +27,7 @@ VAR = "__var"
 OPEN = "…"  # an argument a why-not leaves open
 _KEY = re.compile(r"^\s*([a-z_]\w*)\s*(?:\((.*)\))?\s*$")
 _PLACEHOLDER = re.compile(r"\{([A-Z]\w*)\}")
+_TERM = re.compile(r"^[a-z][A-Za-z0-9_]*(\(.*\))?$")  # a constant or a function term of the rules
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,18 @@ def case_names(case: Mapping[str, Any] | None) -> dict[str, str]:
     for item in case.get("disclosures") or []:
         names[item["id"]] = f'the disclosure "{item["id"]}"'
     return names
+
+
+def conclusion_term(text: str, names: Mapping[str, str]) -> Symbol:
+    """An argument of a finding or obligation, as a result gives it (text), back as a symbol:
+    an id of the case (one of `names`) or any other text as a string, a term of the rules as
+    itself (`mother`, `implied_by(behaviour_only)`)."""
+    if text in names or not _TERM.match(text):
+        return clingo.String(text)
+    try:
+        return clingo.parse_term(text)
+    except (RuntimeError, ValueError):
+        return clingo.String(text)
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:

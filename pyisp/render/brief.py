@@ -31,7 +31,7 @@ from ..core.policy import Policy, paragraph_key
 from ..core.result import YES, Conclusion, Disclosure, Result, Verdict
 from ..core.schema import json_schema, printable
 from ..errors import PyispError
-from ..explain.wording import Wording, capital, case_names, load_templates, load_words
+from ..explain.wording import Wording, capital, case_names, conclusion_term, load_templates, load_words
 
 MAX_LINES = 25          # a disclosure's brief never runs longer (tests/test_brief.py)
 REASONS_SHOWN = 4       # deciding reasons listed
@@ -46,7 +46,6 @@ KIND_WORDS = {"barred": "barred", "not_yet": "not yet", "no_route": "no route",
               "not_by_this_channel": "not by this channel"}
 VERDICT_WORDS = {"must_share": "must share", "may_share": "may share", "must_not_share": "must not share",
                  "undetermined": "undetermined"}
-_TERM = re.compile(r"^[a-z][A-Za-z0-9_]*(\(.*\))?$")
 _MODAL = re.compile(r"\b(must|should|may|will|is required|are required)\b", re.IGNORECASE)
 
 
@@ -66,20 +65,10 @@ def _wording(result: Result, disclosure: Disclosure) -> Wording:
     return Wording(templates, names, words)
 
 
-def _symbol(text: str, names: Mapping[str, str]) -> clingo.Symbol:
-    """An argument of a conclusion back as a symbol: an id of the case as a string, a term of the rules as itself."""
-    if text in names or not _TERM.match(text):
-        return clingo.String(text)
-    try:
-        return clingo.parse_term(text)
-    except (RuntimeError, ValueError):
-        return clingo.String(text)
-
-
 def _say(result: Result, disclosure: Disclosure, kind: str, item: Conclusion, words: Wording) -> str:
     """A finding or obligation in words (policy/templates.yaml, through the conclusion it reports)."""
     policy = result.policy if result.policy is not None else Policy()
-    code = clingo.Function(item.code, [_symbol(a, words.names) for a in item.args])
+    code = clingo.Function(item.code, [conclusion_term(a, words.names) for a in item.args])
     return words.conclusion(policy, clingo.Function(kind, [clingo.String(disclosure.id), code]))
 
 

@@ -282,37 +282,34 @@ def _footer(ex: Explanation) -> list[str]:
 
 
 # -- Markdown -------------------------------------------------------------------------
-_md_escape = md_escape
-
-
 def markdown(ex: Explanation, full: bool = False, source: str | Path | Mapping[str, str] | None = None,
              footer: bool = True) -> str:
     """Markdown for review documents: the brief, then the derivation as nested lists."""
     brief = brief_markdown_lines(ex.result, ex.disclosure, source, changes=False, todo_shown=None) \
         if ex.result is not None and ex.question == "verdict" else []
-    out = [brief[0] if brief else f"## {_md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
-    out.append(f"Case `{ex.case_id}`" + (f": {_md_escape(ex.title)}" if ex.title else ""))
+    out = [brief[0] if brief else f"## {md_escape(ex.disclosure)}: {VERDICT_WORDS[ex.verdict]}", ""]
+    out.append(f"Case `{ex.case_id}`" + (f": {md_escape(ex.title)}" if ex.title else ""))
     if ex.description:
-        out += ["", f"Disclosure: {_md_escape(ex.description)}"]
+        out += ["", f"Disclosure: {md_escape(ex.description)}"]
     out.append("")
     if ex.question == "verdict":
         if brief:
             out += brief[2:] + [""]
         else:
-            out += [f"**{_md_escape(ex.answer)}**", ""]
+            out += [f"**{md_escape(ex.answer)}**", ""]
         for line, paragraphs in _after_brief(ex):
-            out += [_md_escape(_cite(line, paragraphs))] if not line.endswith(":") else [f"**{_md_escape(line)}**", ""]
+            out += [md_escape(_cite(line, paragraphs))] if not line.endswith(":") else [f"**{md_escape(line)}**", ""]
         if full:
             out += ["", "### The derivation", ""] + _md_tree(ex)
     else:
-        out += [f"**{_md_escape(f'{QUESTION[ex.question]} {ex.target}? {ex.answer}')}**", ""] + _md_tree(ex)
+        out += [f"**{md_escape(f'{QUESTION[ex.question]} {ex.target}? {ex.answer}')}**", ""] + _md_tree(ex)
     if ex.notes:
-        out += [""] + [_md_escape(n) for n in ex.notes]
+        out += [""] + [md_escape(n) for n in ex.notes]
     out += ["", f"Paragraphs cited: {', '.join(_cited(ex, full)) or 'none'}"]
     if footer and ex.result is not None:
         for line in brief_footer(ex.result, None):
             out += ["", line]
-    out += [""] + [_md_escape(line) for line in _footer(ex)]
+    out += [""] + [md_escape(line) for line in _footer(ex)]
     return "\n".join(printable(line) for line in out).rstrip() + "\n"  # case text cannot start a line
 
 
@@ -322,7 +319,7 @@ def _md_tree(ex: Explanation) -> list[str]:
     for line in lines:
         stripped = line.lstrip(" ")
         indent = (len(line) - len(stripped)) // 2
-        out.append(f"{'  ' * indent}- {_md_escape(stripped)}")
+        out.append(f"{'  ' * indent}- {md_escape(stripped)}")
     return out
 
 

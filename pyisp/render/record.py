@@ -26,7 +26,7 @@ from ..core.record import LABELS, DisclosureRecord, Record, RecordItem
 from ..core.result import Disclosure, Result
 from ..core.schema import TRANSFER, printable
 from ..errors import CaseError
-from ..explain.wording import Wording, capital, case_names, load_templates, load_words
+from ..explain.wording import Wording, capital, case_names, conclusion_term, load_templates, load_words
 
 FORMATS = ("text", "markdown", "html")
 BLANK = "____________________"
@@ -133,16 +133,9 @@ class _Phrases:
 
     def conclusion(self, disclosure: str, code: str, args: tuple[str, ...]) -> str:
         """An obligation as a sentence (policy/templates.yaml, through the conclusion it reports)."""
-        terms = [clingo.String(a) if a in self.names or "-" in a else _constant(a) for a in args]
+        terms = [conclusion_term(a, self.names) for a in args]
         atom = clingo.Function("obligation", [clingo.String(disclosure), clingo.Function(code, terms)])
         return _form(self.wording(disclosure).conclusion(self.policy, atom))
-
-
-def _constant(text: str) -> clingo.Symbol:
-    try:
-        return clingo.parse_term(text)
-    except (RuntimeError, ValueError):
-        return clingo.String(text)
 
 
 # ------------------------------------------------------------------ the draft, format-free
