@@ -91,3 +91,26 @@ def test_a_16_year_old_judged_not_to_understand_decides_only_under_the_no_test_r
     tested = pyisp.query(data, readings={"consent_16_17": "understanding_test"}).disclosures[0]
     assert not tested.finding("can_decide_for_self")
     assert any(f.args == ("consent_16_17", "understanding_test") for f in tested.finding("reading_applied"))
+
+
+def test_presumption_12_rebuttable_presumes_a_13_year_olds_understanding_and_says_so() -> None:
+    # 3.3.16/3.3.17: under rebuttable_presumption a child of 12 to 15 decides unless judged not to
+    # understand; a case that does not state the judgement must not leave that open.
+    import yaml
+
+    case = yaml.safe_load((FACTS / "pupil-confides-in-school-counsellor-and-refuses-sharing.yaml").read_text())
+    del case["child"]["understanding"]
+
+    def decides(result: pyisp.Result) -> str:
+        found = [f for f in result.disclosures[0].finding("can_decide_for_self") if f.args[0] == "chloe"]
+        return "yes" if any(f.status == "yes" for f in found) else ("depends" if found else "no")
+
+    default = pyisp.query(case, depends_on=False)
+    assert decides(default) == "depends"
+    assert "understanding_at_12" not in {a.name for a in default.presumptions}
+    presumed = pyisp.query(case, depends_on=False, readings={"presumption_12": "rebuttable_presumption"})
+    assert decides(presumed) == "yes"
+    assert any(a.name == "understanding_at_12" and a.path == "child.understanding" for a in presumed.presumptions)
+    off = pyisp.query(case, depends_on=False, readings={"presumption_12": "rebuttable_presumption"},
+                      presumptions={"understanding_at_12": False})
+    assert decides(off) == "depends"
