@@ -312,57 +312,86 @@ def _term(node: Any) -> Symbol:
     return clingo.Function("__op", [clingo.String(str(node))])
 
 
+_FUNCTION = SymbolType.Function
+
+
+@lru_cache(maxsize=1 << 17)
+def _view(symbol: Symbol) -> tuple[bool, str, tuple[Symbol, ...]]:
+    """A symbol as (is a function, its name, its arguments), read from clingo once: the
+    walks below look at the same pattern and atom symbols many times per explanation."""
+    if symbol.type == _FUNCTION:
+        return True, symbol.name, tuple(symbol.arguments)
+    return False, "", ()
+
+
+@lru_cache(maxsize=1 << 12)
+def _var_name(variable: Symbol) -> str:
+    return variable.arguments[0].string
+
+
+def _is_var(symbol: Symbol) -> bool:
+    function, name, _ = _view(symbol)
+    return function and name == VAR
+
+
 @lru_cache(maxsize=65536)
 def _ground(pattern: Symbol) -> bool:
-    if pattern.type == SymbolType.Function:
-        return pattern.name not in (VAR, "__op") and all(_ground(a) for a in pattern.arguments)
+    function, name, arguments = _view(pattern)
+    if function:
+        return name not in (VAR, "__op") and all(_ground(a) for a in arguments)
     return True
 
 
 def _match(pattern: Symbol, symbol: Symbol, binding: dict[str, Symbol]) -> bool:
     """Match a pattern against a ground symbol, extending `binding` (changed in place)."""
-    if is_var(pattern):
-        name = pattern.arguments[0].string
-        if name == "_":
+    function, name, arguments = _view(pattern)
+    if not function:
+        return pattern == symbol
+    if name == VAR:
+        variable = _var_name(pattern)
+        if variable == "_":
             return True
-        if name in binding:
-            return binding[name] == symbol
-        binding[name] = symbol
+        if variable in binding:
+            return binding[variable] == symbol
+        binding[variable] = symbol
         return True
-    if pattern.type == SymbolType.Function and pattern.name == "__op":
+    if name == "__op":
         return True
-    if pattern.type == SymbolType.Function:
-        return (symbol.type == SymbolType.Function and symbol.name == pattern.name
-                and len(symbol.arguments) == len(pattern.arguments)
-                and all(_match(p, s, binding) for p, s in zip(pattern.arguments, symbol.arguments)))
-    return pattern == symbol
+    is_function, its_name, its_arguments = _view(symbol)
+    return (is_function and its_name == name and len(its_arguments) == len(arguments)
+            and all(_match(p, s, binding) for p, s in zip(arguments, its_arguments)))
 
 
 def _unify(pattern: Symbol, target: Symbol, binding: dict[str, Symbol]) -> bool:
     """Match a rule's head pattern against a target that may itself hold variables."""
-    if is_var(target):
+    if _is_var(target):
         return True
-    if is_var(pattern):
+    if _is_var(pattern):
         return _match(pattern, target, binding) if _ground(target) else True
-    if pattern.type == SymbolType.Function and target.type == SymbolType.Function and pattern.name != "__op":
-        return (pattern.name == target.name and len(pattern.arguments) == len(target.arguments)
-                and all(_unify(p, t, binding) for p, t in zip(pattern.arguments, target.arguments)))
+    function, name, arguments = _view(pattern)
+    is_function, its_name, its_arguments = _view(target)
+    if function and is_function and name != "__op":
+        return (name == its_name and len(arguments) == len(its_arguments)
+                and all(_unify(p, t, binding) for p, t in zip(arguments, its_arguments)))
     return _match(pattern, target, binding)
 
 
 def _subst(pattern: Symbol, binding: dict[str, Symbol]) -> Symbol:
-    if is_var(pattern):
-        return binding.get(pattern.arguments[0].string, pattern)
-    if pattern.type == SymbolType.Function and pattern.arguments:
-        args = [_subst(a, binding) for a in pattern.arguments]
-        if pattern.name == "__op" and len(args) == 3 and all(a.type == SymbolType.Number for a in args[1:]):
-            left, right, op = args[1].number, args[2].number, args[0].string
-            value = {"+": left + right, "-": left - right, "*": left * right,
-                     "/": left // right if right else None, "\\": left % right if right else None}.get(op)
-            if value is not None:
-                return clingo.Number(value)
-        return clingo.Function(pattern.name, args, pattern.positive)
-    return pattern
+    function, name, arguments = _view(pattern)
+    if not function or not arguments:
+        return pattern
+    if name == VAR:
+        return binding.get(_var_name(pattern), pattern)
+    args = [_subst(a, binding) for a in arguments]
+    if name == "__op" and len(args) == 3 and all(a.type == SymbolType.Number for a in args[1:]):
+        left, right, op = args[1].number, args[2].number, args[0].string
+        value = {"+": left + right, "-": left - right, "*": left * right,
+                 "/": left // right if right else None, "\\": left % right if right else None}.get(op)
+        if value is not None:
+            return clingo.Number(value)
+    if all(a is b or a == b for a, b in zip(args, arguments)):
+        return pattern  # nothing bound in it: the same symbol
+    return clingo.Function(name, args, pattern.positive)
 
 
 _COMPARE = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
@@ -453,6 +482,7 @@ class Explainer:
         self.by_head, self.paragraphs_using = index.by_head, index.paragraphs_using
         self.seen: set[Symbol] = set()
         self.always: dict[Symbol, bool] = {}
+        self._names: dict[str, list[Symbol]] | None = None  # _constants, made once
 
     @property
     def inputs(self) -> Inputs:
@@ -482,10 +512,11 @@ class Explainer:
     def matches(self, pattern: Symbol) -> list[Symbol]:
         if _ground(pattern):
             return [pattern] if pattern in self.trace.possible else []
-        if pattern.type != SymbolType.Function:
+        function, name, arguments = _view(pattern)
+        if not function:
             return []
         out = []
-        for symbol in self.trace.by_name.get((pattern.name, len(pattern.arguments)), ()):
+        for symbol in self.trace.by_name.get((name, len(arguments)), ()):
             if _match(pattern, symbol, {}):
                 out.append(symbol)
         return out
@@ -575,9 +606,9 @@ class Explainer:
         return None
 
     def check(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
-        kind = record.name
-        if kind == "neg" and record.arguments[0].type == SymbolType.Function and not record.arguments[0].name:
-            parts = [self.check(c, binding, depth, why_not, why) for c in record.arguments[0].arguments]
+        _, kind, arguments = _view(record)
+        if kind == "neg" and _view(arguments[0])[0] and not _view(arguments[0])[1]:
+            parts = [self.check(c, binding, depth, why_not, why) for c in _view(arguments[0])[2]]
             value = NO if all(p.holds == YES for p in parts) else YES if any(p.holds == NO for p in parts) \
                 else UNCHECKED  # a negated comparison
             words = " and ".join(p.statement.sentence for p in parts)
@@ -586,7 +617,7 @@ class Explainer:
                 if all(p.statement.denial for p in parts) else None
             return Check(True, value, Statement(str(record), words, inner, "comparison", denial=denial))
         if kind in ("pos", "neg"):
-            atom = _subst(record.arguments[0], binding)
+            atom = _subst(arguments[0], binding)
             truth = self.truth(atom)
             negated = kind == "neg"
             holds = truth if not negated else {YES: NO, NO: YES, UNKNOWN: UNKNOWN}[truth]
@@ -597,8 +628,8 @@ class Explainer:
             statement = self.statement(atom, depth + 1, why_not, expand)
             return Check(negated, holds, statement)
         if kind == "cmp":
-            left, right = (_subst(record.arguments[0], binding), _subst(record.arguments[2], binding))
-            op = record.arguments[1].string
+            left, right = (_subst(arguments[0], binding), _subst(arguments[2], binding))
+            op = arguments[1].string
             if _ground(left) and _ground(right):
                 holds = YES if _COMPARE[op](left, right) else NO
             else:
@@ -640,11 +671,12 @@ class Explainer:
         counted) so the closest instances can be shown."""
         partial = [(dict(binding), 0)]
         for record in conditions:
-            if record.name != "pos":
+            _, kind, arguments = _view(record)
+            if kind != "pos":
                 continue
             nxt: list[tuple[dict[str, Symbol], int]] = []
             for current, missing in partial:
-                pattern = _subst(record.arguments[0], current)
+                pattern = _subst(arguments[0], current)
                 if _ground(pattern):
                     nxt.append((current, missing + (pattern not in self.trace.possible)))
                     continue
@@ -663,7 +695,8 @@ class Explainer:
         """The rules that could derive `target`, each with its closest instances."""
         steps: list[Step] = []
         by_rule: dict[int, list[tuple[int, int, str, tuple[Check, ...]]]] = {}
-        key = (target.name, len(target.arguments)) if target.type == SymbolType.Function else ("", 0)
+        function, name, arguments = _view(target)
+        key = (name, len(arguments)) if function else ("", 0)
         for shape in self.by_head.get(key, ()):
             binding: dict[str, Symbol] = {}
             if not _unify(shape.head, target, binding):
@@ -766,17 +799,26 @@ class Explainer:
             return [clingo.String(text[1:-1])]
         if text.lstrip("-").isdigit():
             return [clingo.Number(int(text))]
-        found = [symbol for symbol in self._constants()
-                 if (symbol.type == SymbolType.String and symbol.string == text) or str(symbol) == text]
+        found = self._constants().get(text, [])
         return sorted(found, key=lambda s: s.type != SymbolType.String) or [
             clingo.String(text) if not text[:1].islower() or "-" in text else clingo.Function(text)]
 
-    def _constants(self) -> list[Symbol]:
-        seen: dict[Symbol, None] = {}
-        for atom in itertools.chain(self.trace.possible, self.inputs.facts):
-            for arg in atom.arguments if atom.type == SymbolType.Function else ():
-                seen.setdefault(arg, None)
-        return list(seen)
+    def _constants(self) -> dict[str, list[Symbol]]:
+        """The arguments of the run's atoms and the case's facts, in their first order, by
+        the text that names them (a string by its contents, any symbol as written); made once."""
+        if self._names is None:
+            seen: dict[Symbol, None] = {}
+            for atom in itertools.chain(self.trace.possible, self.inputs.facts):
+                for arg in _view(atom)[2]:
+                    seen.setdefault(arg, None)
+            names: dict[str, list[Symbol]] = {}
+            for symbol in seen:
+                written = str(symbol)
+                names.setdefault(written, []).append(symbol)
+                if symbol.type == SymbolType.String and symbol.string != written:
+                    names.setdefault(symbol.string, []).append(symbol)
+            self._names = names
+        return self._names
 
     def changes(self, disclosure: Any) -> tuple[Change, ...]:
         if not disclosure.depends_on:
