@@ -182,7 +182,7 @@ class _Grounding:
         """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
         when the assumptions cannot hold): no symbols read from the models but these."""
         self.configure(mode, 0)
-        return _holding(self.ctl, among, assumptions)
+        return _holding(self.ctl, among, assumptions, mode == "brave")
 
     def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
         """The ground atoms of a predicate with their literals, in the order of their text."""
@@ -429,7 +429,7 @@ class _Run:
         config = self.ctl.configuration.solve
         config.enum_mode = mode
         config.models = 0
-        found = _holding(self.ctl, among, assumptions)
+        found = _holding(self.ctl, among, assumptions, mode == "brave")
         config.enum_mode = "auto"
         config.models = 1
         return found
@@ -458,12 +458,26 @@ class _Run:
 
 
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
-             assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
-    """Solve in the enumeration mode set; the atoms of `among` true in the last model."""
-    last: list[frozenset[clingo.Symbol]] = []
-    result = ctl.solve(assumptions=list(assumptions),
-                       on_model=lambda m: last.append(frozenset(s for s, lit in among if m.is_true(lit))))
-    return last[-1] if result.satisfiable and last else None
+             assumptions: Sequence[int], brave: bool) -> frozenset[clingo.Symbol] | None:
+    """Solve in the enumeration mode set (brave or cautious); the atoms of `among` true in
+    the last model. The consequences only grow (brave) or shrink (cautious) from one model
+    to the next, so each model reads only the atoms whose truth can still change."""
+    undecided = list(among)  # brave: not yet true; cautious: still true
+    models = [0]
+
+    def read(model: clingo.Model) -> bool:
+        is_true = model.is_true
+        undecided[:] = [pair for pair in undecided if is_true(pair[1]) is not brave]
+        models[0] += 1
+        return bool(undecided)  # nothing left to change: stop (the later models would agree)
+
+    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    if not result.satisfiable or not models[0]:
+        return None
+    if brave:
+        left = {lit for _, lit in undecided}
+        return frozenset(s for s, lit in among if lit not in left)
+    return frozenset(s for s, _ in undecided)
 
 
 def _atoms_of(ctl: clingo.Control, cache: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]],
