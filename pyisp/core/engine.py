@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
+from clingo import ast
 
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
@@ -134,6 +135,7 @@ class _Grounding:
         self.symbols: dict[clingo.Symbol, int | None] = {}
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.garbage = 0
+        self.watch = _add_watch(self.ctl, policy, {lit: symbol(key) for key, lit in self.literal.items()})
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         if symbol not in self.symbols:
@@ -197,6 +199,11 @@ class _Grounding:
         """The value of every unknown in some completion satisfying the assumptions."""
         self.configure("auto", 1)
         return _completion_values(self.ctl, options, assumptions)
+
+    def watching(self, on: bool) -> None:
+        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
+        if self.watch is not None:
+            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
@@ -390,6 +397,37 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
     return current
 
 
+WATCH = "pyisp_watch__"  # the engine's own shown atoms mirroring input atoms, only while watching
+
+
+def _add_watch(ctl: clingo.Control, policy: Policy, inputs: Mapping[int, clingo.Symbol]) -> tuple[int, dict[int, int]] | None:
+    """Shown atoms that mirror the input atoms (`inputs`: literal -> symbol) while a switch is
+    on, so that brave and cautious solves (which follow shown atoms only) can tell which
+    inputs some or every completion has: the switch's literal and, for each input literal,
+    its mirror's. Off, the mirrors are false and nothing shown changes. None when the
+    policy shows everything (no `#show p/n`): a signature added would hide the rest."""
+    if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements) or not inputs:
+        return None
+    switch = clingo.Function(WATCH)
+    order = list(inputs)
+    text = [f"#external {WATCH}.", f"#show {WATCH}/1."]
+    text += [f"{WATCH}({index}) :- {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
+    ctl.add(WATCH, [], "\n".join(text))
+    ctl.ground([(WATCH, [])])
+    atoms = ctl.symbolic_atoms
+    mirrors: dict[int, int] = {}
+    for index, lit in enumerate(order):
+        mirror = atoms[clingo.Function(WATCH, [clingo.Number(index)])]
+        if mirror is None:
+            return None
+        mirrors[lit] = mirror.literal
+    found = atoms[switch]
+    if found is None:
+        return None
+    ctl.assign_external(switch, False)
+    return found.literal, mirrors
+
+
 # ------------------------------------------------------------------ a fresh Control per case
 
 
@@ -406,6 +444,8 @@ class _Run:
             self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
                                  for value, option in unknown.options])
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
+        self.watch = _add_watch(self.ctl, policy, {lit: sym for unknown in inputs.unknowns for sym in unknown.atoms
+                                                   for lit in [self.ctl.symbolic_atoms[sym].literal]})
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
         atom = self.ctl.symbolic_atoms[symbol]
@@ -444,6 +484,11 @@ class _Run:
     def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
         return _completion_values(self.ctl, options, assumptions)
+
+    def watching(self, on: bool) -> None:
+        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
+        if self.watch is not None:
+            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are."""
@@ -790,17 +835,95 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
     among = [(s, query.g.lookup(s)) for s in open_]
     exact = all(lit is not None for _, lit in among)  # else a shown term that is no atom: read whole models
     free = query.independent(lit for _, lit in among) if exact else [False] * len(query.unknowns)
-    for unknown, choices, independent in zip(query.unknowns, query.options, free):
+    mirrored = _by_conclusion(query, among, free) if exact else {}
+    for index, (unknown, choices, independent) in enumerate(zip(query.unknowns, query.options, free)):
         if independent:
             continue  # no value of it changes an open conclusion
         changed: set[clingo.Symbol] = set()
-        for _, lits in choices:
-            brave = query.g.holding("brave", query.base + lits, among) if exact else \
-                query.g.consequences("brave", query.base + lits)
-            if brave is not None:
-                changed |= open_ - brave
+        if index in mirrored:
+            changed = mirrored[index]
+        else:
+            for _, lits in choices:
+                brave = query.g.holding("brave", query.base + lits, among) if exact else \
+                    query.g.consequences("brave", query.base + lits)
+                if brave is not None:
+                    changed |= open_ - brave
         if changed:
             found[unknown] = frozenset(changed)
+    return found
+
+
+def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
+                   free: Sequence[bool]) -> dict[int, set[clingo.Symbol]]:
+    """`_relevance` asked the other way round, when that takes fewer solves: for each open
+    conclusion, which input atoms some completion that has it has true (brave) and which
+    every such completion has (cautious), read through the input atoms' shown mirrors
+    (`_add_watch`). A value that is one input literal (yes or no; a one-of field's value,
+    the field's other atoms being false whenever it is true) rules a conclusion out when no
+    completion has both. Returns, for each unknown (by index) whose every value is one
+    mirrored literal, the open conclusions one of its possible values rules out."""
+    watch = getattr(query.g, "watch", None)
+    if watch is None:
+        return {}
+    mirrors: dict[int, int] = watch[1]
+    asked = [index for index, independent in enumerate(free) if not independent
+             and all(option is not None and abs(option) in mirrors for option in _singles(query.options[index]))]
+    conclusions: dict[int, list[clingo.Symbol]] = {}
+    for atom, lit in among:
+        conclusions.setdefault(lit, []).append(atom)
+    if 2 + 2 * len(conclusions) >= sum(len(query.options[index]) for index in asked):
+        return {}  # one solve per value is no more
+    inputs = sorted({abs(option) for index in asked for option in _singles(query.options[index])})
+    watched = [(clingo.Number(atom), mirrors[atom]) for atom in inputs]  # the number names the input literal
+    negative = any(option < 0 for index in asked for option in _singles(query.options[index]))
+    g = query.g
+
+    def reach(assumptions: list[int]) -> tuple[frozenset[int], frozenset[int]] | None:
+        """The input atoms true in some completion under the assumptions, and in every one."""
+        some = g.holding("brave", assumptions, watched)
+        every = g.holding("cautious", assumptions, watched) if negative and some is not None else frozenset()
+        if some is None or every is None:
+            return None
+        return frozenset(s.number for s in some), frozenset(s.number for s in every)
+
+    def holds(option: int, reached: tuple[frozenset[int], frozenset[int]] | None) -> bool:
+        """Whether some completion of those reached has the literal true."""
+        if reached is None:
+            return False
+        return option in reached[0] if option > 0 else -option not in reached[1]
+
+    g.watching(True)
+    try:
+        reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
+        base: list[tuple[frozenset[int], frozenset[int]] | None] = []
+        found: dict[int, set[clingo.Symbol]] = {}
+        for index in asked:
+            changed: set[clingo.Symbol] = set()
+            for option in _singles(query.options[index]):
+                with_it = [lit for lit, where in reached.items() if holds(option, where)]
+                if len(with_it) == len(reached):
+                    continue  # every open conclusion stays possible
+                if not with_it:  # none: is the value possible at all?
+                    if not base:
+                        base.append(reach(list(query.base)))
+                    if not holds(option, base[0]):
+                        continue  # no completion takes this value: it rules nothing out
+                changed.update(s for lit, where in reached.items() if not holds(option, where)
+                               for s in conclusions[lit])
+            found[index] = changed
+        return found
+    finally:
+        g.watching(False)
+
+
+def _singles(options: list[tuple[Any, list[int]]]) -> list[int | None]:
+    """The one literal each option of an unknown amounts to: itself, or the one true atom of
+    a one-of field's value (at most one of the field's atoms holds: the others are then
+    false); None for an option that is no single literal (none of a one-of field's values)."""
+    found: list[int | None] = []
+    for _, lits in options:
+        positive = [lit for lit in lits if lit > 0]
+        found.append(lits[0] if len(lits) == 1 else positive[0] if len(positive) == 1 else None)
     return found
 
 
