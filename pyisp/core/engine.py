@@ -195,10 +195,11 @@ class _Grounding:
         self.configure("auto", 1)
         return _core(self.ctl, assumptions)
 
-    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int],
+               cores: list[Sequence[int]] | None = None) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
         self.configure("auto", 1)
-        return _completion_values(self.ctl, options, assumptions)
+        return _completion_values(self.ctl, options, assumptions, cores)
 
     def watching(self, on: bool) -> None:
         """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
@@ -381,11 +382,21 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
     if current is None:
         return None
     chosen = list(assumptions)
+    retry = 0  # from here on, first ask whether every unknown left can take its first option
     for index, choices in enumerate(options):
         if free and free[index]:
             current[index] = choices[0][0]
             chosen += choices[0][1]
             continue
+        if index >= retry and current[index] != choices[0][0]:
+            firsts = [(later, options[later][0][1]) for later in range(index, len(options))]
+            cores: list[Sequence[int]] = []
+            found = solver.values(options, chosen + [lit for _, lits in firsts for lit in lits], cores)
+            if found is not None:
+                current = found  # the first option of each: the first completion, in one solve
+            else:  # ask one by one up to the last unknown whose first option the conflict names
+                core = set(cores[0]) if cores else set()
+                retry = max((later + 1 for later, lits in firsts if core.intersection(lits)), default=len(options))
         for value, lits in choices:
             if value == current[index]:
                 break
@@ -481,9 +492,10 @@ class _Run:
         """None when the assumptions can hold together; else a subset of them that cannot."""
         return _core(self.ctl, assumptions)
 
-    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int],
+               cores: list[Sequence[int]] | None = None) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
-        return _completion_values(self.ctl, options, assumptions)
+        return _completion_values(self.ctl, options, assumptions, cores)
 
     def watching(self, on: bool) -> None:
         """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
@@ -534,8 +546,9 @@ def _atoms_of(ctl: clingo.Control, cache: dict[tuple[str, int], list[tuple[cling
 
 
 def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[int]]]],
-                       assumptions: Sequence[int]) -> list[Any] | None:
-    """Solve once under the assumptions; the value each unknown takes in the model found."""
+                       assumptions: Sequence[int], cores: list[Sequence[int]] | None = None) -> list[Any] | None:
+    """Solve once under the assumptions; the value each unknown takes in the model found
+    (None when there is none; then the conflicting assumptions are added to `cores`)."""
     values: list[Any] = []
 
     def read(model: clingo.Model) -> None:
@@ -545,7 +558,8 @@ def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[i
                     values.append(value)
                     break
 
-    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    result = ctl.solve(assumptions=list(assumptions), on_model=read,
+                       on_core=cores.append if cores is not None else None)
     return values if result.satisfiable else None
 
 
@@ -881,8 +895,11 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
     def reach(assumptions: list[int]) -> tuple[frozenset[int], frozenset[int]] | None:
         """The input atoms true in some completion under the assumptions, and in every one."""
         some = g.holding("brave", assumptions, watched)
-        every = g.holding("cautious", assumptions, watched) if negative and some is not None else frozenset()
-        if some is None or every is None:
+        if some is None:
+            return None
+        candidates = [pair for pair in watched if pair[0] in some]  # true in every one: true in some
+        every = g.holding("cautious", assumptions, candidates) if negative and candidates else frozenset()
+        if every is None:
             return None
         return frozenset(s.number for s in some), frozenset(s.number for s in every)
 
@@ -983,6 +1000,35 @@ def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> fro
     return query.g.core(assumptions)
 
 
+def _shrink(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> dict[int, Any]:
+    """The chosen values (which force `lit` to `value`) less each one, in order, without which
+    the rest still force it: greedy deletion. Forcing only grows with more values, so when
+    the rest still force it without a run of the next values, each of them would go in
+    turn: the run goes in one solve (runs double while they go, halve when they do not;
+    a single value that cannot go stays)."""
+    order = list(chosen)
+    core: frozenset[int] | None = None
+    position, run = 0, 1
+    while position < len(order):
+        index = order[position]
+        if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
+            del chosen[index]  # the last core holds without it: still forced, no need to ask
+            position += 1
+            continue
+        block = order[position:position + run]
+        trial = {k: v for k, v in chosen.items() if k not in block}
+        found_core = _forces(query, trial, lit, value)
+        if found_core is not None:
+            chosen, core = trial, found_core
+            position += len(block)
+            run *= 2
+        elif len(block) > 1:
+            run = len(block) // 2
+        else:
+            position += 1  # it stays
+    return chosen
+
+
 def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[DecidingSet]:
     """Subset-minimal sets of unknown values that force `lit` to `value` (greedy shrinking
     of a witness completion, then every alternative value that works as well)."""
@@ -994,19 +1040,8 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
                                     + [-b for b in blockers], free)
         if witness is None:
             break
-        chosen = dict(enumerate(witness))
-        core: frozenset[int] | None = None
-        for index in list(chosen):
-            if free[index]:
-                del chosen[index]
-                continue
-            if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
-                del chosen[index]  # the last core holds without it: still forced, no need to ask
-                continue
-            trial = {k: v for k, v in chosen.items() if k != index}
-            found_core = _forces(query, trial, lit, value)
-            if found_core is not None:
-                chosen, core = trial, found_core
+        chosen = {index: v for index, v in enumerate(witness) if not free[index]}
+        chosen = _shrink(query, chosen, lit, value)
         conditions = []
         alternatives: list[list[Any]] = []
         for index, option_value in chosen.items():
