@@ -352,24 +352,29 @@ class Policy:
                 if _match(head, pattern, {})]
 
     def cited_by(self, pattern: Any) -> tuple[str, ...]:
-        """The paragraphs cited by the rules whose head can match a pattern (cached)."""
+        """The paragraphs cited by the rules whose head can match a pattern (cached; a
+        lookup is one dict read, safe while another thread clears the cache)."""
         key = repr(pattern)
-        if key not in self._cited:
+        found = self._cited.get(key)
+        if found is None:
+            found = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs}, key=paragraph_key))
             if len(self._cited) >= CACHED:
                 self._cited.clear()
-            self._cited[key] = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs},
-                                            key=paragraph_key))
-        return self._cited[key]
+            self._cited[key] = found
+        return found
 
     def paragraphs_for(self, atom: Symbol) -> tuple[str, ...]:
         """The paragraphs behind an output atom: those cited by the rules that draw the
-        conclusion it reports (the first body atom of the output rule that produces it)."""
-        if atom in self._cache:
-            return self._cache[atom]
+        conclusion it reports (the first body atom of the output rule that produces it).
+        Cached by the atom and by the atom without its ids (bounded)."""
+        known = self._cache.get(atom)
+        if known is not None:
+            return known
         key = atom if atom.name in self._id_sensitive else _without_ids(atom)
-        if key in self._cache:
-            self._cache[atom] = self._cache[key]
-            return self._cache[key]
+        known = self._cache.get(key)
+        if known is not None:
+            self._cache[atom] = known
+            return known
         found: set[str] = set()
         for inner in self._reporting(atom):
             for source in self.rules_concluding(inner):
