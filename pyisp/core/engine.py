@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
+from clingo import ast
 
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
@@ -134,6 +135,7 @@ class _Grounding:
         self.symbols: dict[clingo.Symbol, int | None] = {}
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.garbage = 0
+        self.watch = _add_watch(self.ctl, policy, {lit: symbol(key) for key, lit in self.literal.items()})
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         if symbol not in self.symbols:
@@ -182,7 +184,7 @@ class _Grounding:
         """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
         when the assumptions cannot hold): no symbols read from the models but these."""
         self.configure(mode, 0)
-        return _holding(self.ctl, among, assumptions)
+        return _holding(self.ctl, among, assumptions, mode == "brave")
 
     def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
         """The ground atoms of a predicate with their literals, in the order of their text."""
@@ -193,10 +195,16 @@ class _Grounding:
         self.configure("auto", 1)
         return _core(self.ctl, assumptions)
 
-    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int],
+               cores: list[Sequence[int]] | None = None) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
         self.configure("auto", 1)
-        return _completion_values(self.ctl, options, assumptions)
+        return _completion_values(self.ctl, options, assumptions, cores)
+
+    def watching(self, on: bool) -> None:
+        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
+        if self.watch is not None:
+            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
@@ -374,11 +382,21 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
     if current is None:
         return None
     chosen = list(assumptions)
+    retry = 0  # from here on, first ask whether every unknown left can take its first option
     for index, choices in enumerate(options):
         if free and free[index]:
             current[index] = choices[0][0]
             chosen += choices[0][1]
             continue
+        if index >= retry and current[index] != choices[0][0]:
+            firsts = [(later, options[later][0][1]) for later in range(index, len(options))]
+            cores: list[Sequence[int]] = []
+            found = solver.values(options, chosen + [lit for _, lits in firsts for lit in lits], cores)
+            if found is not None:
+                current = found  # the first option of each: the first completion, in one solve
+            else:  # ask one by one up to the last unknown whose first option the conflict names
+                core = set(cores[0]) if cores else set()
+                retry = max((later + 1 for later, lits in firsts if core.intersection(lits)), default=len(options))
         for value, lits in choices:
             if value == current[index]:
                 break
@@ -388,6 +406,37 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
                 break
         chosen += next(lits for value, lits in choices if value == current[index])
     return current
+
+
+WATCH = "pyisp_watch__"  # the engine's own shown atoms mirroring input atoms, only while watching
+
+
+def _add_watch(ctl: clingo.Control, policy: Policy, inputs: Mapping[int, clingo.Symbol]) -> tuple[int, dict[int, int]] | None:
+    """Shown atoms that mirror the input atoms (`inputs`: literal -> symbol) while a switch is
+    on, so that brave and cautious solves (which follow shown atoms only) can tell which
+    inputs some or every completion has: the switch's literal and, for each input literal,
+    its mirror's. Off, the mirrors are false and nothing shown changes. None when the
+    policy shows everything (no `#show p/n`): a signature added would hide the rest."""
+    if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements) or not inputs:
+        return None
+    switch = clingo.Function(WATCH)
+    order = list(inputs)
+    text = [f"#external {WATCH}.", f"#show {WATCH}/1."]
+    text += [f"{WATCH}({index}) :- {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
+    ctl.add(WATCH, [], "\n".join(text))
+    ctl.ground([(WATCH, [])])
+    atoms = ctl.symbolic_atoms
+    mirrors: dict[int, int] = {}
+    for index, lit in enumerate(order):
+        mirror = atoms[clingo.Function(WATCH, [clingo.Number(index)])]
+        if mirror is None:
+            return None
+        mirrors[lit] = mirror.literal
+    found = atoms[switch]
+    if found is None:
+        return None
+    ctl.assign_external(switch, False)
+    return found.literal, mirrors
 
 
 # ------------------------------------------------------------------ a fresh Control per case
@@ -406,6 +455,8 @@ class _Run:
             self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
                                  for value, option in unknown.options])
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
+        self.watch = _add_watch(self.ctl, policy, {lit: sym for unknown in inputs.unknowns for sym in unknown.atoms
+                                                   for lit in [self.ctl.symbolic_atoms[sym].literal]})
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
         atom = self.ctl.symbolic_atoms[symbol]
@@ -429,7 +480,7 @@ class _Run:
         config = self.ctl.configuration.solve
         config.enum_mode = mode
         config.models = 0
-        found = _holding(self.ctl, among, assumptions)
+        found = _holding(self.ctl, among, assumptions, mode == "brave")
         config.enum_mode = "auto"
         config.models = 1
         return found
@@ -441,9 +492,15 @@ class _Run:
         """None when the assumptions can hold together; else a subset of them that cannot."""
         return _core(self.ctl, assumptions)
 
-    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int]) -> list[Any] | None:
+    def values(self, options: list[list[tuple[Any, list[int]]]], assumptions: Sequence[int],
+               cores: list[Sequence[int]] | None = None) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
-        return _completion_values(self.ctl, options, assumptions)
+        return _completion_values(self.ctl, options, assumptions, cores)
+
+    def watching(self, on: bool) -> None:
+        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
+        if self.watch is not None:
+            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are."""
@@ -458,12 +515,26 @@ class _Run:
 
 
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
-             assumptions: Sequence[int]) -> frozenset[clingo.Symbol] | None:
-    """Solve in the enumeration mode set; the atoms of `among` true in the last model."""
-    last: list[frozenset[clingo.Symbol]] = []
-    result = ctl.solve(assumptions=list(assumptions),
-                       on_model=lambda m: last.append(frozenset(s for s, lit in among if m.is_true(lit))))
-    return last[-1] if result.satisfiable and last else None
+             assumptions: Sequence[int], brave: bool) -> frozenset[clingo.Symbol] | None:
+    """Solve in the enumeration mode set (brave or cautious); the atoms of `among` true in
+    the last model. The consequences only grow (brave) or shrink (cautious) from one model
+    to the next, so each model reads only the atoms whose truth can still change."""
+    undecided = list(among)  # brave: not yet true; cautious: still true
+    models = [0]
+
+    def read(model: clingo.Model) -> bool:
+        is_true = model.is_true
+        undecided[:] = [pair for pair in undecided if is_true(pair[1]) is not brave]
+        models[0] += 1
+        return bool(undecided)  # nothing left to change: stop (the later models would agree)
+
+    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    if not result.satisfiable or not models[0]:
+        return None
+    if brave:
+        left = {lit for _, lit in undecided}
+        return frozenset(s for s, lit in among if lit not in left)
+    return frozenset(s for s, _ in undecided)
 
 
 def _atoms_of(ctl: clingo.Control, cache: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]],
@@ -475,8 +546,9 @@ def _atoms_of(ctl: clingo.Control, cache: dict[tuple[str, int], list[tuple[cling
 
 
 def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[int]]]],
-                       assumptions: Sequence[int]) -> list[Any] | None:
-    """Solve once under the assumptions; the value each unknown takes in the model found."""
+                       assumptions: Sequence[int], cores: list[Sequence[int]] | None = None) -> list[Any] | None:
+    """Solve once under the assumptions; the value each unknown takes in the model found
+    (None when there is none; then the conflicting assumptions are added to `cores`)."""
     values: list[Any] = []
 
     def read(model: clingo.Model) -> None:
@@ -486,7 +558,8 @@ def _completion_values(ctl: clingo.Control, options: list[list[tuple[Any, list[i
                     values.append(value)
                     break
 
-    result = ctl.solve(assumptions=list(assumptions), on_model=read)
+    result = ctl.solve(assumptions=list(assumptions), on_model=read,
+                       on_core=cores.append if cores is not None else None)
     return values if result.satisfiable else None
 
 
@@ -776,17 +849,98 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
     among = [(s, query.g.lookup(s)) for s in open_]
     exact = all(lit is not None for _, lit in among)  # else a shown term that is no atom: read whole models
     free = query.independent(lit for _, lit in among) if exact else [False] * len(query.unknowns)
-    for unknown, choices, independent in zip(query.unknowns, query.options, free):
+    mirrored = _by_conclusion(query, among, free) if exact else {}
+    for index, (unknown, choices, independent) in enumerate(zip(query.unknowns, query.options, free)):
         if independent:
             continue  # no value of it changes an open conclusion
         changed: set[clingo.Symbol] = set()
-        for _, lits in choices:
-            brave = query.g.holding("brave", query.base + lits, among) if exact else \
-                query.g.consequences("brave", query.base + lits)
-            if brave is not None:
-                changed |= open_ - brave
+        if index in mirrored:
+            changed = mirrored[index]
+        else:
+            for _, lits in choices:
+                brave = query.g.holding("brave", query.base + lits, among) if exact else \
+                    query.g.consequences("brave", query.base + lits)
+                if brave is not None:
+                    changed |= open_ - brave
         if changed:
             found[unknown] = frozenset(changed)
+    return found
+
+
+def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
+                   free: Sequence[bool]) -> dict[int, set[clingo.Symbol]]:
+    """`_relevance` asked the other way round, when that takes fewer solves: for each open
+    conclusion, which input atoms some completion that has it has true (brave) and which
+    every such completion has (cautious), read through the input atoms' shown mirrors
+    (`_add_watch`). A value that is one input literal (yes or no; a one-of field's value,
+    the field's other atoms being false whenever it is true) rules a conclusion out when no
+    completion has both. Returns, for each unknown (by index) whose every value is one
+    mirrored literal, the open conclusions one of its possible values rules out."""
+    watch = getattr(query.g, "watch", None)
+    if watch is None:
+        return {}
+    mirrors: dict[int, int] = watch[1]
+    asked = [index for index, independent in enumerate(free) if not independent
+             and all(option is not None and abs(option) in mirrors for option in _singles(query.options[index]))]
+    conclusions: dict[int, list[clingo.Symbol]] = {}
+    for atom, lit in among:
+        conclusions.setdefault(lit, []).append(atom)
+    if 2 + 2 * len(conclusions) >= sum(len(query.options[index]) for index in asked):
+        return {}  # one solve per value is no more
+    inputs = sorted({abs(option) for index in asked for option in _singles(query.options[index])})
+    watched = [(clingo.Number(atom), mirrors[atom]) for atom in inputs]  # the number names the input literal
+    negative = any(option < 0 for index in asked for option in _singles(query.options[index]))
+    g = query.g
+
+    def reach(assumptions: list[int]) -> tuple[frozenset[int], frozenset[int]] | None:
+        """The input atoms true in some completion under the assumptions, and in every one."""
+        some = g.holding("brave", assumptions, watched)
+        if some is None:
+            return None
+        candidates = [pair for pair in watched if pair[0] in some]  # true in every one: true in some
+        every = g.holding("cautious", assumptions, candidates) if negative and candidates else frozenset()
+        if every is None:
+            return None
+        return frozenset(s.number for s in some), frozenset(s.number for s in every)
+
+    def holds(option: int, reached: tuple[frozenset[int], frozenset[int]] | None) -> bool:
+        """Whether some completion of those reached has the literal true."""
+        if reached is None:
+            return False
+        return option in reached[0] if option > 0 else -option not in reached[1]
+
+    g.watching(True)
+    try:
+        reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
+        base: list[tuple[frozenset[int], frozenset[int]] | None] = []
+        found: dict[int, set[clingo.Symbol]] = {}
+        for index in asked:
+            changed: set[clingo.Symbol] = set()
+            for option in _singles(query.options[index]):
+                with_it = [lit for lit, where in reached.items() if holds(option, where)]
+                if len(with_it) == len(reached):
+                    continue  # every open conclusion stays possible
+                if not with_it:  # none: is the value possible at all?
+                    if not base:
+                        base.append(reach(list(query.base)))
+                    if not holds(option, base[0]):
+                        continue  # no completion takes this value: it rules nothing out
+                changed.update(s for lit, where in reached.items() if not holds(option, where)
+                               for s in conclusions[lit])
+            found[index] = changed
+        return found
+    finally:
+        g.watching(False)
+
+
+def _singles(options: list[tuple[Any, list[int]]]) -> list[int | None]:
+    """The one literal each option of an unknown amounts to: itself, or the one true atom of
+    a one-of field's value (at most one of the field's atoms holds: the others are then
+    false); None for an option that is no single literal (none of a one-of field's values)."""
+    found: list[int | None] = []
+    for _, lits in options:
+        positive = [lit for lit in lits if lit > 0]
+        found.append(lits[0] if len(lits) == 1 else positive[0] if len(positive) == 1 else None)
     return found
 
 
@@ -846,6 +1000,35 @@ def _forces(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> fro
     return query.g.core(assumptions)
 
 
+def _shrink(query: _Query, chosen: dict[int, Any], lit: int, value: bool) -> dict[int, Any]:
+    """The chosen values (which force `lit` to `value`) less each one, in order, without which
+    the rest still force it: greedy deletion. Forcing only grows with more values, so when
+    the rest still force it without a run of the next values, each of them would go in
+    turn: the run goes in one solve (runs double while they go, halve when they do not;
+    a single value that cannot go stays)."""
+    order = list(chosen)
+    core: frozenset[int] | None = None
+    position, run = 0, 1
+    while position < len(order):
+        index = order[position]
+        if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
+            del chosen[index]  # the last core holds without it: still forced, no need to ask
+            position += 1
+            continue
+        block = order[position:position + run]
+        trial = {k: v for k, v in chosen.items() if k not in block}
+        found_core = _forces(query, trial, lit, value)
+        if found_core is not None:
+            chosen, core = trial, found_core
+            position += len(block)
+            run *= 2
+        elif len(block) > 1:
+            run = len(block) // 2
+        else:
+            position += 1  # it stays
+    return chosen
+
+
 def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[DecidingSet]:
     """Subset-minimal sets of unknown values that force `lit` to `value` (greedy shrinking
     of a witness completion, then every alternative value that works as well)."""
@@ -857,19 +1040,8 @@ def _deciding_sets(query: _Query, lit: int, value: bool, limit: int) -> list[Dec
                                     + [-b for b in blockers], free)
         if witness is None:
             break
-        chosen = dict(enumerate(witness))
-        core: frozenset[int] | None = None
-        for index in list(chosen):
-            if free[index]:
-                del chosen[index]
-                continue
-            if core is not None and core.isdisjoint(next(ls for v, ls in query.options[index] if v == chosen[index])):
-                del chosen[index]  # the last core holds without it: still forced, no need to ask
-                continue
-            trial = {k: v for k, v in chosen.items() if k != index}
-            found_core = _forces(query, trial, lit, value)
-            if found_core is not None:
-                chosen, core = trial, found_core
+        chosen = {index: v for index, v in enumerate(witness) if not free[index]}
+        chosen = _shrink(query, chosen, lit, value)
         conditions = []
         alternatives: list[list[Any]] = []
         for index, option_value in chosen.items():

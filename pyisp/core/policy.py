@@ -126,31 +126,53 @@ def _body_atoms(rule: Any) -> list[Any]:
     return atoms
 
 
-def _match(term: Any, value: Any, binding: dict[str, Any]) -> bool:
-    """Match an AST term of a rule against a ground symbol or a partly bound pattern
+# A rule's terms, read once from the AST (whose attribute access is slow) into tuples:
+# (VARIABLE, name), (CONSTANT, symbol), (FUNCTION, name, arguments), (POOL, alternatives)
+# or (OTHER,) for arithmetic and the rest.
+VARIABLE, CONSTANT, FUNCTION, POOL, OTHER = range(5)
+
+
+def _plain(term: Any) -> tuple[Any, ...]:
+    """An AST term as tuples (see VARIABLE above)."""
+    kind = term.ast_type
+    if kind == ast.ASTType.Variable:
+        return (VARIABLE, term.name)
+    if kind == ast.ASTType.SymbolicTerm:
+        return (CONSTANT, term.symbol)
+    if kind == ast.ASTType.Function:
+        return (FUNCTION, term.name, tuple(_plain(a) for a in term.arguments))
+    if kind == ast.ASTType.Pool:
+        return (POOL, tuple(_plain(a) for a in term.arguments))
+    return (OTHER,)
+
+
+def _match(term: tuple[Any, ...], value: Any, binding: dict[str, Any]) -> bool:
+    """Match a rule's term (`_plain`) against a ground symbol or a partly bound pattern
     (None is a wildcard). Binds the rule's variables."""
     if value is None:
         return True
-    kind = term.ast_type
-    if kind == ast.ASTType.Variable:
-        if term.name == "_":
+    kind = term[0]
+    if kind == VARIABLE:
+        name = term[1]
+        if name == "_":
             return True
-        if term.name in binding and binding[term.name] is not None and binding[term.name] != value:
+        if name in binding and binding[name] is not None and binding[name] != value:
             return False
-        binding[term.name] = value
+        binding[name] = value
         return True
-    if kind == ast.ASTType.SymbolicTerm:
-        return term.symbol == value if isinstance(value, Symbol) else _same(term.symbol, value)
-    if kind == ast.ASTType.Function:
+    if kind == CONSTANT:
+        return term[1] == value if isinstance(value, Symbol) else _same(term[1], value)
+    if kind == FUNCTION:
+        arguments = term[2]
         if isinstance(value, Symbol):
-            if value.type != SymbolType.Function or value.name != term.name or len(value.arguments) != len(term.arguments):
+            if value.type != SymbolType.Function or value.name != term[1] or len(value.arguments) != len(arguments):
                 return False
-            return all(_match(t, v, binding) for t, v in zip(term.arguments, value.arguments))
+            return all(_match(t, v, binding) for t, v in zip(arguments, value.arguments))
         name, args = value
-        return name == term.name and len(args) == len(term.arguments) and all(
-            _match(t, v, binding) for t, v in zip(term.arguments, args))
-    if kind == ast.ASTType.Pool:
-        return any(_match(alt, value, dict(binding)) for alt in term.arguments)
+        return name == term[1] and len(args) == len(arguments) and all(
+            _match(t, v, binding) for t, v in zip(arguments, args))
+    if kind == POOL:
+        return any(_match(alt, value, dict(binding)) for alt in term[1])
     return True  # arithmetic: accept (over-approximates, never drops a citation)
 
 
@@ -159,19 +181,35 @@ def _same(symbol: Symbol, pattern: Any) -> bool:
     return symbol.type == SymbolType.Function and symbol.name == name and not args
 
 
-def _instantiate(term: Any, binding: dict[str, Any]) -> Any:
-    """A pattern for an AST term under a binding: ground parts as symbols, free variables as None."""
-    kind = term.ast_type
-    if kind == ast.ASTType.Variable:
-        return binding.get(term.name)
-    if kind == ast.ASTType.SymbolicTerm:
-        return term.symbol
-    if kind == ast.ASTType.Function:
-        args = [_instantiate(a, binding) for a in term.arguments]
+def _instantiate(term: tuple[Any, ...], binding: dict[str, Any]) -> Any:
+    """A pattern for a rule's term (`_plain`) under a binding: ground parts as symbols, free
+    variables as None."""
+    kind = term[0]
+    if kind == VARIABLE:
+        return binding.get(term[1])
+    if kind == CONSTANT:
+        return term[1]
+    if kind == FUNCTION:
+        args = [_instantiate(a, binding) for a in term[2]]
         if all(isinstance(a, Symbol) for a in args):
-            return clingo.Function(term.name, args)
-        return (term.name, args)
+            return clingo.Function(term[1], args)
+        return (term[1], args)
     return None
+
+
+def _has_string(term: tuple[Any, ...]) -> bool:
+    """Whether a rule's term (`_plain`) names a string constant."""
+    kind = term[0]
+    if kind == CONSTANT:
+        return bool(term[1].type == SymbolType.String)
+    if kind == FUNCTION:
+        return any(_has_string(a) for a in term[2])
+    if kind == POOL:
+        return any(_has_string(a) for a in term[1])
+    return False
+
+
+CACHED = 4096  # entries of a policy's citation caches before they are cleared
 
 
 class Policy:
@@ -290,8 +328,8 @@ class Policy:
         return [r for r in self.rules if r.file != OUTPUT_FILE]
 
     @cached_property
-    def _heads(self) -> dict[str, list[tuple[Rule, Any]]]:
-        """Cited rules by head predicate name, with their head atom (AST access is slow)."""
+    def _heads(self) -> dict[str, list[tuple[Rule, tuple[Any, ...]]]]:
+        """Cited rules by head predicate name, with their head atom (`_plain`: AST access is slow)."""
         index: dict[str, list[tuple[Rule, Any]]] = {}
         for rule in self.cited_rules:
             head = _head_atom(rule.node)
@@ -303,7 +341,7 @@ class Policy:
                 name = head.symbol.name
             else:
                 name = ""  # a head the index cannot name: tried for every pattern
-            index.setdefault(name, []).append((rule, head))
+            index.setdefault(name, []).append((rule, _plain(head)))
         return index
 
     def rules_concluding(self, pattern: Any) -> list[Rule]:
@@ -314,22 +352,29 @@ class Policy:
                 if _match(head, pattern, {})]
 
     def cited_by(self, pattern: Any) -> tuple[str, ...]:
-        """The paragraphs cited by the rules whose head can match a pattern (cached)."""
+        """The paragraphs cited by the rules whose head can match a pattern (cached; a
+        lookup is one dict read, safe while another thread clears the cache)."""
         key = repr(pattern)
-        if key not in self._cited:
-            self._cited[key] = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs},
-                                            key=paragraph_key))
-        return self._cited[key]
+        found = self._cited.get(key)
+        if found is None:
+            found = tuple(sorted({p for r in self.rules_concluding(pattern) for p in r.paragraphs}, key=paragraph_key))
+            if len(self._cited) >= CACHED:
+                self._cited.clear()
+            self._cited[key] = found
+        return found
 
     def paragraphs_for(self, atom: Symbol) -> tuple[str, ...]:
         """The paragraphs behind an output atom: those cited by the rules that draw the
-        conclusion it reports (the first body atom of the output rule that produces it)."""
-        if atom in self._cache:
-            return self._cache[atom]
+        conclusion it reports (the first body atom of the output rule that produces it).
+        Cached by the atom and by the atom without its ids (bounded)."""
+        known = self._cache.get(atom)
+        if known is not None:
+            return known
         key = atom if atom.name in self._id_sensitive else _without_ids(atom)
-        if key in self._cache:
-            self._cache[atom] = self._cache[key]
-            return self._cache[key]
+        known = self._cache.get(key)
+        if known is not None:
+            self._cache[atom] = known
+            return known
         found: set[str] = set()
         for inner in self._reporting(atom):
             for source in self.rules_concluding(inner):
@@ -337,6 +382,8 @@ class Policy:
         for source in self.rules_concluding(atom):
             found.update(source.paragraphs)
         result = tuple(sorted(found, key=paragraph_key))
+        if len(self._cache) >= CACHED:
+            self._cache.clear()
         self._cache[atom] = self._cache[key] = result
         return result
 
@@ -359,37 +406,32 @@ class Policy:
                 yield _instantiate(body[0], binding)
 
     @cached_property
-    def _output_shapes(self) -> list[tuple[Any, list[Any]]]:
-        """Each output rule's head atom and positive body atoms, read once (AST access is slow)."""
-        return [(_head_atom(rule.node), _body_atoms(rule.node)) for rule in self.output_rules]
+    def _output_shapes(self) -> list[tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]]:
+        """Each output rule's head atom and positive body atoms, read once (`_plain`: AST
+        access is slow)."""
+        shapes: list[tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]] = []
+        for rule in self.output_rules:
+            head = _head_atom(rule.node)
+            shapes.append((None if head is None else _plain(head), [_plain(atom) for atom in _body_atoms(rule.node)]))
+        return shapes
 
     @cached_property
     def _id_sensitive(self) -> frozenset[str]:
         """The predicates whose paragraphs may depend on the ids (strings) in an atom: those
         for which a head that `paragraphs_for` matches (the atom's own rules, its output
         rules and the rules concluding their first body atom) names a string constant."""
-        def has_string(term: Any) -> bool:
-            kind = term.ast_type
-            if kind == ast.ASTType.SymbolicTerm:
-                return term.symbol.type == SymbolType.String
-            if kind in (ast.ASTType.Function, ast.ASTType.Pool):
-                return any(has_string(a) for a in term.arguments)
-            return False
-
         def stringy(name: str) -> bool:
-            return any(has_string(head) for _rule, head in self._heads.get(name, []) + self._heads.get("", []))
+            return any(_has_string(head) for _rule, head in self._heads.get(name, []) + self._heads.get("", []))
 
         chains: dict[str, set[str]] = {}
-        for rule in self.output_rules:
-            head = _head_atom(rule.node)
-            if head is None or head.ast_type != ast.ASTType.Function:
+        for head, body in self._output_shapes:
+            if head is None or head[0] != FUNCTION:
                 continue
-            chain = chains.setdefault(head.name, {head.name})
-            body = _body_atoms(rule.node)
-            if has_string(head):
+            chain = chains.setdefault(head[1], {head[1]})
+            if _has_string(head):
                 chain.add("")  # marks the chain as sensitive below
-            if body and body[0].ast_type == ast.ASTType.Function:
-                chain.add(body[0].name)
+            if body and body[0][0] == FUNCTION:
+                chain.add(body[0][1])
         return frozenset(name for name, chain in chains.items() if "" in chain or any(stringy(n) for n in chain))
 
 
