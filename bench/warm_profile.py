@@ -1,5 +1,5 @@
 """The warm pyisp.query row of bench/bench.py alone, with an optional profile
-(`python bench/warm_profile.py [--profile] [--rounds N]`): CPU ms median/p95 per query over
+(`python bench/warm_profile.py [--profile] [--rounds N] [--no-results]`): CPU ms median/p95 per query over
 the completed facts/ cases, and with --profile the top functions by cumulative time."""
 
 from __future__ import annotations
@@ -35,7 +35,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--no-results", action="store_true",
+                        help="results not remembered (service.RESULTS = 0): the Python around the engine's answer")
     args = parser.parse_args()
+    if args.no_results:
+        from pyisp.core import service
+
+        service.RESULTS = 0
     cases = known_cases()
     for _ in range(3):
         for d in cases:

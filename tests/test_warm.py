@@ -120,3 +120,19 @@ def test_edited_rules_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyP
     edited = pyisp.query(data, policy=rules)
     assert edited.provenance.policy_sha256 not in (before.provenance.policy_sha256, added.provenance.policy_sha256)
     assert edited.to_dict()["disclosures"] == before.to_dict()["disclosures"]
+
+
+def test_the_upgrade_copies_as_deepcopy_did_shared_parts_included() -> None:
+    from pyisp.core.upgrade import _copy
+
+    shared = {"purposes": ["promote_welfare"], "x-note": (1, 2)}
+    data = {"a": [shared, shared, {"n": 1.5, "t": True, "s": "x", "none": None}], "b": shared}
+    copied = _copy(data, {})
+    assert copied == copy.deepcopy(data) and copied is not data
+    assert copied["a"][0] is copied["a"][1] is copied["b"] and copied["b"] is not shared
+    assert copied["b"]["purposes"] is not shared["purposes"] and copied["b"]["x-note"] == (1, 2)
+    case = _case()
+    case["information"][0]["relationship"] = "police"  # format 1: rewritten in the copy, not in the document
+    before = copy.deepcopy(case)
+    assert schema.validate(case)["information"][0]["supplied_by_police"] is True
+    assert case == before
