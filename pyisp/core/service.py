@@ -42,11 +42,12 @@ _stamps_lock = threading.Lock()
 def _installed() -> str | None:
     """The policy directory inside the installed package (a wheel's copy, not a checkout's
     policy/): nobody edits it while pyisp runs, so its stamp is taken once."""
-    here = Path(__file__).resolve().parent.parent / "policy"
+    here = (Path(__file__).resolve().parent.parent / "policy").resolve()
     try:
-        return str(default_policy_dir().resolve()) if default_policy_dir().resolve() == here.resolve() else None
+        shipped = default_policy_dir().resolve()
     except PolicyError:
         return None
+    return str(shipped) if shipped == here else None
 
 
 _INSTALLED: list[str | None] = []
@@ -187,7 +188,7 @@ _results = threading.local()
 def _answer_key(the_case: Case, data: dict[str, Any], engine: Engine, depends_on: bool,
                 readings: Mapping[str, str] | None, off: frozenset[str]) -> tuple[Any, ...] | None:
     """What a result depends on beside the engine, or None for a case not to keep."""
-    if not engine.memo or len(data["disclosures"]) > RESULT_DISCLOSURES:
+    if not getattr(engine, "memo", 0) or len(data["disclosures"]) > RESULT_DISCLOSURES:
         return None
     try:
         case = pickle.dumps((the_case.id, the_case.title, data), protocol=pickle.HIGHEST_PROTOCOL)
