@@ -109,6 +109,34 @@ def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
     return cached[1]
 
 
+_SKIP, _OBJECT, _ENTRIES, _LEAF = range(4)
+_STEPS: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any], Any, Any, Any, int, bool]]]] = {}
+
+
+def _steps(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, Any, Any, int, bool]]:
+    """For an object spec, what walk() reads of each field, read once per spec (kept as
+    _alternatives): its key and spec, the field it is an alternative to (x-instead), the
+    field that replaces it, its gate (x-when), how it is walked, and whether a part left
+    out states nothing (x-unstated none, or an entity)."""
+    cached = _STEPS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        replaced_by = _alternatives(spec)
+        steps = []
+        for key, sub in spec["properties"].items():
+            kind = sub.get("type")
+            how = (_OBJECT if kind == "object" else
+                   _ENTRIES if kind == "array" and sub["items"].get("type") == "object" else
+                   _LEAF if "x-atom" in sub else _SKIP)
+            steps.append((key, sub, sub.get("x-instead"), replaced_by.get(key),
+                          sub["x-when"] if "x-when" in sub else None, how,
+                          bool(sub.get("x-unstated") == "none" or sub.get("x-entity"))))
+        if len(_STEPS) >= ALTERNATIVES_KEPT:
+            _STEPS.clear()
+        cached = (spec, steps)
+        _STEPS[id(spec)] = cached
+    return cached[1]
+
+
 class _Collector:
     def __init__(self, child_id: str | None, ids: dict[str, list[str]], make: AtomMaker | None = None,
                  only: Mapping[str, Sequence[int]] | None = None) -> None:
@@ -127,28 +155,27 @@ class _Collector:
             self.facts.append(make(spec["x-atom"], ctx, None, None))
         if "x-marker" in spec:
             self.facts.append(make(spec["x-marker"], ctx, None, None))
-        replaced_by = _alternatives(spec)
-        for key, sub in spec["properties"].items():
-            here = f"{path}.{key}" if path else key
+        for key, sub, instead, replacing, when, how, unstated_none in _steps(spec):
+            if how == _SKIP:
+                continue  # a field that states no atom
             item = value.get(key)
-            instead = sub.get("x-instead")
             if instead is not None and item is None:
                 continue  # an alternative form the case did not use
-            if key in replaced_by and value.get(replaced_by[key]) is not None:
+            if replacing is not None and value.get(replacing) is not None:
                 continue  # replaced by its alternative form
-            kind = sub.get("type")
+            here = f"{path}.{key}" if path else key
             here_ctx = ctx
-            if "x-when" in sub:
-                here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(sub["x-when"], ctx.get("entity") or {})}
-            if kind == "object":
-                if item is None and (sub.get("x-unstated") == "none" or sub.get("x-entity")):
+            if when is not None:
+                here_ctx = {**ctx, "closed": bool(ctx.get("closed")) or not applies(when, ctx.get("entity") or {})}
+            if how == _OBJECT:
+                if item is None and unstated_none:
                     continue  # a part stated only when it applies (a limited understanding), or 'child' beside 'children'
                 self.walk(item or {}, sub, here, here_ctx)
-            elif kind == "array" and sub["items"].get("type") == "object":
+            elif how == _ENTRIES:
                 entries = item or []
                 for i in (self.only[here] if here in self.only else range(len(entries))):
                     self.walk(entries[i], sub["items"], f"{here}[{i}]", here_ctx)
-            elif "x-atom" in sub:
+            else:
                 self.leaf(item, sub, here, here_ctx)
 
     def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
@@ -156,7 +183,6 @@ class _Collector:
         make = self.make
         kind = spec.get("type")
         description = spec.get("description", "")
-        question = _question(spec, ctx)
         if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
             return
         if "$child" in template and ctx.get("child") is None:
@@ -166,6 +192,7 @@ class _Collector:
             if value is not None:
                 self.facts.extend(make(template, ctx, v, items) for v in value)
                 return
+            question = _question(spec, ctx)  # asked only of what the case leaves out
             for option in items.get("enum") or self._refs(items):
                 sym = make(template, ctx, option, items)
                 self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
@@ -176,7 +203,7 @@ class _Collector:
             sym = make(template, ctx, None, None)
             if value is None:
                 self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description,
-                                             question))
+                                             _question(spec, ctx)))
             elif value:
                 self.facts.append(sym)
             return
@@ -197,7 +224,7 @@ class _Collector:
         options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
         for extra in spec.get("x-ref-extra", ()):
             options.append((extra, tuple((atoms[w], False) for w in values)))
-        self.unknowns.append(Unknown(path, tuple(options), description, question))
+        self.unknowns.append(Unknown(path, tuple(options), description, _question(spec, ctx)))
 
     def _refs(self, spec: dict[str, Any]) -> list[str]:
         return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]

@@ -18,7 +18,7 @@ import clingo
 
 from .engine import SLOT_MARK, Answer
 from .policy import Policy, paragraph_key
-from .result import DEPENDS, YES, Provenance, Result, symbol_text
+from .result import _NAMED, _FINDING, DEPENDS, YES, Provenance, Result, _term, symbol_text
 
 ITEM = "record_item"
 ENTRY = "record_entry"
@@ -156,15 +156,43 @@ def _stated_text(value: Any) -> str:
     return ("yes" if value else "no") if isinstance(value, bool) else str(value)
 
 
-def _cited(policy: Policy, key: clingo.Symbol, entry: clingo.Symbol) -> tuple[str, ...]:
+def _named_of(symbol: clingo.Symbol, names: Mapping[str, str]) -> tuple[clingo.Symbol, str]:
+    """The term with its slots named by the case's ids (`names`: slot -> id), and its text."""
+    term = _term(symbol)
+    if not term.slots:
+        return symbol, term.text
+    key = (symbol, tuple(names.get(slot, slot) for slot in term.slots))
+    known = _NAMED.get(key)
+    if known is None:
+        shown = _renamed(symbol, names)
+        known = _NAMED[key] = (shown, symbol_text(shown))
+    return known
+
+
+def _renamed(symbol: clingo.Symbol, names: Mapping[str, str]) -> clingo.Symbol:
+    if symbol.type == clingo.SymbolType.String and symbol.string.startswith(SLOT_MARK):
+        return clingo.String(names.get(symbol.string, symbol.string))
+    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
+        return clingo.Function(symbol.name, [_renamed(a, names) for a in symbol.arguments], symbol.positive)
+    return symbol
+
+
+def _cited(policy: Policy, entry: clingo.Symbol) -> tuple[str, ...]:
     """The paragraphs behind a value: those of the finding it names (`permitted_by(consent)`:
     the consent route's), else those of the rule that puts it in the record."""
-    value = entry.arguments[2]
-    if value.type == clingo.SymbolType.Function and value.arguments:
-        found = policy.paragraphs_for(clingo.Function("finding", [key, value]))
+    if entry in _FINDING:
+        finding = _FINDING[entry]
+    else:
+        key, _, value = _term(entry).args
+        finding = _FINDING[entry] = (clingo.Function("finding", [key, value]) if _term(value).args else None)
+    if finding is not None:
+        found = policy.paragraphs_for(finding)
         if found:
             return found
     return policy.paragraphs_for(entry)
+
+
+_ORDER = {name: i for i, name in enumerate(LABELS)}
 
 
 def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy: Policy,
@@ -173,51 +201,48 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
     and the texts the case gives under `disclosures[].record`. `names` maps the slots the
     answer's atoms may name (pyisp/core/engine.py) to the case's ids."""
     stated = {d["id"]: dict(d.get("record") or {}) for d in case["disclosures"]}
-    slots = {ident: slot for slot, ident in (names or {}).items()}
-
-    def _named(symbol: clingo.Symbol) -> clingo.Symbol:
-        """The term with its slots named by the case's ids."""
-        if symbol.type == clingo.SymbolType.String and symbol.string.startswith(SLOT_MARK):
-            return clingo.String((names or {}).get(symbol.string, symbol.string))
-        if symbol.type == clingo.SymbolType.Function and symbol.arguments:
-            return clingo.Function(symbol.name, [_named(a) for a in symbol.arguments], symbol.positive)
-        return symbol
-
-    order = list(LABELS)
+    names = names or {}
+    slots = {ident: slot for slot, ident in names.items()}
+    last = len(_ORDER)
+    certain = answer.certain
     needed: dict[clingo.Symbol, set[clingo.Symbol]] = {}  # disclosure -> the items the rules may ask for
+    items_of: dict[tuple[clingo.Symbol, clingo.Symbol], clingo.Symbol] = {}  # (disclosure, item) -> the atom
     for s in answer.named(ITEM):
-        args = s.arguments
+        args = _term(s).args
         if len(args) == 2:
             needed.setdefault(args[0], set()).add(args[1])
+            items_of[args[0], args[1]] = s
     filled: dict[tuple[clingo.Symbol, clingo.Symbol], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
     for s in answer.named(ENTRY):
-        args = s.arguments
-        if len(args) == 3 and s in answer.certain:  # a value that depends on unknowns is still to supply
+        args = _term(s).args
+        if len(args) == 3 and s in certain:  # a value that depends on unknowns is still to supply
             filled.setdefault((args[0], args[1]), []).append(s)
     records = []
     for disclosure in result.disclosures:
         key = clingo.String(slots.get(disclosure.id, disclosure.id))
         required = sorted(needed.get(key, ()),
-                          key=lambda t: (order.index(t.name) if t.name in order else len(order), symbol_text(_named(t))))
+                          key=lambda t: (_ORDER.get(_term(t).name or "", last), _named_of(t, names)[1]))
         items = []
         for term in required:
-            atom = clingo.Function(ITEM, [key, term])
-            shown = _named(term)
-            name = symbol_text(shown)
-            entries = sorted(filled.get((key, term), ()), key=lambda s: symbol_text(_named(s.arguments[2])))
-            terms = tuple((_named(s.arguments[2]), _cited(policy, key, s)) for s in entries)
-            values = [symbol_text(t) for t, _ in terms]
-            given = stated[disclosure.id].get(term.name) if not term.arguments else None
+            atom = items_of[key, term]
+            parts = _term(term)
+            shown, name = _named_of(term, names)
+            entries = sorted(filled.get((key, term), ()), key=lambda s: _named_of(_term(s).args[2], names)[1])
+            terms = tuple((_named_of(_term(s).args[2], names)[0], _cited(policy, s)) for s in entries)
+            values = [_named_of(_term(s).args[2], names)[1] for s in entries]
+            functor = parts.name if parts.name is not None else symbol_text(term)
+            given = stated[disclosure.id].get(functor) if not parts.args else None
             text = _stated_text(given) if given is not None else None
             if text is not None and text not in values:
                 values.append(text)
             source = "case" if text is not None and not terms else ("rules" if terms else None)
-            label = LABELS.get(term.name, term.name.replace("_", " "))
+            label = LABELS.get(functor, functor.replace("_", " "))
             if "{}" in label:
-                label = label.format(", ".join(symbol_text(a) for a in shown.arguments))
-            items.append(RecordItem(name, label, YES if atom in answer.certain else DEPENDS,
+                label = label.format(", ".join(_named_of(a, names)[1] for a in parts.args))
+            items.append(RecordItem(name, label, YES if atom in certain else DEPENDS,
                                     policy.paragraphs_for(atom), tuple(values), source, text, terms))
-        deciding = {p for i in items if i.name == "reasons" for t, ps in i.terms if t.name == "decided_by" for p in ps}
+        deciding = {p for i in items if i.name == "reasons" for t, ps in i.terms
+                    if _term(t).name == "decided_by" for p in ps}
         records.append(DisclosureRecord(disclosure.id, disclosure.verdict, tuple(items),
                                         tuple(sorted(deciding, key=paragraph_key)) or disclosure.paragraphs))
     return Record(result.case_id, tuple(records), result.provenance)

@@ -69,12 +69,57 @@ def _set(obj: Any, name: str, value: Any) -> None:
 
 
 def symbol_text(symbol: clingo.Symbol) -> str:
-    """A symbol as people read it: strings without quotes, terms as name(args)."""
-    if symbol.type == clingo.SymbolType.String:
-        return symbol.string
-    if symbol.type == clingo.SymbolType.Function and symbol.arguments:
-        return f"{symbol.name}({', '.join(symbol_text(a) for a in symbol.arguments)})"
-    return str(symbol)
+    """A symbol as people read it: strings without quotes, terms as name(args) (read once: _term)."""
+    return _term(symbol).text
+
+
+# Each atom's and term's parts read once (clingo symbols are unique: equal symbols are one
+# term): reading them again through clingo's C interface costs far more than a look-up.
+# Pure functions of the symbol, kept for every case; cleared past TERMS_KEPT.
+TERMS_KEPT = 100_000
+
+
+class _Term:
+    """A term's parts: functor name (None unless a function), arguments, text as people
+    read it (symbol_text), the slot names in it (in order, once each), and a string's value."""
+
+    __slots__ = ("name", "args", "text", "slots", "string")
+
+    def __init__(self, name: str | None, args: tuple[clingo.Symbol, ...], text: str, slots: tuple[str, ...],
+                 string: str | None) -> None:
+        self.name, self.args, self.text, self.slots, self.string = name, args, text, slots, string
+
+
+_TERMS: dict[clingo.Symbol, _Term] = {}
+_NAMED: dict[tuple[clingo.Symbol, tuple[str, ...]], tuple[clingo.Symbol, str]] = {}  # pyisp.core.record
+_FINDING: dict[clingo.Symbol, clingo.Symbol | None] = {}  # pyisp.core.record
+
+
+def _term(symbol: clingo.Symbol) -> _Term:
+    """The parts of a symbol, read once."""
+    term = _TERMS.get(symbol)
+    if term is None:
+        kind = symbol.type
+        if kind == clingo.SymbolType.String:
+            text = symbol.string
+            term = _Term(None, (), text, (text,) if text.startswith(SLOT_MARK) else (), text)
+        elif kind == clingo.SymbolType.Function:
+            args = tuple(symbol.arguments)
+            if args:
+                parts = [_term(a) for a in args]
+                name = symbol.name
+                term = _Term(name, args, f"{name}({', '.join(p.text for p in parts)})",
+                             tuple(dict.fromkeys(slot for p in parts for slot in p.slots)), None)
+            else:
+                term = _Term(symbol.name, (), str(symbol), (), None)
+        else:
+            term = _Term(None, (), str(symbol), (), None)
+        if len(_TERMS) >= TERMS_KEPT:
+            _TERMS.clear()
+            _NAMED.clear()
+            _FINDING.clear()
+        _TERMS[symbol] = term
+    return term
 
 
 @dataclass(frozen=True)
@@ -412,8 +457,22 @@ def _plain(value: Any) -> Any:
 
 def _verdicts(symbols: Any, key: clingo.Symbol) -> tuple[str, ...]:
     """The verdicts that the `verdict/2` atoms among `symbols` give this disclosure, in the order of VERDICTS."""
-    found = {s.arguments[1].name for s in symbols if s.name == "verdict" and s.arguments[0] == key}
+    found = set()
+    for s in symbols:
+        term = _term(s)
+        if term.name == "verdict" and term.args[0] == key:
+            found.add(_term(term.args[1]).name)
     return tuple(v for v in VERDICTS if v in found)
+
+
+def _named(answer: Answer, name: str) -> list[clingo.Symbol]:
+    """The atoms of `answer.possible` with this predicate name, in its order (Answer.named,
+    indexed once per answer; an answer of another engine without the index: filtered here)."""
+    named = getattr(answer, "named", None)
+    if named is not None:
+        found: list[clingo.Symbol] = named(name)
+        return found
+    return [s for s in answer.possible if _term(s).name == name]
 
 
 def _status(symbol: clingo.Symbol, answer: Answer) -> str:
@@ -429,19 +488,23 @@ _PARSED: dict[clingo.Symbol, tuple[str, str, str, tuple[str, ...]] | None] = {}
 def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | None:
     """A finding or obligation atom as (name, disclosure, code, args), cached: the engine's
     atoms name slots, so the same few recur from case to case."""
-    if symbol not in _PARSED:
+    parsed = _PARSED.get(symbol, _UNPARSED)
+    if parsed is _UNPARSED:
         parsed = None
-        if symbol.name in ("finding", "obligation") and len(symbol.arguments) == 2:
-            ident, term = symbol.arguments
-            args = tuple(symbol_text(a) for a in term.arguments) if term.type == clingo.SymbolType.Function else ()
-            code = term.name if term.type == clingo.SymbolType.Function else symbol_text(term)
-            parsed = (symbol.name, symbol_text(ident), code, args)
+        atom = _term(symbol)
+        if atom.name in ("finding", "obligation") and len(atom.args) == 2:
+            ident, term = atom.args
+            inner = _term(term)
+            args = tuple(_term(a).text for a in inner.args)
+            code = inner.name if inner.name is not None else inner.text
+            parsed = (atom.name, _term(ident).text, code, args)
         if len(_PARSED) > 100_000:
             _PARSED.clear()
         _PARSED[symbol] = parsed
-    return _PARSED[symbol]
+    return parsed  # type: ignore[return-value]
 
 
+_UNPARSED = object()
 _CANONICAL: dict[clingo.Symbol, clingo.Symbol] = {}
 
 
@@ -449,20 +512,22 @@ def _canonical(symbol: clingo.Symbol) -> clingo.Symbol:
     """The atom with its slots renamed #0, #1, ... in order of first appearance: it matches
     the same rules (slots equal each other as before and no constant of the policy), so
     its paragraphs are the same, and the policy's cache stays small across case shapes."""
-    if symbol not in _CANONICAL:
-        names: dict[str, clingo.Symbol] = {}
+    known = _CANONICAL.get(symbol)
+    if known is not None:
+        return known
+    names: dict[str, clingo.Symbol] = {}
 
-        def rename(term: clingo.Symbol) -> clingo.Symbol:
-            if term.type == clingo.SymbolType.String and term.string.startswith(SLOT_MARK):
-                return names.setdefault(term.string, clingo.String(f"{SLOT_MARK}{len(names)}"))
-            if term.type == clingo.SymbolType.Function and term.arguments:
-                return clingo.Function(term.name, [rename(a) for a in term.arguments], term.positive)
-            return term
+    def rename(term: clingo.Symbol) -> clingo.Symbol:
+        if term.type == clingo.SymbolType.String and term.string.startswith(SLOT_MARK):
+            return names.setdefault(term.string, clingo.String(f"{SLOT_MARK}{len(names)}"))
+        if term.type == clingo.SymbolType.Function and term.arguments:
+            return clingo.Function(term.name, [rename(a) for a in term.arguments], term.positive)
+        return term
 
-        if len(_CANONICAL) > 100_000:
-            _CANONICAL.clear()
-        _CANONICAL[symbol] = rename(symbol)
-    return _CANONICAL[symbol]
+    if len(_CANONICAL) > 100_000:
+        _CANONICAL.clear()
+    known = _CANONICAL[symbol] = rename(symbol)
+    return known
 
 
 def _conclusions(found: list[tuple[clingo.Symbol, str, tuple[str, ...]]], answer: Answer, policy: Policy,
@@ -559,7 +624,7 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
     known = {p.name: p for p in presumptions(policy)} if answer.presumed else {}
     slots = {v: k for k, v in names.items()} if names else {}
     found: dict[tuple[str, str], list[tuple[clingo.Symbol, str, tuple[str, ...]]]] = {}
-    for symbol in answer.possible:
+    for symbol in _named(answer, "finding") + _named(answer, "obligation"):  # those of answer.possible _parse reads
         parsed = _parse(symbol)
         if parsed is not None:
             found.setdefault(parsed[:2], []).append((symbol, parsed[2], parsed[3]))
@@ -573,7 +638,7 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
         required = _status(required_atom, answer)
         findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
         obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
-        possible = _verdicts(answer.possible, key)
+        possible = _verdicts(_named(answer, "verdict"), key)
         verdict = possible[0] if len(possible) == 1 else Verdict.UNDETERMINED
         depends = tuple(sorted(
             _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required)

@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import pickle
+import threading
+from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any, Callable
 
@@ -914,9 +917,69 @@ def validate(data: Any) -> dict[str, Any]:
     Raises CaseError naming the field path of the first problem, with every problem found
     (up to MAX_ERRORS) in its `errors`. Every container is checked for its type (``_check``)
     before the id and consistency checks read it; the limits of LIMITS are checked first.
+
+    A document validated before (the same pickle, under the same limits) is not checked
+    again: its normalised copy is remembered as a pickle and a fresh copy unpickled (see
+    VALID_BYTES). Only valid documents are remembered: a refused one is checked each time.
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
+    key = _document_key(data)
+    if key is not None:
+        with _valid_lock:
+            known = _VALID.get(key)
+            if known is not None:
+                _VALID.move_to_end(key)
+        if known is not None:
+            copied: dict[str, Any] = pickle.loads(known)
+            return copied
+    case = _validate(data)
+    if key is not None:
+        _remember_valid(key, case)
+    return case
+
+
+# Valid documents already checked: the pickle of the document (with the limits in force) ->
+# the pickle of its normalised copy. Pickles are exact: the same bytes unpickle to equal
+# values of the same types, nested the same way (a tuple is not a list, True is not 1, a
+# shared or self-containing part stays so), so a document with the same pickle validates
+# the same. Bounded by VALID_BYTES in all, least recently used dropped.
+VALID_BYTES = 16_000_000
+VALID_ONE = 256_000  # a larger document is checked each time, not remembered
+_VALID: OrderedDict[bytes, bytes] = OrderedDict()
+_valid_size = [0]
+_valid_lock = threading.Lock()
+
+
+def _document_key(data: dict[str, Any]) -> bytes | None:
+    """The pickle of a document and of the limits in force, or None when it has none (a
+    value pickle cannot write) or is too large to remember."""
+    import os
+
+    try:
+        key = pickle.dumps((tuple(os.environ.get(name) for name in LIMITS), data), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a value pickle cannot write: checked every time
+        return None
+    return key if len(key) <= VALID_ONE else None
+
+
+def _remember_valid(key: bytes, case: dict[str, Any]) -> None:
+    try:
+        value = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - not remembered
+        return
+    with _valid_lock:
+        if key in _VALID:
+            return
+        _VALID[key] = value
+        _valid_size[0] += len(key) + len(value)
+        while _valid_size[0] > VALID_BYTES and _VALID:
+            old_key, old_value = _VALID.popitem(last=False)
+            _valid_size[0] -= len(old_key) + len(old_value)
+
+
+def _validate(data: dict[str, Any]) -> dict[str, Any]:
+    """validate() without its memory of valid cases."""
     check_shape(data)  # depth, size, cycles, huge numbers: before anything recurses into it
     try:
         case = upgrade(data)

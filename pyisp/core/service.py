@@ -3,7 +3,11 @@ engine, read the result. Engines are cached per policy directory."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
@@ -15,7 +19,8 @@ import clingo
 from .atoms import Inputs, case_inputs
 from .case import Case, as_case
 from .engine import Answer, Engine
-from .policy import Policy, resolve_policy_dir
+from ..errors import PolicyError
+from .policy import Policy, default_policy_dir, resolve_policy_dir
 from .presumption import switched_off
 from .reading import reading_facts, readings as policy_readings
 from .presumption import presumptions as policy_presumptions
@@ -28,13 +33,65 @@ from .result import Provenance, Result, build_result
 ENGINES = 8  # engines kept per thread (one per policy directory and version of its rules), least recently used dropped
 
 
+STAMP_SECONDS = 1.0  # a policy directory's files are looked at again at most this often (see _stamp)
+_STAMPS: dict[str, tuple[float, int, tuple[tuple[str, int, int], ...]]] = {}  # directory -> (when, its mtime, stamp)
+_STAMPS_KEPT = 64
+_stamps_lock = threading.Lock()
+
+
+def _installed() -> str | None:
+    """The policy directory inside the installed package (a wheel's copy, not a checkout's
+    policy/): nobody edits it while pyisp runs, so its stamp is taken once."""
+    here = (Path(__file__).resolve().parent.parent / "policy").resolve()
+    try:
+        shipped = default_policy_dir().resolve()
+    except PolicyError:
+        return None
+    return str(shipped) if shipped == here else None
+
+
+_INSTALLED: list[str | None] = []
+
+
 def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """The rule files' names, sizes and modification times: a cheap sign that the rules changed."""
+    """The rule files' names, sizes and modification times: a cheap sign that the rules
+    changed. The files are looked at again when the directory itself changed (a file added,
+    removed or renamed: its modification time) or STAMP_SECONDS after the last look (a file
+    edited in place); the installed package's own policy only once per process."""
+    where = str(directory)
+    known = _STAMPS.get(where)
+    if known is not None:
+        if not _INSTALLED:
+            _INSTALLED.append(_installed())
+        if where == _INSTALLED[0]:
+            return known[2]
+        now = time.monotonic()
+        if now - known[0] < STAMP_SECONDS:
+            try:
+                if os.stat(where).st_mtime_ns == known[1]:
+                    return known[2]
+            except OSError:
+                pass
+    return _look(where)
+
+
+def _look(where: str) -> tuple[tuple[str, int, int], ...]:
+    """The stamp of a directory from its files, remembered with the time and the directory's mtime."""
+    now = time.monotonic()
+    try:
+        mtime = os.stat(where).st_mtime_ns
+    except OSError:
+        mtime = -1
     stamp = []
-    for path in sorted(directory.glob("*.lp")):
+    for path in sorted(Path(where).glob("*.lp")):
         stat = path.stat()
         stamp.append((path.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(stamp)
+    found = tuple(stamp)
+    with _stamps_lock:
+        if len(_STAMPS) >= _STAMPS_KEPT:
+            _STAMPS.clear()
+        _STAMPS[where] = (now, mtime, found)
+    return found
 
 
 @lru_cache(maxsize=ENGINES)
@@ -79,6 +136,19 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     ids = [d["id"] for d in data["disclosures"]]
     chosen = reading_facts(engine.policy, readings)
     off = switched_off(engine.policy, presumptions, strict)
+    key = _answer_key(the_case, data, engine, depends_on, readings, off)
+    known = _answered(key, engine)
+    if known is not None:  # answered before on this thread: the same result, this case's own data
+        return replace(known, meta=data.get("meta"), case=the_case)
+    result = _answer(the_case, data, ids, engine, chosen, off, depends_on, readings)
+    if key is not None:
+        _remember(key, engine, result)
+    return result
+
+
+def _answer(the_case: Case, data: dict[str, Any], ids: list[str], engine: Engine, chosen: tuple[clingo.Symbol, ...],
+            off: frozenset[str], depends_on: bool, readings: Mapping[str, str] | None) -> Result:
+    """answer_case() without its memory of results."""
     extra: dict[str, Any] = {}
     if chosen:  # facts beside the case's: answered in a fresh grounding, atoms name the ids
         inputs = case_inputs(data)
@@ -101,6 +171,54 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     record = build_record(data, result, answer, engine.policy, names)
     return replace(result, case=the_case, policy=engine.policy, record=record, **extra)  # kept for Result.explain
     # (without readings no `inputs`: explain() rebuilds them from the case, the very atoms answered here)
+
+
+# Results already given, per thread, as the engine remembers its answers (an engine made
+# with memo=0 remembers nothing, and neither does this): (the engine's id, the case's
+# pickle with its id and title, the options) -> (the engine, weakly, and the result). A
+# result depends on nothing else: the engine stands for its rules (engine_for gives a new
+# engine for edited rules). Each hit is a copy of the result made for this call
+# (dataclasses.replace) with this case's own `case` and `meta`; everything else in a
+# Result is frozen. A new thread answers afresh with its own engine.
+RESULTS = 256  # results kept per thread, least recently used dropped
+RESULT_DISCLOSURES = 64  # a case with more disclosures is not kept (its result is large)
+_results = threading.local()
+
+
+def _answer_key(the_case: Case, data: dict[str, Any], engine: Engine, depends_on: bool,
+                readings: Mapping[str, str] | None, off: frozenset[str]) -> tuple[Any, ...] | None:
+    """What a result depends on beside the engine, or None for a case not to keep."""
+    if not getattr(engine, "memo", 0) or len(data["disclosures"]) > RESULT_DISCLOSURES:
+        return None
+    try:
+        case = pickle.dumps((the_case.id, the_case.title, data), protocol=pickle.HIGHEST_PROTOCOL)
+        chosen = tuple((readings or {}).items())
+        hash(chosen)
+    except Exception:  # noqa: BLE001 - a value pickle cannot write, or a reading not hashable: answered each time
+        return None
+    return (id(engine), depends_on, chosen, off, case)
+
+
+def _answered(key: tuple[Any, ...] | None, engine: Engine) -> Result | None:
+    if key is None:
+        return None
+    memory: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Engine], Result]] | None = getattr(_results, "memory", None)
+    if memory is None:
+        return None
+    known = memory.get(key)
+    if known is None or known[0]() is not engine:
+        return None
+    memory.move_to_end(key)
+    return known[1]
+
+
+def _remember(key: tuple[Any, ...], engine: Engine, result: Result) -> None:
+    memory: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Engine], Result]] | None = getattr(_results, "memory", None)
+    if memory is None:
+        memory = _results.memory = OrderedDict()
+    memory[key] = (weakref.ref(engine), replace(result, case=None, meta=None))
+    while len(memory) > RESULTS:
+        memory.popitem(last=False)
 
 
 def _joined(the_case: Case, data: dict[str, Any], parts: list[tuple[list[str], Answer, dict[str, str]]],
