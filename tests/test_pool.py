@@ -104,26 +104,40 @@ def test_threads_answering_at_once_get_the_answers_of_one_thread_and_never_share
 
 def test_a_new_thread_answers_on_a_warm_engine_without_grounding(monkeypatch) -> None:
     cases = _cases(6)
-    for case in cases * 3:  # this thread's engine grounds every shape of these cases
-        pyisp.query(case)
     expected = [_json(pyisp.query(c)) for c in cases]
-    made: list[str] = []
-    grounding, run = engine_module._Grounding.__init__, engine_module._Run.__init__
+    monkeypatch.setattr(service, "POOL", pool_module.EnginePool())  # holding only the engines made below
+    warmed, finish = threading.Event(), threading.Event()
 
-    def grounded(self: Any, *args: Any) -> None:
-        made.append("grounding")
-        grounding(self, *args)
+    def first_thread() -> None:  # grounds every shape of these cases, then stays alive, idle
+        for case in cases * 3:
+            pyisp.query(case)
+        warmed.set()
+        finish.wait(240)
 
-    def fresh(self: Any, *args: Any) -> None:
-        made.append("fresh Control")
-        run(self, *args)
+    keeper = threading.Thread(target=first_thread)
+    keeper.start()
+    try:
+        assert warmed.wait(240)
+        made: list[str] = []
+        grounding, run = engine_module._Grounding.__init__, engine_module._Run.__init__
 
-    monkeypatch.setattr(engine_module._Grounding, "__init__", grounded)
-    monkeypatch.setattr(engine_module._Run, "__init__", fresh)
-    for case, want in zip(cases, expected):
-        got = _in_threads(1, lambda _, case=case: _json(pyisp.query(case)))[0]
-        assert got == want
-    assert made == [], f"a new thread made {made}"
+        def grounded(self: Any, *args: Any) -> None:
+            made.append("grounding")
+            grounding(self, *args)
+
+        def fresh(self: Any, *args: Any) -> None:
+            made.append("fresh Control")
+            run(self, *args)
+
+        monkeypatch.setattr(engine_module._Grounding, "__init__", grounded)
+        monkeypatch.setattr(engine_module._Run, "__init__", fresh)
+        for case, want in zip(cases, expected):
+            got = _in_threads(1, lambda _, case=case: _json(pyisp.query(case)))[0]
+            assert got == want
+        assert made == [], f"a new thread made {made}"
+    finally:
+        finish.set()
+        keeper.join(60)
 
 
 def test_the_shelves_are_bounded_and_engines_return_to_them() -> None:
@@ -144,3 +158,34 @@ def test_the_shelves_are_bounded_and_engines_return_to_them() -> None:
     for key in ("b", "c", "d"):
         pool.engine((key, "1"), policy)
     assert len(pool.shelves) == 2 and ("a", "1") not in pool.shelves
+
+
+def _shelved_in_child(conn: Any) -> None:
+    shelved = [e for shelf in pool_module.POOL.shelves.values() for e in shelf]
+    conn.send((len(shelved), any(e.lock.locked() for e in shelved)))
+    conn.close()
+
+
+def test_a_forked_child_keeps_the_free_warm_engines_and_never_lends_one_in_use_at_the_fork() -> None:
+    import multiprocessing
+
+    pyisp.query(_cases(1)[0])
+    key, policy = _key_and_policy()
+    with pool_module.POOL.lend(engine_for(None)) as engine:  # in use at the fork
+        assert engine.lock.locked()
+        pool_module.POOL.engine(key, policy)  # and a free one beside it
+        before = sum(len(shelf) for shelf in pool_module.POOL.shelves.values())
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_shelved_in_child, args=(send,))
+        child.start()
+        assert receive.poll(60)
+        count, locked = receive.recv()
+        child.join(30)
+    assert not locked and 0 < count == before - 1
+
+
+def _key_and_policy() -> tuple[tuple[str, str], Any]:
+    engine = engine_for(None)
+    assert isinstance(engine, pool_module.PooledEngine)
+    return engine.key, engine.policy
