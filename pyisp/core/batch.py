@@ -27,7 +27,7 @@ from .schema import limit
 from ..errors import CaseError, OutputError, PyispError, UsageError
 from .result import Result
 
-WINDOW = 64  # cases per job handed out at a time, then written and flushed: bounds memory and what a kill loses
+WINDOW = 64  # answers written between flushes, and cases read ahead per job: bounds memory and what a kill loses
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -59,21 +59,12 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
         yield from map(one, cases)
         return
     with Workers(jobs, _answer_in_worker, policy, depends_on) as workers:
-        for window in _windows(iter(cases), WINDOW * jobs):
-            for item in workers.map(window):
-                if isinstance(item, WorkerFailure):
-                    item = PyispError(item.message)
-                if isinstance(item, PyispError) and strict:
-                    raise item
-                yield item
-
-
-def _windows(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while True:
-        window = [item for _, item in zip(range(size), items)]
-        if not window:
-            return
-        yield window
+        for item in workers.stream(cases):
+            if isinstance(item, WorkerFailure):
+                item = PyispError(item.message)
+            if isinstance(item, PyispError) and strict:
+                raise item
+            yield item
 
 
 # ------------------------------------------------------------------ worker processes
@@ -161,21 +152,17 @@ class Workers:
         """The answers to `items`, in their order."""
         return list(self.stream(items))
 
-    def stream(self, items: Iterable[Any], home: Callable[[Any], int] | None = None,
-               ahead: int | None = None) -> Iterator[Any]:
+    def stream(self, items: Iterable[Any], ahead: int | None = None) -> Iterator[Any]:
         """The answers to `items`, in their order, each yielded as soon as it and those
-        before it are in. A worker is given its next item the moment it is free, so no
-        worker waits for another between windows. `home(item)` names the worker an item
-        is best answered by (the one that answered its kind of case before, so that its
-        engine is warm for it): a free worker takes the first of the items read ahead
-        that is its own, else the first. At most `ahead` items are read and not yet
-        yielded (default WINDOW per worker): memory stays bounded."""
+        before it are in. A worker is given the next item the moment it is free, so no
+        worker waits for another at the end of a window. At most `ahead` items are read
+        and not yet yielded (default WINDOW per worker): memory stays bounded."""
         from multiprocessing.connection import wait
 
         limit = ahead or WINDOW * len(self.workers)
         source = iter(items)
         exhausted = False
-        pending: list[tuple[int, Any, int | None]] = []  # read, not yet sent: (index, item, home worker)
+        pending: deque[tuple[int, Any]] = deque()  # read, not yet sent: (index, item)
         done: dict[int, Any] = {}
         read = given = 0
         idle = list(range(len(self.workers)))
@@ -187,17 +174,16 @@ class Workers:
                 except StopIteration:
                     exhausted = True
                     break
-                pending.append((read, item, home(item) % len(self.workers) if home is not None else None))
+                pending.append((read, item))
                 read += 1
             while idle and pending:
                 slot = idle.pop()
-                choice = next((i for i, (_, _, h) in enumerate(pending) if h == slot), 0)
-                index, item, _ = pending.pop(choice)
-                process, conn = self.workers[slot]
+                index, item = pending.popleft()
+                conn = self.workers[slot][1]
                 try:
                     conn.send(item)
                 except (OSError, ValueError):
-                    pending.insert(choice, (index, item, slot))
+                    pending.appendleft((index, item))
                     self._replace(self.workers[slot])
                     idle.append(slot)
                     continue
@@ -760,9 +746,8 @@ def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | 
     """Each item's answer, in order. With `jobs` > 1 the first `WARM` are answered here,
     so that the workers, forked after them, start with this process's engine grounded for
     their shapes of case, the rules' caches filled and their output lines remembered;
-    then the workers answer the rest, each given the next case the moment it is free
-    (the cases of one shape preferably to one worker: `_home`). The workers started are
-    put in `started` (closed by the caller)."""
+    then the workers answer the rest, each given the next case the moment it is free.
+    The workers started are put in `started` (closed by the caller)."""
     policy_dir = str(policy) if policy else None
     for item in itertools.islice(items, WARM if jobs > 1 else None):
         yield _answer_item(item, depends_on, policy_dir, repeats)
@@ -781,24 +766,10 @@ def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | 
     finally:
         _WORKER.pop("repeats", None)
     started.append(workers)
-    for answer in workers.stream(reading(), _home):
+    for answer in workers.stream(reading()):
         item = sent.popleft()
         yield answer if isinstance(answer, Answered) else Answered(item.where, None, error=answer.message,
                                                                    source=item.source)
-
-
-def _home(item: Item) -> int:
-    """Which worker a case is best answered by: the same for cases of the same shape (the
-    number of entries of each list), whose groundings and remembered answers it has."""
-    if item.text is None:
-        return 0
-    try:
-        data = json.loads(item.text) if item.path is None else None
-    except (ValueError, RecursionError):
-        return 0
-    if not isinstance(data, dict):
-        return 0
-    return hash(tuple(sorted((k, len(v)) for k, v in data.items() if isinstance(v, list))))
 
 
 def _count(source: Path) -> int | None:
