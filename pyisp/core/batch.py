@@ -465,9 +465,8 @@ class Repeats:
             return
         if key in self.lines:
             known = self.lines[key]
-            if known is not None and not known.verified:
-                if ident != known.ident and f'"{ident}"' not in known.text and \
-                        self._made(known, ident, answered.source) == text:
+            if known is not None and not known.verified and ident != known.ident:
+                if f'"{ident}"' not in known.text and self._made(known, ident, answered.source) == text:
                     known.verified = True
                 else:
                     self.lines[key] = None  # not made from its id alone: always answered in full
