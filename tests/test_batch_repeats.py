@@ -50,7 +50,6 @@ def test_register_lines_answered_from_memory_equal_lines_answered_in_full(tmp_pa
         return found
 
     monkeypatch.setattr(batch.Repeats, "answer", counted)
-    monkeypatch.setattr(batch, "WARM", 8)
     remembered = tmp_path / "remembered.jsonl"
     summary = batch.run_batch(source, remembered, jobs=jobs)
     assert summary.errors == 0
