@@ -8,7 +8,10 @@ policy directory and version of its rules (`PooledEngine.key`), and each call th
 calling thread (`service.engine_for`) when no other thread has it, else the warmest
 engine of the shelf no thread is using, else a new one. A thread that starts after others
 have answered gets an engine already warm instead of grounding one of its own; a Control
-is only ever used by the thread holding its engine's lock.
+is only ever used by the thread holding its engine's lock. Groundings are built one at a
+time in the process (`BUILDING`): they are built from the policy's clingo AST, shared by
+every engine, and two threads adding the same AST statements at once can corrupt them
+("invalid ast" from then on, seen in tests/test_pool.py).
 
 Bounded: at most `SHELF` engines kept per shelf (those least recently used are let go; an
 engine a thread still holds stays usable by it) and `SHELVES` shelves (policy versions).
@@ -23,11 +26,12 @@ import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .engine import Answer, Engine
 from .policy import Policy
 
+BUILDING = threading.RLock()  # one grounding built at a time: the policy's clingo AST is shared, and not thread-safe
 SHELF = 8  # engines kept per policy version: as many as threads that solve at once
 SHELVES = 8  # policy versions (directory and rules' fingerprint) with a shelf, least recently used dropped
 
@@ -44,6 +48,14 @@ class PooledEngine(Engine):
         self.pool = pool
         self.lock = threading.Lock()  # held by the one thread using this engine's Controls
         self.used = 0  # the pool's clock at the last call: least recently used let go first
+
+    def grounding(self, counts: Mapping[str, int]) -> Any:
+        with BUILDING:  # builds from the policy's statements (a clingo AST shared by every engine)
+            return super().grounding(counts)
+
+    def _answer_fresh(self, *args: Any, **kwargs: Any) -> Answer:
+        with BUILDING:  # the same, in a fresh Control
+            return super()._answer_fresh(*args, **kwargs)
 
     def answer(self, *args: Any, **kwargs: Any) -> Answer:
         with self.pool.lend(self) as engine:
