@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections import Counter
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
@@ -26,7 +26,7 @@ from .schema import limit
 from ..errors import CaseError, OutputError, PyispError, UsageError
 from .result import Result
 
-WINDOW = 64  # cases per job handed out at a time, then written and flushed: bounds memory and what a kill loses
+WINDOW = 64  # answers written between flushes, and cases read ahead per job: bounds memory and what a kill loses
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -58,21 +58,12 @@ def query_many(cases: Iterable[Case | Mapping[str, Any] | str | Path], *, policy
         yield from map(one, cases)
         return
     with Workers(jobs, _answer_in_worker, policy, depends_on) as workers:
-        for window in _windows(iter(cases), WINDOW * jobs):
-            for item in workers.map(window):
-                if isinstance(item, WorkerFailure):
-                    item = PyispError(item.message)
-                if isinstance(item, PyispError) and strict:
-                    raise item
-                yield item
-
-
-def _windows(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while True:
-        window = [item for _, item in zip(range(size), items)]
-        if not window:
-            return
-        yield window
+        for item in workers.stream(cases):
+            if isinstance(item, WorkerFailure):
+                item = PyispError(item.message)
+            if isinstance(item, PyispError) and strict:
+                raise item
+            yield item
 
 
 # ------------------------------------------------------------------ worker processes
@@ -158,42 +149,74 @@ class Workers:
 
     def map(self, items: list[Any]) -> list[Any]:
         """The answers to `items`, in their order."""
+        return list(self.stream(items))
+
+    def stream(self, items: Iterable[Any], ahead: int | None = None) -> Iterator[Any]:
+        """The answers to `items`, in their order, each yielded as soon as it and those
+        before it are in. A worker is given the next item the moment it is free, so no
+        worker waits for another at the end of a window. At most `ahead` items are read
+        and not yet yielded (default WINDOW per worker): memory stays bounded."""
         from multiprocessing.connection import wait
 
-        answers: list[Any] = [None] * len(items)
-        pending = list(reversed(list(enumerate(items))))
-        idle = list(self.workers)
-        busy: dict[Any, tuple[tuple[Any, Any], int, float]] = {}
-        while pending or busy:
+        limit = ahead or WINDOW * len(self.workers)
+        source = iter(items)
+        exhausted = False
+        pending: deque[tuple[int, Any]] = deque()  # read, not yet sent: (index, item)
+        done: dict[int, Any] = {}
+        read = given = 0
+        idle = list(range(len(self.workers)))
+        busy: dict[Any, tuple[int, int, Any, float]] = {}  # connection -> (worker, index, item, started)
+        while True:
+            while not exhausted and read - given < limit:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending.append((read, item))
+                read += 1
             while idle and pending:
-                worker = idle.pop()
-                index, item = pending.pop()
+                slot = idle.pop()
+                index, item = pending.popleft()
+                conn = self.workers[slot][1]
                 try:
-                    worker[1].send(item)
+                    conn.send(item)
                 except (OSError, ValueError):
-                    pending.append((index, item))
-                    idle.append(self._replace(worker))
+                    pending.appendleft((index, item))
+                    self._replace(self.workers[slot])
+                    idle.append(slot)
                     continue
-                busy[worker[1]] = (worker, index, time.monotonic())
-            first = min(started for _, _, started in busy.values())
+                busy[conn] = (slot, index, item, time.monotonic())
+            while given in done:
+                yield done.pop(given)
+                given += 1
+            if not busy:
+                if exhausted and not pending:
+                    return
+                continue
+            first = min(started for _, _, _, started in busy.values())
             for conn in wait(list(busy), timeout=max(0.0, first + self.budget - time.monotonic())):
-                worker, index, _ = busy.pop(conn)
+                slot, index, _, _ = busy.pop(conn)
                 try:
-                    answers[index] = conn.recv()
+                    done[index] = conn.recv()
                 except (EOFError, OSError):
-                    code = worker[0].exitcode if not worker[0].is_alive() else None
-                    answers[index] = WorkerFailure("the worker answering this case stopped"
-                                                   + (f" (exit code {code})" if code is not None else ""))
-                    worker = self._replace(worker)
-                idle.append(worker)
+                    process = self.workers[slot][0]
+                    code = process.exitcode if not process.is_alive() else None
+                    done[index] = WorkerFailure("the worker answering this case stopped"
+                                                + (f" (exit code {code})" if code is not None else ""))
+                    self._replace(self.workers[slot])
+                idle.append(slot)
             now = time.monotonic()
-            for conn, (worker, index, started) in list(busy.items()):
+            for conn, (slot, index, _, started) in list(busy.items()):
                 if now - started >= self.budget:
                     del busy[conn]
-                    answers[index] = WorkerFailure(f"not answered within {self.budget:g} s, the budget for one case "
-                                                   "(raise it with the environment variable PYISP_CASE_SECONDS)")
-                    idle.append(self._replace(worker))
-        return answers
+                    done[index] = WorkerFailure(f"not answered within {self.budget:g} s, the budget for one case "
+                                                "(raise it with the environment variable PYISP_CASE_SECONDS)")
+                    self._replace(self.workers[slot])
+                    idle.append(slot)
+            while given in done:
+                yield done.pop(given)
+                given += 1
 
     def close(self) -> None:
         for _, conn in self.workers:
@@ -324,11 +347,14 @@ def _reasons(result: Result) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _answer_item(item: Item, depends_on: bool, policy: str | None) -> Answered:
-    """One case answered; whatever goes wrong with it becomes its error entry."""
+def _answer_item(item: Item, depends_on: bool, policy: str | None, repeats: "Repeats | None" = None) -> Answered:
+    """One case answered; whatever goes wrong with it becomes its error entry. With
+    `repeats`, a JSON Lines case seen before under another id is answered from its
+    remembered output line (Repeats)."""
     from .service import answer_case
 
     ident: str | None = None
+    key: tuple[str, str, bool, str] | None = None
     try:
         if item.problem is not None or item.text is None:
             raise CaseError(item.problem or "cannot be read")
@@ -338,14 +364,22 @@ def _answer_item(item: Item, depends_on: bool, policy: str | None) -> Answered:
             except json.JSONDecodeError as exc:
                 raise CaseError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
             ident = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else item.default_id
+            if repeats is not None:
+                key = repeats.key(data, depends_on, policy)
+                known = repeats.answer(key, data["id"], item) if key is not None else None
+                if known is not None:
+                    return known
             case = Case.from_dict(data, None if isinstance(data, dict) and data.get("id") else item.default_id)
         else:
             case = Case.from_dict(parse_document(item.text, item.path), item.path)
         ident = case.id
         result = answer_case(case, policy=policy, depends_on=depends_on)
         record = {"id": ident, **result.to_dict(), "input": item.source}
-        return Answered(item.where, ident, compact_json(record), tuple(d.verdict for d in result.disclosures),
-                        _reasons(result), source=item.source)
+        answered = Answered(item.where, ident, compact_json(record), tuple(d.verdict for d in result.disclosures),
+                            _reasons(result), source=item.source)
+        if key is not None and repeats is not None:
+            repeats.learn(key, answered)
+        return answered
     except PyispError as exc:
         return Answered(item.where, ident, error=str(exc), source=item.source)
     except RecursionError:
@@ -355,8 +389,101 @@ def _answer_item(item: Item, depends_on: bool, policy: str | None) -> Answered:
                         source=item.source)
 
 
+REPEATS = 512  # output lines remembered per run (or worker), by the case without its id
+
+
+@dataclass
+class _Line:
+    """The output line of a case, its id's places and its input's place marked: `text`
+    with the input record replaced by NUL (never in JSON text, which escapes it); the id
+    is in `text` only as whole JSON strings. `verified` once the line made from it for
+    another id was found equal to that case's line answered in full."""
+
+    ident: str
+    text: str
+    verdicts: tuple[str, ...]
+    reasons: tuple[str, ...]
+    verified: bool = False
+
+
+class Repeats:
+    """The output lines of the cases of a run by what they say apart from their id: a
+    register sends the same referral again and again under new ids, and a case's answer
+    does not depend on its id (the rules never see it; the output repeats it). A line
+    is made again for a new id by putting the id, and the input record, in their places
+    (`_Line`), once that has been checked on one case answered in full: the second case
+    with the same content is answered in full and compared; if the lines differ, that
+    content is never answered from memory. Only cases with an id that occurs nowhere
+    else in the case or its output line are answered so; the rest are answered in full.
+    Bounded (`size` contents, least recently used dropped) and keyed on the policy
+    directory, the rules' fingerprint and depends_on too."""
+
+    def __init__(self, size: int = REPEATS) -> None:
+        from .schema import CASE
+
+        self.size = size
+        self.lines: OrderedDict[tuple[str, str, bool, str], _Line | None] = OrderedDict()
+        spec = CASE["properties"]["id"]
+        self.id_pattern = re.compile(spec["pattern"])
+
+    def key(self, data: Any, depends_on: bool, policy: str | None) -> tuple[str, str, bool, str] | None:
+        """What answers the case apart from its id, or None when it is not answered from memory."""
+        from .service import engine_for
+
+        if not isinstance(data, dict):
+            return None
+        ident = data.get("id")
+        if not isinstance(ident, str) or not self.id_pattern.fullmatch(ident):
+            return None
+        try:
+            text = compact_json({k: v for k, v in data.items() if k != "id"})
+            rules = engine_for(policy).policy
+        except (PyispError, ValueError, TypeError, RecursionError):
+            return None  # answered in full, which reports what is wrong
+        if f'"{ident}"' in text:
+            return None
+        return str(rules.directory), rules.fingerprint, depends_on, text
+
+    def answer(self, key: tuple[str, str, bool, str], ident: str, item: Item) -> Answered | None:
+        """The output line of a case whose content was answered before under another id."""
+        line = self.lines.get(key)
+        if line is None or not line.verified or f'"{ident}"' in line.text:
+            return None
+        self.lines.move_to_end(key)
+        return Answered(item.where, ident, self._made(line, ident, item.source), line.verdicts, line.reasons,
+                        source=item.source)
+
+    @staticmethod
+    def _made(line: _Line, ident: str, source: dict[str, str]) -> str:
+        return line.text.replace(f'"{line.ident}"', f'"{ident}"').replace("\x00", compact_json(source))
+
+    def learn(self, key: tuple[str, str, bool, str], answered: Answered) -> None:
+        """Remember a case's output line, or check a remembered one against it."""
+        text, ident = answered.line, answered.ident
+        if text is None or ident is None:
+            return
+        if key in self.lines:
+            known = self.lines[key]
+            if known is not None and not known.verified and ident != known.ident:
+                if f'"{ident}"' not in known.text and self._made(known, ident, answered.source) == text:
+                    known.verified = True
+                else:
+                    self.lines[key] = None  # not made from its id alone: always answered in full
+            return
+        source = compact_json(answered.source)
+        if text.count(source) != 1:
+            return
+        text = text.replace(source, "\x00")
+        if text.count(ident) != text.count(f'"{ident}"'):
+            return  # the id inside another text: its places cannot be told
+        self.lines[key] = _Line(ident, text, answered.verdicts, answered.reasons)
+        while len(self.lines) > self.size:
+            self.lines.popitem(last=False)
+
+
 def _batch_worker(item: Item) -> Answered:
-    return _answer_item(item, _WORKER.get("depends_on", True), _WORKER.get("policy"))
+    repeats = _WORKER.setdefault("repeats", Repeats())
+    return _answer_item(item, _WORKER.get("depends_on", True), _WORKER.get("policy"), repeats)
 
 
 def _decode(raw: bytes, where: str) -> tuple[str | None, str | None]:
@@ -564,35 +691,39 @@ def run_batch(source: Path, output: Path, *, errors: Path | None = None, jobs: i
         raise
     bar = progress(_count(source))
     start = time.perf_counter()
-    policy_dir = str(policy) if policy else None
-    workers = Workers(jobs, _batch_worker, policy, depends_on) if jobs > 1 else None
+    repeats = Repeats()
+    workers: list[Workers] = []
     try:
-        for window in _windows(iter(items), WINDOW * max(1, jobs)):
-            if workers is not None:
-                answers = [a if isinstance(a, Answered) else Answered(item.where, None, error=a.message,
-                                                                      source=item.source)
-                           for item, a in zip(window, workers.map(window))]
-            else:
-                answers = [_answer_item(item, depends_on, policy_dir) for item in window]
+        written = 0
+        for answered in _answered(iter(items), jobs, depends_on, policy, repeats, workers):
             try:
-                for answered in answers:
-                    if answered.error is not None:
-                        if strict:
-                            raise CaseError(answered.error, where=f"{source}: {answered.where}")
-                        err.write(answered.error_line() + "\n")
-                    else:
-                        out.write(answered.line + "\n")  # type: ignore[operator]
-                    summary.add(answered)
-                out.flush()
-                err.flush()
+                if answered.error is not None:
+                    if strict:
+                        raise CaseError(answered.error, where=f"{source}: {answered.where}")
+                    err.write(answered.error_line() + "\n")
+                else:
+                    out.write(answered.line + "\n")  # type: ignore[operator]
+                summary.add(answered)
+                written += 1
+                if written % WINDOW == 0:
+                    out.flush()
+                    err.flush()
+                    bar.update(summary.cases + summary.errors + summary.skipped)
             except OSError as exc:
                 raise OutputError(f"cannot write the answers: {exc.strerror}; what was written stays: run again "
                                   "with --resume once it can be written",
                                   where=str(output if exc.filename is None else exc.filename)) from None
-            bar.update(summary.cases + summary.errors + summary.skipped)
+        try:
+            out.flush()
+            err.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write the answers: {exc.strerror}; what was written stays: run again "
+                              "with --resume once it can be written",
+                              where=str(output if exc.filename is None else exc.filename)) from None
+        bar.update(summary.cases + summary.errors + summary.skipped, force=True)
     finally:
-        if workers is not None:
-            workers.close()
+        for pool in workers:
+            pool.close()
         bar.close()
         for handle in (out, err):
             try:
@@ -603,6 +734,32 @@ def run_batch(source: Path, output: Path, *, errors: Path | None = None, jobs: i
     if errors.exists() and errors.stat().st_size == 0 and not resume:
         os.remove(errors)
     return summary
+
+
+def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | Path | None, repeats: Repeats,
+              started: list["Workers"]) -> Iterator[Answered]:
+    """Each item's answer, in order: here, or with `jobs` > 1 by worker processes, each
+    given the next case the moment it is free (the workers started are put in `started`,
+    closed by the caller). (Answering the first cases here, before the workers are forked
+    so that they start warm, was measured: it costs more time alone than it saves them.)"""
+    policy_dir = str(policy) if policy else None
+    if jobs <= 1:
+        for item in items:
+            yield _answer_item(item, depends_on, policy_dir, repeats)
+        return
+    sent: deque[Item] = deque()
+
+    def reading() -> Iterator[Item]:
+        for item in items:
+            sent.append(item)
+            yield item
+
+    workers = Workers(jobs, _batch_worker, policy, depends_on)
+    started.append(workers)
+    for answer in workers.stream(reading()):
+        item = sent.popleft()
+        yield answer if isinstance(answer, Answered) else Answered(item.where, None, error=answer.message,
+                                                                   source=item.source)
 
 
 def _count(source: Path) -> int | None:

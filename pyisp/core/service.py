@@ -21,6 +21,7 @@ from .case import Case, as_case
 from .engine import Answer, Engine
 from ..errors import PolicyError
 from .policy import Policy, default_policy_dir, resolve_policy_dir
+from .pool import POOL
 from .presumption import switched_off
 from .reading import reading_facts, readings as policy_readings
 from .presumption import presumptions as policy_presumptions
@@ -109,16 +110,18 @@ _local = threading.local()
 
 def engine_for(directory: str | Path | None = None) -> Engine:
     """The engine of a policy directory (None: the policy in force, resolve_policy_dir):
-    parsed once per process and version of the rule files, grounded once per thread (a
-    clingo Control is not thread-safe). Each thread keeps the `ENGINES` most recently used,
-    keyed by directory and the rules' fingerprint: edited rules get a new engine."""
+    parsed once per process and version of the rule files. Each thread keeps the `ENGINES`
+    most recently used, keyed by directory and the rules' fingerprint (edited rules get a
+    new engine); a thread's first is the warmest engine of the process's pool that no
+    thread is using (pyisp.core.pool: engines are lent to one thread at a time for each
+    query, a clingo Control is not thread-safe), so a new thread does not ground its own."""
     where = resolve_policy_dir(directory).resolve()
     policy = _policy(str(where), _stamp(where))
     engines: OrderedDict[tuple[str, str], Engine] = _local.__dict__.setdefault("engines", OrderedDict())
     key = (str(where), policy.fingerprint)
     engine = engines.get(key)
     if engine is None:
-        engine = engines[key] = Engine(policy)
+        engine = engines[key] = POOL.engine(key, policy)
         while len(engines) > ENGINES:
             engines.popitem(last=False)
     engines.move_to_end(key)
