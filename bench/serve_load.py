@@ -3,7 +3,8 @@
 Starts `pyisp serve` on a free port of 127.0.0.1 (SQLite register in a temporary folder,
 --workers 2 on this 2-core machine), then for 1, 8 and 32 concurrent clients (httpx, one
 keep-alive connection each) sends POST /v1/query with the cases of facts/ in turn, each
-decision appended to the register. Bounded: at most REQUESTS_PER_CLIENT requests per
+under a case id of its own (no request repeats an earlier one), each decision appended to
+the register. Bounded: at most REQUESTS_PER_CLIENT requests per
 client (at least MIN_REQUESTS per level) and SECONDS_PER_LEVEL per level, then it stops
 the server by itself. Prints throughput, p50 and p99 latency and errors per level, as a
 Markdown table (pasted in README.md), with where the time goes: the server's CPU time per
@@ -33,6 +34,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -95,8 +97,16 @@ def server_timing(header: str) -> dict[str, float]:
     return found
 
 
-def level(url: str, bodies: list[bytes], clients: int, group: int) -> dict[str, float]:
+def fresh(cases: list[dict[str, Any]], total: int, tag: str) -> list[bytes]:
+    """`total` request bodies, the cases in turn, each under a case id never sent before (so
+    that nothing in the server can answer a request from an earlier one by its case)."""
+    return [json.dumps({**cases[n % len(cases)], "id": f"{cases[n % len(cases)].get('id', 'case')}-{tag}-{n}"}).encode()
+            for n in range(total)]
+
+
+def level(url: str, cases: list[dict[str, Any]], clients: int, group: int) -> dict[str, float]:
     total = max(MIN_REQUESTS, REQUESTS_PER_CLIENT * clients)
+    bodies = fresh(cases, total, f"c{clients}")
     latencies: list[float] = []
     timings: list[dict[str, float]] = []
     errors = [0]
@@ -112,7 +122,7 @@ def level(url: str, bodies: list[bytes], clients: int, group: int) -> dict[str, 
                 start = time.perf_counter()
                 timing: dict[str, float] = {}
                 try:
-                    answer = http.post("/v1/query", content=bodies[number % len(bodies)], params={"depends": DEPENDS})
+                    answer = http.post("/v1/query", content=bodies[number], params={"depends": DEPENDS})
                     ok = answer.status_code == 200
                     timing = server_timing(answer.headers.get("server-timing", ""))
                 except httpx.HTTPError:
@@ -141,28 +151,27 @@ def level(url: str, bodies: list[bytes], clients: int, group: int) -> dict[str, 
             "register_ms": statistics.median(t.get("register", 0.0) for t in timings)}
 
 
-def warm(url: str, bodies: list[bytes]) -> None:
+def warm(url: str, cases: list[dict[str, Any]]) -> None:
     """Every case WARM_ROUNDS times, each on a new connection (so that every worker sees
     each of them: a worker grounds a case's shape on its third sight, pyisp/core/engine.py)."""
     for _ in range(WARM_ROUNDS):
-        for body in bodies:
+        for body in fresh(cases, len(cases), "warm"):
             httpx.post(url + "/v1/query", content=body, params={"depends": DEPENDS}, timeout=120,
                        headers={"Authorization": f"Bearer {TOKEN}", "Connection": "close"}).raise_for_status()
 
 
 def main() -> None:
-    bodies = [json.dumps(yaml.safe_load(p.read_text(encoding="utf-8"))).encode()
-              for p in sorted((ROOT / "facts").glob("*.yaml"))[:CASES]]
+    cases = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "facts").glob("*.yaml"))[:CASES]]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as directory:
         process, url = start(Path(directory))
         try:
-            warm(url, bodies)
-            rows = [level(url, bodies, clients, process.pid) for clients in LEVELS]
+            warm(url, cases)
+            rows = [level(url, cases, clients, process.pid) for clients in LEVELS]
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(30)
-    print(f"pyisp serve --workers {WORKERS}, POST /v1/query?depends={DEPENDS} over the first {len(bodies)} cases of "
+    print(f"pyisp serve --workers {WORKERS}, POST /v1/query?depends={DEPENDS} over the first {len(cases)} cases of "
           f"facts/, each decision appended to the SQLite register; {os.cpu_count()} cores, load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print()
