@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from ..core.result import Disclosure, Result
 from ..explain.wording import case_names
@@ -74,19 +74,29 @@ def _brief_key(result: Result, disclosure: Disclosure) -> Hashable | None:
     return key
 
 
-def entries(result: Result, who: str, at: datetime | None = None) -> list[dict[str, Any]]:
-    """The entries of a Result's decisions, one per disclosure, in the case's order."""
+def entries(result: Result, who: str, at: datetime | None = None,
+            answer: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The entries of a Result's decisions, one per disclosure, in the case's order.
+    `answer`: the result's `to_dict()` when the caller has it already (the service's
+    response): its disclosures, records and provenance are taken from it, not made again."""
     when = (at or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
     made = []
     people = _people(result)
-    for disclosure in result.disclosures:
+    if answer is not None:
+        decisions = answer["disclosures"]
+        records = answer["record"]["records"] if answer.get("record") is not None else None
+        provenance = answer.get("provenance")
+    else:
+        decisions = [d.to_dict() for d in result.disclosures]
+        records = [r.to_dict() for r in result.record.disclosures] if result.record is not None else None
+        provenance = result.provenance.to_dict() if result.provenance is not None else None
+    for disclosure, decision in zip(result.disclosures, decisions):
         record = None
-        if result.record is not None:
-            record = result.record.disclosure(disclosure.id).to_dict()
+        if records is not None:
+            record = next(r for r in records if r["disclosure"] == disclosure.id)
         made.append({"case": result.case_id, "title": result.title, "meta": result.meta, "people": people,
-                     "disclosure": disclosure.id, "verdict": disclosure.verdict, "decision": disclosure.to_dict(),
-                     "record": record, "brief": brief_text(result, disclosure),
-                     "provenance": result.provenance.to_dict() if result.provenance is not None else None,
+                     "disclosure": disclosure.id, "verdict": disclosure.verdict, "decision": decision,
+                     "record": record, "brief": brief_text(result, disclosure), "provenance": provenance,
                      "who": who, "at": when})
     return made
 

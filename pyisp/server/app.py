@@ -227,7 +227,8 @@ async def query(request: Request, caller: Token) -> Response:
 
     def job() -> tuple[str, list[dict[str, Any]]]:
         result = service.answer(text, "body", params)
-        return dumps_answer(result.to_dict()) + "\n", entries(result, caller.name)
+        answer = result.to_dict()
+        return dumps_answer(answer) + "\n", entries(result, caller.name, answer=answer)
 
     return await service.decide(job)
 
@@ -285,8 +286,9 @@ async def batch(request: Request, caller: Token) -> Response:
             result = service.answer(line, f"line {number}", params)
         except PyispError as exc:
             return compact_json({"line": number, **_problems(exc)}) + "\n", []
-        return (compact_json({"line": number, "id": result.case_id, **result.to_dict()}) + "\n",
-                entries(result, caller.name))
+        answer = result.to_dict()
+        return (compact_json({"line": number, "id": result.case_id, **answer}) + "\n",
+                entries(result, caller.name, answer=answer))
 
     async def stream() -> AsyncIterator[str]:
         """Each answer once its decisions are durable; the next cases are solved meanwhile (up

@@ -100,7 +100,36 @@ class _Other(Exception):
     """A value the quick writer leaves to json.dumps."""
 
 
+_NEWLINES = tuple("\n" + "  " * level for level in range(32))  # a new line at each level of indent
+
+
+def _newline(level: int) -> str:
+    return _NEWLINES[level] if level < len(_NEWLINES) else "\n" + "  " * level
+
+
 def _text(value: Any, level: int) -> str:
+    """`value` as dumps_json writes it at `level` of indent (exact types first: most values
+    are plain text, maps and lists)."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is dict or (kind is not list and isinstance(value, dict)):
+        if not value:
+            return "{}"
+        inner = _newline(level + 1)
+        parts = []
+        for key, item in sorted(value.items()):
+            if type(key) is not str and not isinstance(key, str):
+                raise _Other
+            parts.append(encode_basestring(key) + ": "
+                         + (encode_basestring(item) if type(item) is str else _text(item, level + 1)))
+        return "{" + inner + ("," + inner).join(parts) + _newline(level) + "}"
+    if kind is list or isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = _newline(level + 1)
+        return ("[" + inner + ("," + inner).join([encode_basestring(item) if type(item) is str else _text(item, level + 1)
+                                                   for item in value]) + _newline(level) + "]")
     if isinstance(value, str):
         return encode_basestring(value)
     if value is None:
@@ -111,19 +140,6 @@ def _text(value: Any, level: int) -> str:
         return "false"
     if isinstance(value, int):
         return int.__repr__(value)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        if not all(isinstance(key, str) for key in value):
-            raise _Other
-        inner = "\n" + "  " * (level + 1)
-        parts = [encode_basestring(key) + ": " + _text(item, level + 1) for key, item in sorted(value.items())]
-        return "{" + inner + ("," + inner).join(parts) + "\n" + "  " * level + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        inner = "\n" + "  " * (level + 1)
-        return "[" + inner + ("," + inner).join([_text(item, level + 1) for item in value]) + "\n" + "  " * level + "]"
     raise _Other
 
 
