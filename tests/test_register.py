@@ -262,3 +262,25 @@ def test_success_appends_from_several_connections_at_once_form_one_chain(where: 
     assert verify(registers[0].rows(), registers[0].head()) == []
     for register in registers:
         register.close()
+
+
+def test_success_a_kept_brief_is_the_brief_drawn_anew() -> None:
+    """The register keeps each brief it draws for the next decision that would get the same
+    text (pyisp/register/entry.py): every case of facts/, asked again under another case id,
+    and with its people renamed, gets the brief drawn anew for it, word for word."""
+    from pyisp.core.case import parse_document
+    from pyisp.register import entries
+    from pyisp.render.brief import brief_lines
+
+    def drawn(result: Any) -> list[str]:
+        return ["\n".join(brief_lines(result, d, changes=False)) + "\n" for d in result.disclosures]
+
+    for path in sorted(FACTS.glob("*.yaml"))[::3]:
+        data = parse_document(path.read_text(encoding="utf-8"), str(path))
+        renamed = json.loads(json.dumps(data, default=str))
+        for person in [renamed.get("child"), *(renamed.get("people") or [])]:
+            if isinstance(person, dict) and person.get("name"):
+                person["name"] = "Zed " + person["name"]
+        for case in (data, {**data, "id": "another-id"}, renamed, data):
+            result = pyisp.query(case, depends_on=False)
+            assert [e["brief"] for e in entries(result, "t")] == drawn(result), path.name

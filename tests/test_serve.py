@@ -279,3 +279,83 @@ def test_fail_a_port_in_use_is_a_clean_error(server: Server, tmp_path: Path) -> 
                              cwd=tmp_path)
     assert started.returncode == 2 and "Traceback" not in started.stderr
     assert f"127.0.0.1:{server.port}: cannot listen there" in started.stderr
+
+
+def test_success_a_plain_json_body_reads_as_query_reads_it() -> None:
+    """The server reads a plain JSON body with the json module (pyisp/server/body.py): over the
+    cases of facts/ as JSON in several layouts, and those texts mutated at random (escapes,
+    tabs, line breaks of YAML's own, keys given twice, floats, long numbers, comments, deep
+    nesting), the very values or the very error of `pyisp query`'s reading."""
+    import random
+
+    from pyisp.core.case import parse_document
+    from pyisp.errors import CaseError
+    from pyisp.server import body
+
+    def typed(value: Any) -> Any:  # True is not 1 here
+        if isinstance(value, dict):
+            return [(typed(k), typed(v)) for k, v in value.items()]
+        if isinstance(value, list):
+            return ["list", *(typed(v) for v in value)]
+        return (type(value).__name__, value)
+
+    def outcome(read: Any, text: str) -> Any:
+        try:
+            return typed(read(text, "body"))
+        except CaseError as exc:
+            return str(exc), exc.where
+
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in CASES[::4]]
+    texts = [json.dumps(d, default=str, **layout) for d in docs  # type: ignore[arg-type]
+             for layout in ({}, {"indent": 2}, {"separators": (",", ":")}, {"ensure_ascii": False})]
+    pieces = ['"', ":", ",", "{", "}", "[", "]", " ", "\n", "\t", "\r", "\\", "\\n", "\\u00e9", "1", "-0", "1.5", "1e5",
+              "NaN", "true", "null", "\x85", "\u2028", "\ufeff", "\x00", "\x7f", "é", "😀", '"a": 1, "a": 2', "#", "&a",
+              "*a", "!!str", "%", "---", '"x" :', "\n:", "9" * 120, "01", '"yes"', "yes", "~"]
+    chosen = random.Random(19)
+    mutated = []
+    for _ in range(3000):
+        text = chosen.choice(texts)
+        for _ in range(chosen.randint(1, 3)):
+            at = chosen.randrange(len(text) + 1)
+            text = (text[:at] + chosen.choice(pieces) + text[at:] if chosen.random() < 0.5
+                    else text[:at] + text[at + chosen.randint(1, 3):])
+        mutated.append(text)
+    edges = ['{"a":' * 150 + "1" + "}" * 150, '{"a": ' + "[" * 99 + "]" * 99 + "}", '{"' + "k" * 1100 + '": 1}',
+             '{"a": 1} {"b": 2}', "", "{}", '"x"', "5", '{"a": [' + ",".join(["1"] * 100_001) + "]}"]
+    fast = 0
+    for text in texts + mutated + edges:
+        assert outcome(body.parse_body, text) == outcome(parse_document, text), repr(text[:300])
+        try:
+            fast += body.parse_body(text, "body") is not None and not body._ELSEWHERE.search(text)
+        except CaseError:
+            pass
+    assert fast > 500  # the quick reading is taken, not only the fallback
+
+
+def test_success_the_quick_json_writer_writes_the_bytes_of_dumps_json() -> None:
+    """The server writes its answers with pyisp/server/body.py's `dumps_answer`: the text of
+    `dumps_json` (that of `pyisp query --json`), over results and records of facts/ (with and
+    without what they depend on) and values that only json.dumps can write."""
+    from enum import Enum, IntEnum
+
+    import pyisp
+    from pyisp.core.case import dumps_json
+    from pyisp.server.body import dumps_answer
+
+    class Word(str, Enum):
+        A = "a\u00e9"
+
+    class Number(IntEnum):
+        ONE = 1
+
+    values: list[Any] = []
+    for number, path in enumerate(CASES[::6]):
+        result = pyisp.query_file(path, depends_on=number % 2 == 0)
+        values += [result.to_dict(), result.record.to_dict() if result.record else None]
+    values += [{}, [], {"b": [], "a": {}}, ({"x": (1, 2)},), "é\n\x00\"\\\u2028😀", 10 ** 30, -0, True, None,
+               {Word.A: [Number.ONE, Word.A]}, {"f": 1.5}, {"n": float("nan")}, {1: "a"}, {None: 1}, [[[[1]]]]]
+    for value in values:
+        assert dumps_answer(value) == dumps_json(value)
+    for refused in ({"s": {1, 2}}, {"b": b"x"}, {(1, 2): 1}):
+        with pytest.raises(TypeError):
+            dumps_answer(refused)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,6 +22,8 @@ from ..errors import PyispError
 from .chain import COLUMNS, GENESIS, canonical, row_hash
 
 DEFAULT_REGISTER = "pyisp-register.sqlite3"
+LOCK_WAIT = 60.0     # seconds an append waits for another process's (SQLite)
+LOCK_POLL = 0.0005   # seconds between tries for SQLite's write lock
 TABLE, HEAD = "pyisp_decisions", "pyisp_head"
 _CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, "
@@ -152,7 +155,7 @@ class SQLiteRegister(Register):
             raise RegisterError("no register here (it is made by `pyisp serve` or `pyisp query --record-to`)",
                                 where=self.where)
         try:
-            self._conn = sqlite3.connect(self.where, timeout=60, isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(self.where, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("BEGIN IMMEDIATE")
@@ -166,10 +169,32 @@ class SQLiteRegister(Register):
         return _SQLiteTransactions(self._conn)
 
     def _begin_locked(self, cursor: Any) -> tuple[int, str]:
-        cursor.execute("BEGIN IMMEDIATE")  # the write lock, held until COMMIT: one chain across processes
+        self._lock_write(cursor)  # the write lock, held until COMMIT: one chain across processes
         cursor.execute(f"SELECT seq, hash FROM {HEAD} WHERE id = 1")
         seq, digest = cursor.fetchone()
         return int(seq), str(digest)
+
+    def _lock_write(self, cursor: Any) -> None:
+        """BEGIN IMMEDIATE, waiting up to LOCK_WAIT seconds for another process's write to end.
+
+        SQLite's own wait (the connection's timeout) sleeps 1, 2, 5, 10, 15, 20, 25 ... ms
+        between tries, so a server process whose commit comes while another's is being synced
+        (a few ms) waits ~8-30 ms; here it tries again every LOCK_POLL seconds instead (SQLite's
+        wait switched off meanwhile), and the lock is taken as soon as it is free."""
+        self._conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            deadline = time.monotonic() + LOCK_WAIT
+            while True:
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF != sqlite3.SQLITE_BUSY \
+                            or time.monotonic() > deadline:
+                        raise
+                time.sleep(LOCK_POLL)
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
 
     def close(self) -> None:
         self._conn.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from html import escape
 from dataclasses import dataclass
 from functools import lru_cache
@@ -69,7 +70,48 @@ def _say(result: Result, disclosure: Disclosure, kind: str, item: Conclusion, wo
     """A finding or obligation in words (policy/templates.yaml, through the conclusion it reports)."""
     policy = result.policy if result.policy is not None else Policy()
     code = clingo.Function(item.code, [conclusion_term(a, words.names) for a in item.args])
-    return words.conclusion(policy, clingo.Function(kind, [clingo.String(disclosure.id), code]))
+    return words.conclusion(_Reporting(policy), clingo.Function(kind, [clingo.String(disclosure.id), code]))
+
+
+# what the rules declare and report, read once per version of the rules (a brief reads them
+# for every disclosure); bounded, and keyed on the rules' directory and fingerprint
+_REMEMBERED = 8192
+_declared: dict[tuple[str, str, str], dict[str, str]] = {}
+_reported: dict[tuple[str, str, clingo.Symbol], clingo.Symbol | None] = {}
+_remember_lock = threading.Lock()
+
+
+def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+    with _remember_lock:
+        if len(table) >= _REMEMBERED:
+            table.clear()
+        table[key] = value
+
+
+def _declared_pairs(result: Result, name: str) -> dict[str, str]:
+    """`name(A, B)` of the rules as {A: B} (the policy's declared atoms; not to be changed)."""
+    policy = result.policy if result.policy is not None else Policy()
+    key = (str(policy.directory), policy.fingerprint, name)
+    found = _declared.get(key)
+    if found is None:
+        found = {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared(name, 2)}
+        _remember(_declared, key, found)
+    return found
+
+
+class _Reporting:
+    """A policy as Wording.conclusion asks it: `reported(atom)`, remembered per version of the rules."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy, self.key = policy, (str(policy.directory), policy.fingerprint)
+
+    def reported(self, atom: clingo.Symbol) -> clingo.Symbol | None:
+        key = (*self.key, atom)
+        if key in _reported:
+            return _reported[key]
+        found = self.policy.reported(atom)
+        _remember(_reported, key, found)
+        return found
 
 
 def _reason(result: Result, disclosure: Disclosure, item: Conclusion, words: Wording) -> str:
@@ -303,14 +345,12 @@ def verdict_sentence(result: Result, disclosure: Disclosure, reasons: Sequence[s
 
 
 def _strengths(result: Result) -> dict[str, str]:
-    policy = result.policy if result.policy is not None else Policy()
-    return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("obligation_strength", 2)}
+    return _declared_pairs(result, "obligation_strength")
 
 
 def _reason_kinds(result: Result) -> dict[str, str]:
     """The kind of refusal each deciding reason makes (refusal_reason_kind/2, policy/verdict.lp)."""
-    policy = result.policy if result.policy is not None else Policy()
-    return {a.arguments[0].name: a.arguments[1].name for a, _fact in policy.declared("refusal_reason_kind", 2)}
+    return _declared_pairs(result, "refusal_reason_kind")
 
 
 def _and(items: Sequence[str]) -> str:

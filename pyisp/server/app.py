@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from .. import query as _query, readings as _readings
 from ..core.batch import compact_json
-from ..core.case import Case, dumps_json, parse_document
+from ..core.case import Case, dumps_json
 from ..core.policy import policy_fingerprint, pyisp_version, resolve_policy_dir
 from ..core.reading import parse_choices
 from ..core.result_schema import result_schema
@@ -44,6 +44,7 @@ from ..errors import CaseError, CaseProblem, PolicyError, PyispError
 from ..register import GroupCommit, Register, entries, open_register
 from ..register.store import RegisterError
 from .access import Token, identify, load_tokens
+from .body import dumps_answer, parse_body
 from .config import ServeConfig
 from .openapi import openapi_document
 
@@ -102,7 +103,7 @@ class Service:
 
     def answer(self, text: str, where: str, params: dict[str, Any]) -> Any:
         """Parse, validate and answer one case (in a solving thread)."""
-        case = Case.from_dict(parse_document(text, where))
+        case = Case.from_dict(parse_body(text, where))
         return _query(case, policy=self.policy, **params)
 
     async def record(self, made: list[dict[str, Any]]) -> None:
@@ -226,7 +227,8 @@ async def query(request: Request, caller: Token) -> Response:
 
     def job() -> tuple[str, list[dict[str, Any]]]:
         result = service.answer(text, "body", params)
-        return dumps_json(result.to_dict()) + "\n", entries(result, caller.name)
+        answer = result.to_dict()
+        return dumps_answer(answer) + "\n", entries(result, caller.name, answer=answer)
 
     return await service.decide(job)
 
@@ -239,7 +241,7 @@ async def record(request: Request, caller: Token) -> Response:
 
     def job() -> tuple[str, list[dict[str, Any]]]:
         result = service.answer(text, "body", {**params, "depends_on": False})
-        return dumps_json(result.record.to_dict()) + "\n", entries(result, caller.name)
+        return dumps_answer(result.record.to_dict()) + "\n", entries(result, caller.name)
 
     return await service.decide(job)
 
@@ -284,8 +286,9 @@ async def batch(request: Request, caller: Token) -> Response:
             result = service.answer(line, f"line {number}", params)
         except PyispError as exc:
             return compact_json({"line": number, **_problems(exc)}) + "\n", []
-        return (compact_json({"line": number, "id": result.case_id, **result.to_dict()}) + "\n",
-                entries(result, caller.name))
+        answer = result.to_dict()
+        return (compact_json({"line": number, "id": result.case_id, **answer}) + "\n",
+                entries(result, caller.name, answer=answer))
 
     async def stream() -> AsyncIterator[str]:
         """Each answer once its decisions are durable; the next cases are solved meanwhile (up

@@ -38,5 +38,8 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, worker
 
     check(config, host, port)
     os.environ[ENV] = config.to_env()
+    # the access log only where its lines would be shown (at warning and above uvicorn would
+    # still build each line, for nothing); uvicorn's uvloop and httptools when installed (auto)
     uvicorn.run("pyisp.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, server_header=False, date_header=False)
+                log_level=log_level, server_header=False, date_header=False,
+                access_log=log_level.lower() in ("trace", "debug", "info"))
