@@ -75,3 +75,26 @@ def test_success_installed_package_carries_its_policy():
     directory = default_policy_dir()
     assert (directory / "main.lp").is_file() and (directory / "defined.lp").is_file()
     assert directory.parent.name == "pyisp", "the policy must be shipped inside the package"
+
+
+def test_a_rule_file_edited_while_the_policy_is_read_gets_the_fingerprint_of_the_rules_parsed(tmp_path, monkeypatch):
+    import shutil
+
+    from pyisp.core import policy as policy_module
+
+    rules = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), rules)
+    read = policy_module.Policy._read
+    edits = []
+
+    def read_then_edit(self, root):  # an edit lands between the parse and the fingerprint
+        read(self, root)
+        if not edits:
+            edits.append(True)
+            with open(rules / "main.lp", "a", encoding="utf-8") as out:
+                out.write("\n% edited while being read\n")
+
+    monkeypatch.setattr(policy_module.Policy, "_read", read_then_edit)
+    policy = Policy(rules)
+    assert edits and policy.fingerprint == policy_module.policy_fingerprint(rules)
+    assert any("edited while being read" in line for line in policy._file(str(rules / "main.lp")))

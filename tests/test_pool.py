@@ -192,3 +192,39 @@ def _key_and_policy() -> tuple[tuple[str, str], Any]:
     engine = engine_for(None)
     assert isinstance(engine, pool_module.PooledEngine)
     return engine.key, engine.policy
+
+
+def test_a_forked_child_can_build_while_a_parent_thread_held_the_ast_lock() -> None:
+    import multiprocessing
+
+    from pyisp.core.policy import ast_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with ast_lock():
+            held.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(60)
+        context = multiprocessing.get_context("fork")
+        child = context.Process(target=_query_in_child)
+        child.start()
+        child.join(120)
+        assert child.exitcode == 0
+    finally:
+        release.set()
+        thread.join()
+
+
+def _query_in_child() -> None:
+    from pyisp.core.policy import ast_lock
+
+    if not ast_lock().acquire(timeout=10):
+        raise SystemExit(3)
+    ast_lock().release()
+    case = _cases(1)[0]
+    pyisp.query(case)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -21,6 +22,26 @@ from clingo import ast
 from clingo.symbol import Symbol, SymbolType
 
 from ..errors import PolicyError
+
+
+_AST_LOCK = threading.RLock()
+
+
+def ast_lock() -> threading.RLock:
+    """The lock held while a policy's clingo AST is read or built from: the statements are
+    shared by every engine and thread of the process, and clingo's AST is not thread-safe
+    (four threads grounding at once have been seen to corrupt it). A new lock in a forked
+    child, where no other thread can hold it."""
+    return _AST_LOCK
+
+
+def _new_ast_lock() -> None:
+    global _AST_LOCK
+    _AST_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_ast_lock)
 
 HEADER = re.compile(r"^%%\s+(\d+\.\d+(?:\.\d+)?(?:\s*,\s*\d+\.\d+(?:\.\d+)?)*)\s*:\s*(.+?)\s*$")
 DOC = re.compile(r"^%!\s+(\w+)/(\d+):\s*(.+?)\s*$")
@@ -220,6 +241,18 @@ class Policy:
         root = self.directory / ROOT_FILE
         if not root.is_file():
             raise PolicyError(f"no {ROOT_FILE} in the policy directory", where=str(self.directory))
+        for _attempt in range(3):  # the fingerprint must be that of the very rules parsed
+            before = policy_fingerprint(self.directory)
+            self._read(root)
+            self.fingerprint = policy_fingerprint(self.directory)  # of the rules as loaded now
+            if self.fingerprint == before:
+                break
+        else:
+            raise PolicyError("the rule files kept changing while they were read", where=str(self.directory))
+        self._derived = False  # True for a policy made by with_statements
+
+    def _read(self, root: Path) -> None:
+        """Parse the rule files from `root` and read their lines, headers and rules."""
         messages: list[str] = []
         statements: list[Any] = []
         try:
@@ -236,8 +269,6 @@ class Policy:
         self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
         self._cache: dict[Symbol, tuple[str, ...]] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
-        self.fingerprint = policy_fingerprint(self.directory)  # of the rules as loaded now
-        self._derived = False  # True for a policy made by with_statements
 
     # -- reading files -------------------------------------------------------------
     def _file(self, filename: str) -> list[str]:
@@ -279,7 +310,7 @@ class Policy:
     def _ground(self) -> clingo.Control:
         """The rules grounded with no case: the facts they declare (readings, presumptions)."""
         ctl = clingo.Control(["--warn=none"])
-        with ast.ProgramBuilder(ctl) as builder:
+        with ast_lock(), ast.ProgramBuilder(ctl) as builder:
             for statement in self.statements:
                 builder.add(statement)
         ctl.ground([("base", [])])
@@ -331,17 +362,18 @@ class Policy:
     def _heads(self) -> dict[str, list[tuple[Rule, tuple[Any, ...]]]]:
         """Cited rules by head predicate name, with their head atom (`_plain`: AST access is slow)."""
         index: dict[str, list[tuple[Rule, Any]]] = {}
-        for rule in self.cited_rules:
-            head = _head_atom(rule.node)
-            if head is None:
-                continue
-            if head.ast_type == ast.ASTType.Function:
-                name = head.name
-            elif head.ast_type == ast.ASTType.SymbolicTerm:
-                name = head.symbol.name
-            else:
-                name = ""  # a head the index cannot name: tried for every pattern
-            index.setdefault(name, []).append((rule, _plain(head)))
+        with ast_lock():
+            for rule in self.cited_rules:
+                head = _head_atom(rule.node)
+                if head is None:
+                    continue
+                if head.ast_type == ast.ASTType.Function:
+                    name = head.name
+                elif head.ast_type == ast.ASTType.SymbolicTerm:
+                    name = head.symbol.name
+                else:
+                    name = ""  # a head the index cannot name: tried for every pattern
+                index.setdefault(name, []).append((rule, _plain(head)))
         return index
 
     def rules_concluding(self, pattern: Any) -> list[Rule]:
@@ -410,9 +442,11 @@ class Policy:
         """Each output rule's head atom and positive body atoms, read once (`_plain`: AST
         access is slow)."""
         shapes: list[tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]] = []
-        for rule in self.output_rules:
-            head = _head_atom(rule.node)
-            shapes.append((None if head is None else _plain(head), [_plain(atom) for atom in _body_atoms(rule.node)]))
+        with ast_lock():
+            for rule in self.output_rules:
+                head = _head_atom(rule.node)
+                shapes.append((None if head is None else _plain(head),
+                               [_plain(atom) for atom in _body_atoms(rule.node)]))
         return shapes
 
     @cached_property

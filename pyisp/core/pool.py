@@ -9,7 +9,7 @@ calling thread (`service.engine_for`) when no other thread has it, else the warm
 engine of the shelf no thread is using, else a new one. A thread that starts after others
 have answered gets an engine already warm instead of grounding one of its own; a Control
 is only ever used by the thread holding its engine's lock. Groundings are built one at a
-time in the process (`BUILDING`): they are built from the policy's clingo AST, shared by
+time in the process (`policy.ast_lock()`): they are built from the policy's clingo AST, shared by
 every engine, and two threads adding the same AST statements at once can corrupt them
 ("invalid ast" from then on, seen in tests/test_pool.py).
 
@@ -29,9 +29,8 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 from .engine import Answer, Engine
-from .policy import Policy
+from .policy import Policy, ast_lock
 
-BUILDING = threading.RLock()  # one grounding built at a time: the policy's clingo AST is shared, and not thread-safe
 SHELF = 8  # engines kept per policy version: as many as threads that solve at once
 SHELVES = 8  # policy versions (directory and rules' fingerprint) with a shelf, least recently used dropped
 
@@ -50,11 +49,11 @@ class PooledEngine(Engine):
         self.used = 0  # the pool's clock at the last call: least recently used let go first
 
     def grounding(self, counts: Mapping[str, int]) -> Any:
-        with BUILDING:  # builds from the policy's statements (a clingo AST shared by every engine)
+        with ast_lock():  # builds from the policy's statements (a clingo AST shared by every engine)
             return super().grounding(counts)
 
     def _answer_fresh(self, *args: Any, **kwargs: Any) -> Answer:
-        with BUILDING:  # the same, in a fresh Control
+        with ast_lock():  # the same, in a fresh Control
             return super()._answer_fresh(*args, **kwargs)
 
     def answer(self, *args: Any, **kwargs: Any) -> Answer:

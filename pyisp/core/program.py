@@ -25,6 +25,7 @@ import clingo
 from clingo import ast
 
 from ..errors import PolicyError
+from .policy import ast_lock
 
 if TYPE_CHECKING:
     from .atoms import Inputs, Unknown
@@ -54,7 +55,7 @@ def build(ctl: clingo.Control, policy: "Policy", keys: Iterable[Key]) -> None:
     they may become true; atoms given to the backend before grounding are taken as facts)."""
     where = ast.Location(ast.Position("<slots>", 1, 1), ast.Position("<slots>", 1, 1))
     false = ast.SymbolicTerm(where, clingo.Function("false"))
-    with ast.ProgramBuilder(ctl) as builder:
+    with ast_lock(), ast.ProgramBuilder(ctl) as builder:
         for statement in policy.statements:
             builder.add(statement)
         for key in keys:
@@ -89,7 +90,7 @@ def case_control(statements: Iterable[Any], inputs: "Inputs") -> tuple[clingo.Co
     the grounder as rules: atoms added with the backend before grounding were missed by
     rules that compare their arguments (age(C, A), A >= 16 matched 16 but not 17)."""
     ctl = clingo.Control(["--warn=none"])
-    with ast.ProgramBuilder(ctl) as builder:
+    with ast_lock(), ast.ProgramBuilder(ctl) as builder:
         for statement in statements:
             builder.add(statement)
         for symbol_ in inputs.facts:

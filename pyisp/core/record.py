@@ -177,12 +177,14 @@ def _renamed(symbol: clingo.Symbol, names: Mapping[str, str]) -> clingo.Symbol:
     return symbol
 
 
+_UNSEEN: Any = object()
+
+
 def _cited(policy: Policy, entry: clingo.Symbol) -> tuple[str, ...]:
     """The paragraphs behind a value: those of the finding it names (`permitted_by(consent)`:
     the consent route's), else those of the rule that puts it in the record."""
-    if entry in _FINDING:
-        finding = _FINDING[entry]
-    else:
+    finding = _FINDING.get(entry, _UNSEEN)  # one read: another thread may empty the table meanwhile
+    if finding is _UNSEEN:
         key, _, value = _term(entry).args
         finding = _FINDING[entry] = (clingo.Function("finding", [key, value]) if _term(value).args else None)
     if finding is not None:

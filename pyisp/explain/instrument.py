@@ -32,7 +32,7 @@ from clingo import ast
 from clingo.symbol import Symbol
 
 from ..core.atoms import Inputs
-from ..core.policy import Policy
+from ..core.policy import Policy, ast_lock
 from ..core.program import case_control
 from ..errors import ContradictionError
 
@@ -190,13 +190,14 @@ def instrumented(policy: Policy) -> list[Any]:
     #show statements (every atom is shown, so all truths can be read)."""
     out: list[Any] = []
     index = 0
-    for statement in policy.statements:
-        if statement.ast_type in _SKIPPED:
-            continue
-        out.append(statement)
-        if statement.ast_type == ast.ASTType.Rule:
-            out.append(companion(index, statement))
-            index += 1
+    with ast_lock():
+        for statement in policy.statements:
+            if statement.ast_type in _SKIPPED:
+                continue
+            out.append(statement)
+            if statement.ast_type == ast.ASTType.Rule:
+                out.append(companion(index, statement))
+                index += 1
     return out
 
 

@@ -78,6 +78,7 @@ def _say(result: Result, disclosure: Disclosure, kind: str, item: Conclusion, wo
 _REMEMBERED = 8192
 _declared: dict[tuple[str, str, str], dict[str, str]] = {}
 _reported: dict[tuple[str, str, clingo.Symbol], clingo.Symbol | None] = {}
+_UNSEEN: Any = object()  # a key not in a table (its value may be None)
 _remember_lock = threading.Lock()
 
 
@@ -107,8 +108,9 @@ class _Reporting:
 
     def reported(self, atom: clingo.Symbol) -> clingo.Symbol | None:
         key = (*self.key, atom)
-        if key in _reported:
-            return _reported[key]
+        found = _reported.get(key, _UNSEEN)  # one read: another thread may empty the table meanwhile
+        if found is not _UNSEEN:
+            return found  # type: ignore[no-any-return]
         found = self.policy.reported(atom)
         _remember(_reported, key, found)
         return found
