@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -32,6 +33,27 @@ def _cases(count: int) -> list[dict[str, Any]]:
             continue
         found.append(data)
     return found
+
+
+@contextmanager
+def _alive_in_a_thread(context: Callable[[], Any]) -> Iterator[None]:
+    """The block runs while another thread is inside `context()` (entered there, then idle
+    until the block ends)."""
+    inside, finish = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with context():
+            inside.set()
+            finish.wait(240)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert inside.wait(240)
+        yield
+    finally:
+        finish.set()
+        thread.join(60)
 
 
 def _json(result: pyisp.Result) -> str:
@@ -106,21 +128,17 @@ def test_a_new_thread_answers_on_a_warm_engine_without_grounding(monkeypatch) ->
     cases = _cases(6)
     expected = [_json(pyisp.query(c)) for c in cases]
     monkeypatch.setattr(service, "POOL", pool_module.EnginePool())  # holding only the engines made below
-    warmed, finish = threading.Event(), threading.Event()
 
-    def first_thread() -> None:  # grounds every shape of these cases, then stays alive, idle
+    @contextmanager
+    def warm_then_idle() -> Iterator[None]:  # grounds every shape of these cases, then stays alive, idle
         # under new ids: the same case again is answered from the thread's remembered results
         # (service.answer_case) and never reaches the engine, which grounds a shape seen twice
         for round_ in range(3):
             for case in cases:
                 pyisp.query({**case, "id": f"{case.get('id', 'case')}-warm-{round_}"})
-        warmed.set()
-        finish.wait(240)
+        yield
 
-    keeper = threading.Thread(target=first_thread)
-    keeper.start()
-    try:
-        assert warmed.wait(240)
+    with _alive_in_a_thread(warm_then_idle):
         made: list[str] = []
         grounding, run = engine_module._Grounding.__init__, engine_module._Run.__init__
 
@@ -138,9 +156,6 @@ def test_a_new_thread_answers_on_a_warm_engine_without_grounding(monkeypatch) ->
             got = _in_threads(1, lambda _, case=case: _json(pyisp.query(case)))[0]
             assert got == want
         assert made == [], f"a new thread made {made}"
-    finally:
-        finish.set()
-        keeper.join(60)
 
 
 def test_the_shelves_are_bounded_and_engines_return_to_them() -> None:
@@ -199,25 +214,11 @@ def test_a_forked_child_can_build_while_a_parent_thread_held_the_ast_lock() -> N
 
     from pyisp.core.policy import ast_lock
 
-    held, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with ast_lock():
-            held.set()
-            release.wait(60)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert held.wait(60)
-        context = multiprocessing.get_context("fork")
-        child = context.Process(target=_query_in_child)
+    with _alive_in_a_thread(ast_lock):  # a thread of this process holds the lock meanwhile
+        child = multiprocessing.get_context("fork").Process(target=_query_in_child)
         child.start()
         child.join(120)
         assert child.exitcode == 0
-    finally:
-        release.set()
-        thread.join()
 
 
 def _query_in_child() -> None:
