@@ -36,6 +36,7 @@ from ..core.atoms import Inputs, case_inputs, iter_input_predicates
 from ..errors import CaseError
 from .instrument import Trace, companions, trace as run_trace
 from ..core.policy import OUTPUT_FILE, Policy, paragraph_key
+from ..core.result import _term as _parts
 from .wording import VAR, Wording, case_names, conclusion_term, is_var, load_templates, load_words
 
 YES, NO, UNKNOWN, UNCHECKED = "yes", "no", "unknown", "unchecked"
@@ -312,40 +313,31 @@ def _term(node: Any) -> Symbol:
     return clingo.Function("__op", [clingo.String(str(node))])
 
 
-_FUNCTION = SymbolType.Function
+# The walks below read the same pattern and atom symbols many times per explanation: each
+# symbol's functor and arguments come from core.result's table of terms (its `_term`, here
+# `_parts`: read from clingo once; `name` is None unless the symbol is a function).
 
 
-@lru_cache(maxsize=1 << 17)
-def _view(symbol: Symbol) -> tuple[bool, str, tuple[Symbol, ...]]:
-    """A symbol as (is a function, its name, its arguments), read from clingo once: the
-    walks below look at the same pattern and atom symbols many times per explanation."""
-    if symbol.type == _FUNCTION:
-        return True, symbol.name, tuple(symbol.arguments)
-    return False, "", ()
-
-
-@lru_cache(maxsize=1 << 12)
 def _var_name(variable: Symbol) -> str:
-    return variable.arguments[0].string
+    return _parts(_parts(variable).args[0]).string or ""
 
 
 def _is_var(symbol: Symbol) -> bool:
-    function, name, _ = _view(symbol)
-    return function and name == VAR
+    return _parts(symbol).name == VAR
 
 
 @lru_cache(maxsize=65536)
 def _ground(pattern: Symbol) -> bool:
-    function, name, arguments = _view(pattern)
-    if function:
-        return name not in (VAR, "__op") and all(_ground(a) for a in arguments)
+    term = _parts(pattern)
+    if term.name is not None:
+        return term.name not in (VAR, "__op") and all(_ground(a) for a in term.args)
     return True
 
 
 def _match(pattern: Symbol, symbol: Symbol, binding: dict[str, Symbol]) -> bool:
     """Match a pattern against a ground symbol, extending `binding` (changed in place)."""
-    function, name, arguments = _view(pattern)
-    if not function:
+    name, arguments = _parts(pattern).name, _parts(pattern).args
+    if name is None:
         return pattern == symbol
     if name == VAR:
         variable = _var_name(pattern)
@@ -357,9 +349,9 @@ def _match(pattern: Symbol, symbol: Symbol, binding: dict[str, Symbol]) -> bool:
         return True
     if name == "__op":
         return True
-    is_function, its_name, its_arguments = _view(symbol)
-    return (is_function and its_name == name and len(its_arguments) == len(arguments)
-            and all(_match(p, s, binding) for p, s in zip(arguments, its_arguments)))
+    its = _parts(symbol)
+    return (its.name == name and len(its.args) == len(arguments)
+            and all(_match(p, s, binding) for p, s in zip(arguments, its.args)))
 
 
 def _unify(pattern: Symbol, target: Symbol, binding: dict[str, Symbol]) -> bool:
@@ -368,17 +360,16 @@ def _unify(pattern: Symbol, target: Symbol, binding: dict[str, Symbol]) -> bool:
         return True
     if _is_var(pattern):
         return _match(pattern, target, binding) if _ground(target) else True
-    function, name, arguments = _view(pattern)
-    is_function, its_name, its_arguments = _view(target)
-    if function and is_function and name != "__op":
-        return (name == its_name and len(arguments) == len(its_arguments)
-                and all(_unify(p, t, binding) for p, t in zip(arguments, its_arguments)))
+    mine, its = _parts(pattern), _parts(target)
+    if mine.name is not None and its.name is not None and mine.name != "__op":
+        return (mine.name == its.name and len(mine.args) == len(its.args)
+                and all(_unify(p, t, binding) for p, t in zip(mine.args, its.args)))
     return _match(pattern, target, binding)
 
 
 def _subst(pattern: Symbol, binding: dict[str, Symbol]) -> Symbol:
-    function, name, arguments = _view(pattern)
-    if not function or not arguments:
+    name, arguments = _parts(pattern).name, _parts(pattern).args
+    if not arguments:
         return pattern
     if name == VAR:
         return binding.get(_var_name(pattern), pattern)
@@ -512,11 +503,11 @@ class Explainer:
     def matches(self, pattern: Symbol) -> list[Symbol]:
         if _ground(pattern):
             return [pattern] if pattern in self.trace.possible else []
-        function, name, arguments = _view(pattern)
-        if not function:
+        term = _parts(pattern)
+        if term.name is None:
             return []
         out = []
-        for symbol in self.trace.by_name.get((name, len(arguments)), ()):
+        for symbol in self.trace.by_name.get((term.name, len(term.args)), ()):
             if _match(pattern, symbol, {}):
                 out.append(symbol)
         return out
@@ -606,9 +597,9 @@ class Explainer:
         return None
 
     def check(self, record: Symbol, binding: dict[str, Symbol], depth: int, why_not: int, why: bool) -> Check:
-        _, kind, arguments = _view(record)
-        if kind == "neg" and _view(arguments[0])[0] and not _view(arguments[0])[1]:
-            parts = [self.check(c, binding, depth, why_not, why) for c in _view(arguments[0])[2]]
+        kind, arguments = _parts(record).name, _parts(record).args
+        if kind == "neg" and _parts(arguments[0]).name == "":  # a negated comparison: not (a tuple)
+            parts = [self.check(c, binding, depth, why_not, why) for c in _parts(arguments[0]).args]
             value = NO if all(p.holds == YES for p in parts) else YES if any(p.holds == NO for p in parts) \
                 else UNCHECKED  # a negated comparison
             words = " and ".join(p.statement.sentence for p in parts)
@@ -671,7 +662,7 @@ class Explainer:
         counted) so the closest instances can be shown."""
         partial = [(dict(binding), 0)]
         for record in conditions:
-            _, kind, arguments = _view(record)
+            kind, arguments = _parts(record).name, _parts(record).args
             if kind != "pos":
                 continue
             nxt: list[tuple[dict[str, Symbol], int]] = []
@@ -695,8 +686,8 @@ class Explainer:
         """The rules that could derive `target`, each with its closest instances."""
         steps: list[Step] = []
         by_rule: dict[int, list[tuple[int, int, str, tuple[Check, ...]]]] = {}
-        function, name, arguments = _view(target)
-        key = (name, len(arguments)) if function else ("", 0)
+        term = _parts(target)
+        key = (term.name, len(term.args)) if term.name is not None else ("", 0)
         for shape in self.by_head.get(key, ()):
             binding: dict[str, Symbol] = {}
             if not _unify(shape.head, target, binding):
@@ -809,7 +800,7 @@ class Explainer:
         if self._names is None:
             seen: dict[Symbol, None] = {}
             for atom in itertools.chain(self.trace.possible, self.inputs.facts):
-                for arg in _view(atom)[2]:
+                for arg in _parts(atom).args:
                     seen.setdefault(arg, None)
             names: dict[str, list[Symbol]] = {}
             for symbol in seen:
