@@ -64,6 +64,26 @@ def test_the_same_case_answered_again_gives_the_same_result_with_its_own_case_an
     assert pyisp.query(data).meta == {"note": "first"}
 
 
+def test_a_remembered_result_is_kept_as_bytes_and_explains_as_the_first_did() -> None:
+    """Results are remembered pickled (no live objects for the garbage collector to walk in a
+    process answering new cases all day): a hit is a whole result again, with the engine's
+    policy, its record and an explanation equal to the first answer's."""
+    import gc
+
+    data = _case()
+    data["id"] = "remembered-as-bytes"
+    first = pyisp.query(data)
+    second = pyisp.query(data)
+    assert second.to_dict() == first.to_dict() and second.policy is first.policy is not None
+    disclosure = first.disclosures[0].id
+    assert second.explain(disclosure).to_text() == first.explain(disclosure).to_text()
+    memory = service._results.memory
+    assert memory and all(isinstance(kept, bytes) for _, kept in memory.values())
+    del first, second
+    gc.collect()
+    assert not [o for o in gc.get_objects() if type(o) is pyisp.Result and o.case_id == "remembered-as-bytes"]
+
+
 def test_the_options_are_part_of_what_is_remembered() -> None:
     data = _case()
     fresh = Engine(memo=0)
