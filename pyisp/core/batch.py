@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
 
+from . import jsontext
 from .case import Case, parse_document
 from .schema import limit
 from ..errors import CaseError, OutputError, PyispError, UsageError
@@ -32,7 +33,8 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 def compact_json(data: Any) -> str:
     """The stable JSON of `pyisp query --json` (sorted keys), on one line."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = jsontext.compact(data)
+    return text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 # ------------------------------------------------------------------ the API

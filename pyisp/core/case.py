@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from . import jsontext
 from ..errors import CaseError
 from .schema import MAX_NUMBER_CHARS, limit, printable, short, too_many_values, validate
 
@@ -210,4 +211,5 @@ def upgrade_file(path: str | Path, write: bool = False) -> str:
 
 def dumps_json(data: Any) -> str:
     """The stable JSON form used for every output: sorted keys, two-space indent."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    text = jsontext.indented(data)
+    return text if text is not None else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)

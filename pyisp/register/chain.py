@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..core import jsontext
+
 GENESIS = "0" * 64  # the "previous hash" of the first row
 COLUMNS = ("at", "who", "case", "disclosure", "verdict")  # copied out of the entry for queries
 
@@ -22,7 +24,9 @@ COLUMNS = ("at", "who", "case", "disclosure", "verdict")  # copied out of the en
 def canonical(entry: dict[str, Any]) -> str:
     """An entry's stored text: compact JSON, sorted keys (values JSON cannot hold, such as a
     date in a case's metadata, as their text)."""
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = jsontext.compact(entry)
+    return text if text is not None else json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                                    default=str)
 
 
 def row_hash(seq: int, previous: str, text: str) -> str:
