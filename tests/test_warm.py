@@ -5,6 +5,7 @@ shared with a caller who could change it."""
 from __future__ import annotations
 
 import copy
+import pickle
 import shutil
 import threading
 from pathlib import Path
@@ -72,8 +73,13 @@ def test_a_remembered_result_is_kept_as_bytes_and_explains_as_the_first_did() ->
 
     data = _case()
     data["id"] = "remembered-as-bytes"
-    first = pyisp.query(data)
-    second = pyisp.query(data)
+    assert not getattr(service._results, "memory", None) or all(
+        pickle.loads(kept).case_id != data["id"] for _, kept in service._results.memory.values())
+    first = pyisp.query(data)  # asked once: its key noted, nothing kept
+    assert not getattr(service._results, "memory", None) or all(
+        pickle.loads(kept).case_id != data["id"] for _, kept in service._results.memory.values())
+    pyisp.query(data)  # asked again: kept
+    second = pyisp.query(data)  # a hit
     assert second.to_dict() == first.to_dict() and second.policy is first.policy is not None
     disclosure = first.disclosures[0].id
     assert second.explain(disclosure).to_text() == first.explain(disclosure).to_text()

@@ -185,9 +185,12 @@ def _answer(the_case: Case, data: dict[str, Any], ids: list[str], engine: Engine
 # not objects: a process answering new cases all day replaces its remembered results
 # continually, and ~170 live objects per result left the garbage collector's youngest
 # generation at ~11,000 objects (each young collection 2-7 ms, the older ones 10-30 ms:
-# the tail of `pyisp serve`'s latency); bytes give it nothing to traverse. A new thread
-# answers afresh with its own engine.
+# the tail of `pyisp serve`'s latency); bytes give it nothing to traverse. A result is kept
+# from the second time its case is asked (the first only notes the key's hash, SEEN of them
+# per thread): a service or a batch answering each case once pays no pickle for it. A new
+# thread answers afresh with its own engine.
 RESULTS = 256  # results kept per thread, least recently used dropped
+SEEN = 4096  # hashes of the cases asked once, per thread, kept the next time they are asked
 RESULT_DISCLOSURES = 64  # a case with more disclosures is not kept (its result is large)
 _results = threading.local()
 
@@ -221,6 +224,17 @@ def _answered(key: tuple[Any, ...] | None, engine: Engine) -> Result | None:
 
 
 def _remember(key: tuple[Any, ...], engine: Engine, result: Result) -> None:
+    if not RESULTS:
+        return
+    seen: OrderedDict[int, None] | None = getattr(_results, "seen", None)
+    if seen is None:
+        seen = _results.seen = OrderedDict()
+    mark = hash(key)
+    if mark not in seen:  # asked for the first time: kept if asked again
+        seen[mark] = None
+        if len(seen) > SEEN:
+            seen.popitem(last=False)
+        return
     memory: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Engine], bytes]] | None = getattr(_results, "memory", None)
     if memory is None:
         memory = _results.memory = OrderedDict()
