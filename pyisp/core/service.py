@@ -20,7 +20,7 @@ from .atoms import Inputs, case_inputs
 from .case import Case, as_case
 from .engine import Answer, Engine
 from ..errors import PolicyError
-from .policy import Policy, default_policy_dir, resolve_policy_dir
+from .policy import POLICY_ENV, Policy, default_policy_dir, resolve_policy_dir
 from .pool import POOL
 from .presumption import switched_off
 from .reading import reading_facts, readings as policy_readings
@@ -105,6 +105,24 @@ def _policy(directory: str, stamp: tuple[tuple[str, int, int], ...]) -> Policy:
     return policy
 
 
+_RESOLVED: dict[tuple[str | None, str, str], tuple[float, Path]] = {}  # (asked, $PYISP_POLICY, cwd) -> (when, dir)
+
+
+def _resolved(directory: str | Path | None) -> Path:
+    """resolve_policy_dir(directory), made absolute: looked up again STAMP_SECONDS after the
+    last look (a ./policy made or removed meanwhile is seen then), as the files' stamp."""
+    key = (None if directory is None else str(directory), os.environ.get(POLICY_ENV, ""), os.getcwd())
+    known = _RESOLVED.get(key)
+    now = time.monotonic()
+    if known is not None and now - known[0] < STAMP_SECONDS:
+        return known[1]
+    where = resolve_policy_dir(directory).resolve()
+    if len(_RESOLVED) >= _STAMPS_KEPT:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (now, where)
+    return where
+
+
 _local = threading.local()
 
 
@@ -115,7 +133,7 @@ def engine_for(directory: str | Path | None = None) -> Engine:
     new engine); a thread's first is the warmest engine of the process's pool that no
     thread is using (pyisp.core.pool: engines are lent to one thread at a time for each
     query, a clingo Control is not thread-safe), so a new thread does not ground its own."""
-    where = resolve_policy_dir(directory).resolve()
+    where = _resolved(directory)
     policy = _policy(str(where), _stamp(where))
     engines: OrderedDict[tuple[str, str], Engine] = _local.__dict__.setdefault("engines", OrderedDict())
     key = (str(where), policy.fingerprint)

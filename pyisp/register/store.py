@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -108,9 +109,13 @@ class Register:
                 cursor.close()
             return numbers
 
+    def _reading(self) -> AbstractContextManager[None]:
+        """Around a read: the backend's wait for a busy database (SQLite), if it needs one."""
+        return nullcontext()
+
     def rows(self, case: str | None = None) -> Iterator[Row]:
         """The rows in chain order (of one case, if given)."""
-        with self._lock:
+        with self._lock, self._reading():
             conn = self._connection()
             cursor = conn.cursor()
             try:
@@ -126,7 +131,7 @@ class Register:
 
     def head(self) -> tuple[int, str]:
         """The last row's number and hash, as the last append recorded them."""
-        with self._lock:
+        with self._lock, self._reading():
             conn = self._connection()
             cursor = conn.cursor()
             try:
@@ -162,8 +167,18 @@ class SQLiteRegister(Register):
             for statement in _CREATE:
                 self._conn.execute(statement)
             self._conn.execute("COMMIT")
+            self._conn.execute("PRAGMA busy_timeout = 0")  # appends wait their own way (_lock_write), reads below
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open the register: {exc}", where=self.where) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """SQLite's own wait for a read that finds the database busy (rare with WAL): LOCK_WAIT."""
+        self._conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
+        try:
+            yield
+        finally:
+            self._conn.execute("PRAGMA busy_timeout = 0")
 
     def _connection(self) -> Any:
         return _SQLiteTransactions(self._conn)
@@ -180,21 +195,18 @@ class SQLiteRegister(Register):
         SQLite's own wait (the connection's timeout) sleeps 1, 2, 5, 10, 15, 20, 25 ... ms
         between tries, so a server process whose commit comes while another's is being synced
         (a few ms) waits ~8-30 ms; here it tries again every LOCK_POLL seconds instead (SQLite's
-        wait switched off meanwhile), and the lock is taken as soon as it is free."""
-        self._conn.execute("PRAGMA busy_timeout = 0")
-        try:
-            deadline = time.monotonic() + LOCK_WAIT
-            while True:
-                try:
-                    cursor.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF != sqlite3.SQLITE_BUSY \
-                            or time.monotonic() > deadline:
-                        raise
-                time.sleep(LOCK_POLL)
-        finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
+        wait is off on this connection but for reads, `_reading`), and the lock is taken as soon
+        as it is free."""
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF != sqlite3.SQLITE_BUSY \
+                        or time.monotonic() > deadline:
+                    raise
+            time.sleep(LOCK_POLL)
 
     def close(self) -> None:
         self._conn.close()
