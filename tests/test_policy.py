@@ -98,3 +98,25 @@ def test_a_rule_file_edited_while_the_policy_is_read_gets_the_fingerprint_of_the
     policy = Policy(rules)
     assert edits and policy.fingerprint == policy_module.policy_fingerprint(rules)
     assert any("edited while being read" in line for line in policy._file(str(rules / "main.lp")))
+
+
+def test_symbol_key_is_equal_exactly_for_equal_symbols() -> None:
+    """The caches of what is read from a symbol (its parts, its paragraphs) are keyed by
+    policy.symbol_key: two symbols get the same key exactly when they are equal."""
+    import itertools
+
+    import clingo
+
+    from pyisp.core.policy import symbol_key
+
+    def made() -> list[clingo.Symbol]:
+        return [clingo.Number(0), clingo.Number(1), clingo.Number(-1), clingo.String("#people.0"), clingo.String("a"),
+                clingo.Function("a"), clingo.Function("a", [], False), clingo.Function("f", [clingo.String("a")]),
+                clingo.Function("f", [clingo.Function("a")]), clingo.Function("f", [clingo.Number(1)]),
+                clingo.Function("", [clingo.Number(1), clingo.String("x")]), clingo.Infimum, clingo.Supremum,
+                clingo.Function("finding", [clingo.String("d1"), clingo.Function("consent_valid", [clingo.String("p")])])]
+
+    first, again = made(), made()  # the same symbols made twice: other Python objects, the same clingo symbols
+    for a, b in itertools.product(first, again):
+        assert (symbol_key(a) == symbol_key(b)) == (a == b), (a, b)
+    assert len({symbol_key(s) for s in first}) == len(set(first))

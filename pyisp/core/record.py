@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import clingo
 
 from .engine import SLOT_MARK, Answer
-from .policy import Policy, paragraph_key
+from .policy import Policy, paragraph_key, symbol_key
 from .result import _NAMED, _FINDING, DEPENDS, YES, Provenance, Result, _term, symbol_text
 
 ITEM = "record_item"
@@ -161,7 +161,7 @@ def _named_of(symbol: clingo.Symbol, names: Mapping[str, str]) -> tuple[clingo.S
     term = _term(symbol)
     if not term.slots:
         return symbol, term.text
-    key = (symbol, tuple(names.get(slot, slot) for slot in term.slots))
+    key = (symbol_key(symbol), tuple(names.get(slot, slot) for slot in term.slots))
     known = _NAMED.get(key)
     if known is None:
         shown = _renamed(symbol, names)
@@ -183,10 +183,11 @@ _UNSEEN: Any = object()
 def _cited(policy: Policy, entry: clingo.Symbol) -> tuple[str, ...]:
     """The paragraphs behind a value: those of the finding it names (`permitted_by(consent)`:
     the consent route's), else those of the rule that puts it in the record."""
-    finding = _FINDING.get(entry, _UNSEEN)  # one read: another thread may empty the table meanwhile
+    own = symbol_key(entry)
+    finding = _FINDING.get(own, _UNSEEN)  # one read: another thread may empty the table meanwhile
     if finding is _UNSEEN:
         key, _, value = _term(entry).args
-        finding = _FINDING[entry] = (clingo.Function("finding", [key, value]) if _term(value).args else None)
+        finding = _FINDING[own] = (clingo.Function("finding", [key, value]) if _term(value).args else None)
     if finding is not None:
         found = policy.paragraphs_for(finding)
         if found:

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import clingo
 
 from .engine import SLOT_MARK, Answer, DecidingSet
-from .policy import Policy, paragraph_key
+from .policy import Policy, paragraph_key, symbol_key
 
 class Verdict(StrEnum):
     """A disclosure's verdict; equal to its string (`Verdict.MUST_SHARE == "must_share"`)."""
@@ -75,8 +75,10 @@ def symbol_text(symbol: clingo.Symbol) -> str:
 
 # Each atom's and term's parts read once (clingo symbols are unique: equal symbols are one
 # term): reading them again through clingo's C interface costs far more than a look-up.
-# Pure functions of the symbol, kept for every case; cleared past TERMS_KEPT.
+# Pure functions of the symbol, kept for every case; cleared past TERMS_KEPT. Keyed by
+# policy.symbol_key (the symbol's own number in clingo).
 TERMS_KEPT = 100_000
+_ident = symbol_key
 
 
 class _Term:
@@ -90,14 +92,15 @@ class _Term:
         self.name, self.args, self.text, self.slots, self.string = name, args, text, slots, string
 
 
-_TERMS: dict[clingo.Symbol, _Term] = {}
-_NAMED: dict[tuple[clingo.Symbol, tuple[str, ...]], tuple[clingo.Symbol, str]] = {}  # pyisp.core.record
-_FINDING: dict[clingo.Symbol, clingo.Symbol | None] = {}  # pyisp.core.record
+_TERMS: dict[Any, _Term] = {}  # _ident(symbol) -> its parts
+_NAMED: dict[tuple[Any, tuple[str, ...]], tuple[clingo.Symbol, str]] = {}  # pyisp.core.record, by symbol_key
+_FINDING: dict[Any, clingo.Symbol | None] = {}  # pyisp.core.record, by symbol_key
 
 
 def _term(symbol: clingo.Symbol) -> _Term:
     """The parts of a symbol, read once."""
-    term = _TERMS.get(symbol)
+    ident = _ident(symbol)
+    term = _TERMS.get(ident)
     if term is None:
         kind = symbol.type
         if kind == clingo.SymbolType.String:
@@ -118,7 +121,7 @@ def _term(symbol: clingo.Symbol) -> _Term:
             _TERMS.clear()
             _NAMED.clear()
             _FINDING.clear()
-        _TERMS[symbol] = term
+        _TERMS[ident] = term
     return term
 
 
@@ -482,13 +485,14 @@ def _status(symbol: clingo.Symbol, answer: Answer) -> str:
 
 
 _SLOT = re.compile(r"#[A-Za-z_]+\.\d+")
-_PARSED: dict[clingo.Symbol, tuple[str, str, str, tuple[str, ...]] | None] = {}
+_PARSED: dict[Any, tuple[str, str, str, tuple[str, ...]] | None] = {}  # _ident(symbol) -> ...
 
 
 def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | None:
     """A finding or obligation atom as (name, disclosure, code, args), cached: the engine's
     atoms name slots, so the same few recur from case to case."""
-    parsed = _PARSED.get(symbol, _UNPARSED)
+    ident = _ident(symbol)
+    parsed = _PARSED.get(ident, _UNPARSED)
     if parsed is _UNPARSED:
         parsed = None
         atom = _term(symbol)
@@ -500,19 +504,20 @@ def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | Non
             parsed = (atom.name, _term(ident).text, code, args)
         if len(_PARSED) > 100_000:
             _PARSED.clear()
-        _PARSED[symbol] = parsed
+        _PARSED[ident] = parsed
     return parsed  # type: ignore[return-value]
 
 
 _UNPARSED = object()
-_CANONICAL: dict[clingo.Symbol, clingo.Symbol] = {}
+_CANONICAL: dict[Any, clingo.Symbol] = {}  # _ident(symbol) -> the symbol with slots renamed
 
 
 def _canonical(symbol: clingo.Symbol) -> clingo.Symbol:
     """The atom with its slots renamed #0, #1, ... in order of first appearance: it matches
     the same rules (slots equal each other as before and no constant of the policy), so
     its paragraphs are the same, and the policy's cache stays small across case shapes."""
-    known = _CANONICAL.get(symbol)
+    ident = _ident(symbol)
+    known = _CANONICAL.get(ident)
     if known is not None:
         return known
     names: dict[str, clingo.Symbol] = {}
@@ -526,7 +531,7 @@ def _canonical(symbol: clingo.Symbol) -> clingo.Symbol:
 
     if len(_CANONICAL) > 100_000:
         _CANONICAL.clear()
-    known = _CANONICAL[symbol] = rename(symbol)
+    known = _CANONICAL[ident] = rename(symbol)
     return known
 
 
