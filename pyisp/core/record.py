@@ -208,29 +208,31 @@ def build_record(case: Mapping[str, Any], result: Result, answer: Answer, policy
     slots = {ident: slot for slot, ident in names.items()}
     last = len(_ORDER)
     certain = answer.certain
-    needed: dict[clingo.Symbol, set[clingo.Symbol]] = {}  # disclosure -> the items the rules may ask for
-    items_of: dict[tuple[clingo.Symbol, clingo.Symbol], clingo.Symbol] = {}  # (disclosure, item) -> the atom
+    # keyed by symbol_key (the disclosure's, the item's): clingo symbols hash slowly
+    needed: dict[Any, dict[Any, clingo.Symbol]] = {}  # disclosure -> the items the rules may ask for
+    items_of: dict[tuple[Any, Any], clingo.Symbol] = {}  # (disclosure, item) -> the atom
     for s in answer.named(ITEM):
         args = _term(s).args
         if len(args) == 2:
-            needed.setdefault(args[0], set()).add(args[1])
-            items_of[args[0], args[1]] = s
-    filled: dict[tuple[clingo.Symbol, clingo.Symbol], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
+            pair = (symbol_key(args[0]), symbol_key(args[1]))
+            needed.setdefault(pair[0], {})[pair[1]] = args[1]
+            items_of[pair] = s
+    filled: dict[tuple[Any, Any], list[clingo.Symbol]] = {}  # (disclosure, item) -> entries
     for s in answer.named(ENTRY):
         args = _term(s).args
         if len(args) == 3 and s in certain:  # a value that depends on unknowns is still to supply
-            filled.setdefault((args[0], args[1]), []).append(s)
+            filled.setdefault((symbol_key(args[0]), symbol_key(args[1])), []).append(s)
     records = []
     for disclosure in result.disclosures:
-        key = clingo.String(slots.get(disclosure.id, disclosure.id))
-        required = sorted(needed.get(key, ()),
-                          key=lambda t: (_ORDER.get(_term(t).name or "", last), _named_of(t, names)[1]))
+        key = symbol_key(clingo.String(slots.get(disclosure.id, disclosure.id)))
+        required = sorted(needed.get(key, {}).items(),
+                          key=lambda t: (_ORDER.get(_term(t[1]).name or "", last), _named_of(t[1], names)[1]))
         items = []
-        for term in required:
-            atom = items_of[key, term]
+        for item, term in required:
+            atom = items_of[key, item]
             parts = _term(term)
             shown, name = _named_of(term, names)
-            entries = sorted(filled.get((key, term), ()), key=lambda s: _named_of(_term(s).args[2], names)[1])
+            entries = sorted(filled.get((key, item), ()), key=lambda s: _named_of(_term(s).args[2], names)[1])
             terms = tuple((_named_of(_term(s).args[2], names)[0], _cited(policy, s)) for s in entries)
             values = [_named_of(_term(s).args[2], names)[1] for s in entries]
             functor = parts.name if parts.name is not None else symbol_text(term)

@@ -491,20 +491,20 @@ _PARSED: dict[Any, tuple[str, str, str, tuple[str, ...]] | None] = {}  # _ident(
 def _parse(symbol: clingo.Symbol) -> tuple[str, str, str, tuple[str, ...]] | None:
     """A finding or obligation atom as (name, disclosure, code, args), cached: the engine's
     atoms name slots, so the same few recur from case to case."""
-    ident = _ident(symbol)
-    parsed = _PARSED.get(ident, _UNPARSED)
+    own = _ident(symbol)
+    parsed = _PARSED.get(own, _UNPARSED)
     if parsed is _UNPARSED:
         parsed = None
         atom = _term(symbol)
         if atom.name in ("finding", "obligation") and len(atom.args) == 2:
-            ident, term = atom.args
+            disclosure, term = atom.args
             inner = _term(term)
             args = tuple(_term(a).text for a in inner.args)
             code = inner.name if inner.name is not None else inner.text
-            parsed = (atom.name, _term(ident).text, code, args)
+            parsed = (atom.name, _term(disclosure).text, code, args)
         if len(_PARSED) > 100_000:
             _PARSED.clear()
-        _PARSED[ident] = parsed
+        _PARSED[own] = parsed
     return parsed  # type: ignore[return-value]
 
 
