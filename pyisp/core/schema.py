@@ -821,15 +821,20 @@ def check_shape(data: Any) -> None:
         values += 1
         if values > max_values:
             raise CaseError(too_many_values(max_values), where=_where((parent, key) if depth else None))
-        if value.__class__ is bool:  # (bool has no subclasses)
+        kind = value.__class__
+        if kind is bool:  # (bool has no subclasses)
             continue
-        if isinstance(value, int):
+        if kind is dict:
+            items: Any = value.items()
+        elif kind is list:
+            items = enumerate(value)
+        elif isinstance(value, int):
             if value.bit_length() > _HUGE_BITS:
                 raise CaseError(f"{short(value)} is too long a number (at most {MAX_NUMBER_CHARS} digits)",
                                 where=_where((parent, key) if depth else None))
             continue
-        if isinstance(value, dict):
-            items: Any = value.items()
+        elif isinstance(value, dict):
+            items = value.items()
         elif isinstance(value, (list, tuple)):
             items = enumerate(value)
         else:
@@ -843,7 +848,7 @@ def check_shape(data: Any) -> None:
         within = inside + (id(value),)
         depth += 1
         for key, item in items:
-            if isinstance(key, int) and key.bit_length() > _HUGE_BITS:  # (True and False are short)
+            if key.__class__ is not str and isinstance(key, int) and key.bit_length() > _HUGE_BITS:
                 raise CaseError(f"the key {short(key)} is too long a number", where=_where(here))
             if item.__class__ is str or not isinstance(item, (dict, list, tuple, int)):
                 values += 1
@@ -866,7 +871,7 @@ class _Node:
     """A spec of the case format with the keywords validation reads taken out once (see
     _prepare): the checks of _check and _check_refs, never the spec's other keywords."""
 
-    __slots__ = ("spec", "kind", "type", "plain", "enum", "min_length", "pattern", "min_items", "items", "unique",
+    __slots__ = ("spec", "kind", "type", "plain", "accept", "enum", "min_length", "pattern", "min_items", "items", "unique",
                  "fields", "ref_fields", "required", "instead", "ref", "ref_extra", "refs")
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -876,9 +881,11 @@ class _Node:
         self.enum = frozenset(spec["enum"]) if "enum" in spec else None
         self.min_length = spec.get("minLength")
         self.pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
-        # a value of this exact class passes with nothing more to check: a boolean, a text without limits
-        plain_text = self.kind == "string" and self.enum is None and not self.min_length and self.pattern is None
-        self.plain = bool if self.kind == "boolean" else str if plain_text else None
+        # what passes with nothing more to check: a value of the class `plain` (a boolean, a text
+        # without limits), a text (of class str) in `accept` (one of the values of an enum)
+        text = self.kind == "string" and not self.min_length and self.pattern is None
+        self.plain = bool if self.kind == "boolean" else str if text and self.enum is None else None
+        self.accept = self.enum if text and self.enum is not None else frozenset()
         self.min_items = spec.get("minItems", 0)
         self.unique = bool(spec.get("uniqueItems"))
         self.items: _Node | None = None
@@ -940,9 +947,9 @@ def _check(value: Any, node: _Node, here: Any) -> None:
             raise CaseError(f"needs at least {spec['minItems']} item(s)", where=_where(here))
         items = node.items
         assert items is not None
-        plain = items.plain
+        plain, accept = items.plain, items.accept
         for i, item in enumerate(value):
-            if item.__class__ is not plain:
+            if item.__class__ is not plain and (item.__class__ is not str or item not in accept):
                 try:
                     _check(item, items, (here, i))
                 except CaseError as exc:
@@ -965,7 +972,7 @@ def _check(value: Any, node: _Node, here: Any) -> None:
             field = fields.get(key)
             if field is None or (key.__class__ is not str and isinstance(key, str) and key.startswith("x-")):
                 continue  # an unknown field (noted above), or an x- key (no field is named x-..., _prepare)
-            if item.__class__ is not field.plain:
+            if item.__class__ is not field.plain and (item.__class__ is not str or item not in field.accept):
                 try:
                     _check(item, field, (here, key))
                 except CaseError as exc:
