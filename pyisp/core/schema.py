@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import pickle
 import re
 import threading
@@ -691,8 +692,6 @@ SHORT = 80  # the longest rendering of a value in an error message
 
 def limit(name: str) -> int:
     """The limit `name` (one of LIMITS): the environment variable of that name, else the default."""
-    import os
-
     text = os.environ.get(name, "").strip()
     if not text:
         return LIMITS[name]
@@ -1045,9 +1044,9 @@ def validate(data: Any) -> dict[str, Any]:
     (up to MAX_ERRORS) in its `errors`. Every container is checked for its type (``_check``)
     before the id and consistency checks read it; the limits of LIMITS are checked first.
 
-    A document validated before (the same pickle, under the same limits) is not checked
-    again: its normalised copy is remembered as a pickle and a fresh copy unpickled (see
-    VALID_BYTES). Only valid documents are remembered: a refused one is checked each time.
+    A document validated twice before (the same pickle, under the same limits) is not
+    checked again: its normalised copy is remembered as a pickle and a fresh copy unpickled
+    (see VALID_BYTES). Only valid documents are remembered: a refused one is checked each time.
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
@@ -1070,10 +1069,15 @@ def validate(data: Any) -> dict[str, Any]:
 # the pickle of its normalised copy. Pickles are exact: the same bytes unpickle to equal
 # values of the same types, nested the same way (a tuple is not a list, True is not 1, a
 # shared or self-containing part stays so), so a document with the same pickle validates
-# the same. Bounded by VALID_BYTES in all, least recently used dropped.
+# the same. Bounded by VALID_BYTES in all, least recently used dropped. A copy is kept from
+# the second time its document is validated (the first only notes the hash of the key,
+# VALID_SEEN of them): a service checking each document once (a new case id in each
+# request) pays no pickle of the copy.
 VALID_BYTES = 16_000_000
 VALID_ONE = 256_000  # a larger document is checked each time, not remembered
+VALID_SEEN = 4096  # hashes of the documents validated once, kept the next time they are validated
 _VALID: OrderedDict[bytes, bytes] = OrderedDict()
+_valid_seen: OrderedDict[int, None] = OrderedDict()
 _valid_size = [0]
 _valid_lock = threading.Lock()
 
@@ -1081,8 +1085,6 @@ _valid_lock = threading.Lock()
 def _document_key(data: dict[str, Any]) -> bytes | None:
     """The pickle of a document and of the limits in force, or None when it has none (a
     value pickle cannot write) or is too large to remember."""
-    import os
-
     try:
         key = pickle.dumps((tuple(os.environ.get(name) for name in LIMITS), data), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a value pickle cannot write: checked every time
@@ -1091,6 +1093,13 @@ def _document_key(data: dict[str, Any]) -> bytes | None:
 
 
 def _remember_valid(key: bytes, case: dict[str, Any]) -> None:
+    mark = hash(key)
+    with _valid_lock:
+        if mark not in _valid_seen:  # validated for the first time: kept if validated again
+            _valid_seen[mark] = None
+            if len(_valid_seen) > VALID_SEEN:
+                _valid_seen.popitem(last=False)
+            return
     try:
         value = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - not remembered

@@ -30,9 +30,7 @@ def upgrade(data: Any) -> Any:
     """The document in format 2 with its shorthands written out (a copy; the input is not changed)."""
     if not isinstance(data, dict):
         return data
-    memo: dict[int, Any] = {}
-    memo[id(memo)] = keep = []
-    case = _copy(data, memo, keep)
+    case = _copy(data, {})
     version = case.get("format", 1)
     if version == 1:
         for item in _entries(case, "information"):
@@ -61,15 +59,17 @@ def upgrade(data: Any) -> Any:
 _ATOMIC = frozenset((str, int, float, bool, type(None)))
 
 
-def _copy(value: Any, memo: dict[int, Any], keep: list[Any]) -> Any:
+def _copy(value: Any, memo: dict[int, Any], keep: list[Any] | None = None) -> Any:
     """copy.deepcopy for a parsed document, faster: plain dicts and lists copied here (a
     part shared by two places, or containing itself, stays so, as with deepcopy), texts,
     numbers, booleans and None kept, anything else left to copy.deepcopy (with the same memo).
-    `keep` is memo[id(memo)]: what is copied is kept alive while the memo names it by id
-    (as copy.deepcopy's _keep_alive)."""
+    What is copied is kept alive while the memo names it by id, in `keep`: memo[id(memo)],
+    as copy.deepcopy's _keep_alive does."""
     kind = type(value)
     if kind in _ATOMIC:
         return value
+    if keep is None:
+        keep = memo.setdefault(id(memo), [])
     if kind is dict:
         known = memo.get(id(value))
         if known is not None:
