@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import pickle
+import re
 import threading
 from collections import OrderedDict
 from contextvars import ContextVar
@@ -690,8 +692,6 @@ SHORT = 80  # the longest rendering of a value in an error message
 
 def limit(name: str) -> int:
     """The limit `name` (one of LIMITS): the environment variable of that name, else the default."""
-    import os
-
     text = os.environ.get(name, "").strip()
     if not text:
         return LIMITS[name]
@@ -763,6 +763,28 @@ def _path(parent: str, key: str | int) -> str:
     return f"{parent}.{_key(key)}" if parent else _key(key)
 
 
+# The checks below do not write the field path of each value they pass: they carry where
+# they are as a chain, None for the case itself and (the chain of the list or map, key)
+# for a value inside one, and write it out with _field_path only for a problem.
+
+
+def _field_path(chain: Any) -> str:
+    """The field path of a chain (see above): ``people[0].role``, "" for the case itself."""
+    keys = []
+    while chain is not None:
+        chain, key = chain
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _path(path, key)
+    return path
+
+
+def _where(chain: Any) -> str:
+    """The `where` of a problem at a chain: its field path, ``(case)`` for the case itself."""
+    return _field_path(chain) or "(case)"
+
+
 def _suggest(word: str, options: list[str]) -> str:
     if len(word) > SHORT:
         return ""
@@ -778,45 +800,61 @@ def too_many_values(cap: int) -> str:
     return f"more than {cap} values in all (raise the limit with the environment variable PYISP_MAX_CASE_VALUES)"
 
 
+_HUGE_BITS = 3 * MAX_NUMBER_CHARS  # a whole number of more bits has more than MAX_NUMBER_CHARS digits
+
+
 def check_shape(data: Any) -> None:
     """Walk a document without recursion before anything else reads it: refuse nesting
     deeper than PYISP_MAX_CASE_DEPTH, more than PYISP_MAX_CASE_VALUES values (shared
     references counted each time, so a bomb of shared lists is refused unexpanded), a list
-    or map that contains itself, and a whole number of more than MAX_NUMBER_CHARS digits."""
+    or map that contains itself, and a whole number of more than MAX_NUMBER_CHARS digits.
+
+    Depth first from a stack of (value, the chain of its list or map, its key there, depth,
+    the ids of the lists and maps around it); a text or other value that is neither a whole
+    number nor a list or map is counted where it is met, the rest when taken from the stack."""
     max_depth, max_values = limit("PYISP_MAX_CASE_DEPTH"), limit("PYISP_MAX_CASE_VALUES")
     values = 0
-    stack: list[tuple[Any, str, int, tuple[int, ...]]] = [(data, "", 0, ())]
+    stack: list[tuple[Any, Any, Any, int, tuple[int, ...]]] = [(data, None, None, 0, ())]
     while stack:
-        value, path, depth, inside = stack.pop()
+        value, parent, key, depth, inside = stack.pop()
         values += 1
         if values > max_values:
-            raise CaseError(too_many_values(max_values), where=path or "(case)")
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value.bit_length() > 3 * MAX_NUMBER_CHARS:
-                raise CaseError(f"{short(value)} is too long a number (at most {MAX_NUMBER_CHARS} digits)",
-                                where=path or "(case)")
+            raise CaseError(too_many_values(max_values), where=_where((parent, key) if depth else None))
+        kind = value.__class__
+        if kind is bool:  # (bool has no subclasses)
             continue
-        if isinstance(value, dict):
+        if kind is dict:
             items: Any = value.items()
+        elif kind is list:
+            items = enumerate(value)
+        elif isinstance(value, int):
+            if value.bit_length() > _HUGE_BITS:
+                raise CaseError(f"{short(value)} is too long a number (at most {MAX_NUMBER_CHARS} digits)",
+                                where=_where((parent, key) if depth else None))
+            continue
+        elif isinstance(value, dict):
+            items = value.items()
         elif isinstance(value, (list, tuple)):
             items = enumerate(value)
         else:
             continue
+        here = (parent, key) if depth else None
         if depth + 1 > max_depth:
             raise CaseError(f"nested deeper than {max_depth} levels (raise the limit with the environment variable "
-                            "PYISP_MAX_CASE_DEPTH)", where=path or "(case)")
+                            "PYISP_MAX_CASE_DEPTH)", where=_where(here))
         if id(value) in inside:
-            raise CaseError("contains itself", where=path or "(case)")
+            raise CaseError("contains itself", where=_where(here))
         within = inside + (id(value),)
+        depth += 1
         for key, item in items:
-            if isinstance(key, int) and not isinstance(key, bool) and key.bit_length() > 3 * MAX_NUMBER_CHARS:
-                raise CaseError(f"the key {short(key)} is too long a number", where=path or "(case)")
-            if isinstance(item, (dict, list, tuple)) or isinstance(item, int):
-                stack.append((item, _path(path, key), depth + 1, within))
-            else:
+            if key.__class__ is not str and isinstance(key, int) and key.bit_length() > _HUGE_BITS:
+                raise CaseError(f"the key {short(key)} is too long a number", where=_where(here))
+            if item.__class__ is str or not isinstance(item, (dict, list, tuple, int)):
                 values += 1
                 if values > max_values:
-                    raise CaseError(too_many_values(max_values), where=path or "(case)")
+                    raise CaseError(too_many_values(max_values), where=_where(here))
+            else:
+                stack.append((item, here, key, depth, within))
 
 
 def _check_counts(case: dict[str, Any]) -> None:
@@ -828,52 +866,122 @@ def _check_counts(case: dict[str, Any]) -> None:
                             f"environment variable {name})", where=collection)
 
 
-def _check(value: Any, spec: dict[str, Any], path: str) -> None:
-    kind = spec.get("type")
-    where = path or "(case)"
+class _Node:
+    """A spec of the case format with the keywords validation reads taken out once (see
+    _prepare): the checks of _check and _check_refs, never the spec's other keywords."""
+
+    __slots__ = ("spec", "kind", "type", "plain", "accept", "enum", "min_length", "pattern", "min_items", "items", "unique",
+                 "fields", "ref_fields", "required", "instead", "ref", "ref_extra", "refs")
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.kind = spec.get("type")
+        self.type = _TYPES.get(self.kind)
+        self.enum = frozenset(spec["enum"]) if "enum" in spec else None
+        self.min_length = spec.get("minLength")
+        self.pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
+        # what passes with nothing more to check: a value of the class `plain` (a boolean, a text
+        # without limits), a text (of class str) in `accept` (one of the values of an enum)
+        text = self.kind == "string" and not self.min_length and self.pattern is None
+        self.plain = bool if self.kind == "boolean" else str if text and self.enum is None else None
+        self.accept = self.enum if text and self.enum is not None else frozenset()
+        self.min_items = spec.get("minItems", 0)
+        self.unique = bool(spec.get("uniqueItems"))
+        self.items: _Node | None = None
+        self.fields: dict[str, _Node] = {}  # property -> its node
+        self.ref_fields: dict[str, _Node] = {}  # the properties in which a reference can be (refs)
+        self.required: list[str] = spec.get("required", [])
+        self.instead = spec.get("x-instead")
+        self.ref: list[str] | None = spec.get("x-ref")
+        self.ref_extra: list[str] = spec.get("x-ref-extra", [])
+        self.refs = self.ref is not None  # a reference is in this part (it, its items or its properties)
+
+
+def _prepare(spec: dict[str, Any], prepared: dict[int, _Node]) -> _Node:
+    """The node of a spec and of the specs within it (once each: `prepared` by id)."""
+    node = prepared.get(id(spec))
+    if node is None:
+        node = prepared[id(spec)] = _Node(spec)
+        if "items" in spec:
+            node.items = _prepare(spec["items"], prepared)
+            node.refs = node.refs or node.items.refs
+        for key, inner in spec.get("properties", {}).items():
+            assert not key.startswith("x-"), key  # an x- key is free metadata, never a field (_check)
+            child = _prepare(inner, prepared)
+            node.fields[key] = child
+            if child.refs:
+                node.ref_fields[key] = child
+        node.refs = node.refs or bool(node.ref_fields)
+    return node
+
+
+_CASE_NODE = _prepare(CASE, {})
+
+
+def _check(value: Any, node: _Node, here: Any) -> None:
+    """Check the value at the chain `here` against the node of its spec: a value of the wrong
+    kind (or out of its range, not one of its values) is raised; the problems of the items
+    and fields inside it are noted (see _note), each part checked after a problem of another."""
+    kind = node.kind
+    spec = node.spec
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CaseError(f"expected a whole number, got {short(value)}", where=where)
+            raise CaseError(f"expected a whole number, got {short(value)}", where=_where(here))
         if value < spec.get("minimum", value) or value > spec.get("maximum", value):
-            raise CaseError(f"{short(value)} is outside {spec['minimum']}..{spec['maximum']}", where=where)
+            raise CaseError(f"{short(value)} is outside {spec['minimum']}..{spec['maximum']}", where=_where(here))
         return
-    if kind in _TYPES and not isinstance(value, _TYPES[kind]):
-        raise CaseError(f"expected {_an(kind)}, got {short(value)}", where=where)
+    if node.type is not None and not isinstance(value, node.type):
+        raise CaseError(f"expected {_an(kind)}, got {short(value)}", where=_where(here))
     if kind == "string":
-        if "enum" in spec and value not in spec["enum"]:
+        enum = node.enum
+        if enum is not None and (value not in enum if value.__class__ is str else value not in spec["enum"]):
             raise CaseError(f"{short(value)} is not one of {', '.join(spec['enum'])}{_suggest(value, spec['enum'])}",
-                            where=where)
-        if spec.get("minLength") and len(value) < spec["minLength"]:
-            raise CaseError("must not be empty", where=where)
-        if "pattern" in spec:
-            import re
-            if not re.fullmatch(spec["pattern"], value):  # to the end: "a\n" is not an id
-                raise CaseError(f"{short(value)} may contain only letters, digits, '_', '.' and '-'", where=where)
+                            where=_where(here))
+        if node.min_length and len(value) < node.min_length:
+            raise CaseError("must not be empty", where=_where(here))
+        if node.pattern is not None and not node.pattern.fullmatch(value):  # to the end: "a\n" is not an id
+            raise CaseError(f"{short(value)} may contain only letters, digits, '_', '.' and '-'", where=_where(here))
     elif kind == "array":
-        if len(value) < spec.get("minItems", 0):
-            raise CaseError(f"needs at least {spec['minItems']} item(s)", where=where)
+        if len(value) < node.min_items:
+            raise CaseError(f"needs at least {spec['minItems']} item(s)", where=_where(here))
+        items = node.items
+        assert items is not None
+        plain, accept = items.plain, items.accept
         for i, item in enumerate(value):
-            _checked(_check, item, spec["items"], _path(path, i))
-        if spec.get("uniqueItems") and len({v if isinstance(v, str) else repr(v) for v in value}) != len(value):
-            raise CaseError("lists an item twice", where=where)
+            if item.__class__ is not plain and (item.__class__ is not str or item not in accept):
+                try:
+                    _check(item, items, (here, i))
+                except CaseError as exc:
+                    _note(exc)
+        if node.unique and len({v if isinstance(v, str) else repr(v) for v in value}) != len(value):
+            raise CaseError("lists an item twice", where=_where(here))
     elif kind == "object":
-        props = spec["properties"]
-        for key in value:
-            if isinstance(key, str) and key.startswith("x-"):
-                continue  # free metadata, carried through
-            if key not in props:
-                _note(CaseError(f"unknown field {short(key)}{_suggest(key, list(props)) if isinstance(key, str) else ''}",
-                                where=_path(path, key)))
+        fields = node.fields
+        if value.__class__ is not dict or not value.keys() <= fields.keys():  # else no key is unknown
+            for key in value:
+                if isinstance(key, str) and key.startswith("x-"):
+                    continue  # free metadata, carried through
+                if key not in fields:
+                    _note(CaseError(f"unknown field {short(key)}"
+                                    f"{_suggest(key, list(fields)) if isinstance(key, str) else ''}",
+                                    where=_field_path((here, key))))
         for key, item in value.items():
-            if item is None or (isinstance(key, str) and key.startswith("x-")) or key not in props:
+            if item is None:
                 continue  # null is the same as leaving the field out: unknown
-            _checked(_check, item, props[key], _path(path, key))
-            instead = props[key].get("x-instead")
+            field = fields.get(key)
+            if field is None or (key.__class__ is not str and isinstance(key, str) and key.startswith("x-")):
+                continue  # an unknown field (noted above), or an x- key (no field is named x-..., _prepare)
+            if item.__class__ is not field.plain and (item.__class__ is not str or item not in field.accept):
+                try:
+                    _check(item, field, (here, key))
+                except CaseError as exc:
+                    _note(exc)
+            instead = field.instead
             if instead and value.get(instead) is not None:
-                _note(CaseError(f"give either '{instead}' or '{key}', not both", where=_path(path, key)))
-        for key in spec.get("required", []):
+                _note(CaseError(f"give either '{instead}' or '{key}', not both", where=_field_path((here, key))))
+        for key in node.required:
             if key not in value or value[key] is None:
-                _note(CaseError("is required", where=_path(path, key)))
+                _note(CaseError("is required", where=_field_path((here, key))))
 
 
 def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -892,23 +1000,41 @@ def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
     return ids
 
 
-def _check_refs(value: Any, spec: dict[str, Any], path: str, ids: dict[str, dict[str, str]]) -> None:
+def _check_refs(value: Any, node: _Node, here: Any, ids: dict[str, dict[str, str]], every: bool) -> None:
+    """Check that each reference at or inside the value at the chain `here` names an id of
+    its collections (ids, from _collect_ids). A case whose parts all have their kinds is
+    walked only where a reference can be; with `every` (a case with problems) every part
+    is walked, and a part of the wrong kind stops the walk (the TypeError... of reading it)."""
     if value is None:
         return
-    if "x-ref" in spec:
-        targets = [name for coll in spec["x-ref"] for name in ids[coll]] + spec.get("x-ref-extra", [])
+    ref = node.ref
+    if ref is not None:
+        if value.__class__ is str:
+            if value in node.ref_extra or any(value in ids[coll] for coll in ref):
+                return
+        targets = [name for coll in ref for name in ids[coll]] + node.ref_extra
         if value not in targets:
-            raise CaseError(f"{short(value)} is not the id of any of: {', '.join(spec['x-ref'])}"
-                            f"{_suggest(value, targets)}", where=path)
-    elif spec.get("type") == "array":
-        for i, item in enumerate(value):
-            _checked(_check_refs, item, spec["items"], _path(path, i), ids)
-    elif spec.get("type") == "object":
+            raise CaseError(f"{short(value)} is not the id of any of: {', '.join(ref)}"
+                            f"{_suggest(value, targets)}", where=_field_path(here))
+    elif node.kind == "array":
+        items = node.items
+        assert items is not None
+        if every or items.refs:
+            for i, item in enumerate(value):
+                try:
+                    _check_refs(item, items, (here, i), ids, every)
+                except CaseError as exc:
+                    _note(exc)
+    elif node.kind == "object":
+        fields = node.fields if every else node.ref_fields
         for key, item in value.items():
-            if isinstance(key, str) and key.startswith("x-"):
-                continue  # free metadata (a note of the upgrade): no references to check
-            if key in spec["properties"]:  # an unknown field is a problem of its own (_check)
-                _checked(_check_refs, item, spec["properties"][key], _path(path, key), ids)
+            field = fields.get(key)
+            if field is None or (isinstance(key, str) and key.startswith("x-")):
+                continue  # x-: free metadata (a note of the upgrade); an unknown field is a problem of its own (_check)
+            try:
+                _check_refs(item, field, (here, key), ids, every)
+            except CaseError as exc:
+                _note(exc)
 
 
 def validate(data: Any) -> dict[str, Any]:
@@ -918,9 +1044,9 @@ def validate(data: Any) -> dict[str, Any]:
     (up to MAX_ERRORS) in its `errors`. Every container is checked for its type (``_check``)
     before the id and consistency checks read it; the limits of LIMITS are checked first.
 
-    A document validated before (the same pickle, under the same limits) is not checked
-    again: its normalised copy is remembered as a pickle and a fresh copy unpickled (see
-    VALID_BYTES). Only valid documents are remembered: a refused one is checked each time.
+    A document validated twice before (the same pickle, under the same limits) is not
+    checked again: its normalised copy is remembered as a pickle and a fresh copy unpickled
+    (see VALID_BYTES). Only valid documents are remembered: a refused one is checked each time.
     """
     if not isinstance(data, dict):
         raise CaseError(f"a case must be a mapping of fields, got {type(data).__name__}")
@@ -943,10 +1069,15 @@ def validate(data: Any) -> dict[str, Any]:
 # the pickle of its normalised copy. Pickles are exact: the same bytes unpickle to equal
 # values of the same types, nested the same way (a tuple is not a list, True is not 1, a
 # shared or self-containing part stays so), so a document with the same pickle validates
-# the same. Bounded by VALID_BYTES in all, least recently used dropped.
+# the same. Bounded by VALID_BYTES in all, least recently used dropped. A copy is kept from
+# the second time its document is validated (the first only notes the hash of the key,
+# VALID_SEEN of them): a service checking each document once (a new case id in each
+# request) pays no pickle of the copy.
 VALID_BYTES = 16_000_000
 VALID_ONE = 256_000  # a larger document is checked each time, not remembered
+VALID_SEEN = 4096  # hashes of the documents validated once, kept the next time they are validated
 _VALID: OrderedDict[bytes, bytes] = OrderedDict()
+_valid_seen: OrderedDict[int, None] = OrderedDict()
 _valid_size = [0]
 _valid_lock = threading.Lock()
 
@@ -954,8 +1085,6 @@ _valid_lock = threading.Lock()
 def _document_key(data: dict[str, Any]) -> bytes | None:
     """The pickle of a document and of the limits in force, or None when it has none (a
     value pickle cannot write) or is too large to remember."""
-    import os
-
     try:
         key = pickle.dumps((tuple(os.environ.get(name) for name in LIMITS), data), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a value pickle cannot write: checked every time
@@ -964,6 +1093,13 @@ def _document_key(data: dict[str, Any]) -> bytes | None:
 
 
 def _remember_valid(key: bytes, case: dict[str, Any]) -> None:
+    mark = hash(key)
+    with _valid_lock:
+        if mark not in _valid_seen:  # validated for the first time: kept if validated again
+            _valid_seen[mark] = None
+            if len(_valid_seen) > VALID_SEEN:
+                _valid_seen.popitem(last=False)
+            return
     try:
         value = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - not remembered
@@ -1012,11 +1148,11 @@ def _check_child_form(case: dict[str, Any]) -> None:
 def _validate_parts(case: dict[str, Any]) -> None:
     """The checks of validate(), each part noting its problems (see _collecting)."""
     _checked(_check_child_form, case)
-    _checked(_check, case, CASE, "")
+    _checked(_check, case, _CASE_NODE, None)
     shaped = not _PROBLEMS.get()  # malformed: references and consistency only where they can be read
     try:
         ids = _collect_ids(case)
-        _checked(_check_refs, case, CASE, "", ids)
+        _checked(_check_refs, case, _CASE_NODE, None, ids, not shaped)
         _checked(_check_consistency, case)
     except CaseError as exc:
         _note(exc)

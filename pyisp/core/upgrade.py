@@ -56,25 +56,30 @@ def upgrade(data: Any) -> Any:
     return case
 
 
-_ATOMIC = (str, int, float, bool, type(None))
+_ATOMIC = frozenset((str, int, float, bool, type(None)))
 
 
-def _copy(value: Any, memo: dict[int, Any]) -> Any:
+def _copy(value: Any, memo: dict[int, Any], keep: list[Any] | None = None) -> Any:
     """copy.deepcopy for a parsed document, faster: plain dicts and lists copied here (a
     part shared by two places, or containing itself, stays so, as with deepcopy), texts,
-    numbers, booleans and None kept, anything else left to copy.deepcopy (with the same memo)."""
+    numbers, booleans and None kept, anything else left to copy.deepcopy (with the same memo).
+    What is copied is kept alive while the memo names it by id, in `keep`: memo[id(memo)],
+    as copy.deepcopy's _keep_alive does."""
     kind = type(value)
     if kind in _ATOMIC:
         return value
+    if keep is None:
+        keep = memo.setdefault(id(memo), [])
     if kind is dict:
         known = memo.get(id(value))
         if known is not None:
             return known
         new: dict[Any, Any] = {}
         memo[id(value)] = new
-        _keep(memo, value)
+        keep.append(value)
         for key, item in value.items():
-            new[key if type(key) in _ATOMIC else _copy(key, memo)] = item if type(item) in _ATOMIC else _copy(item, memo)
+            new[key if type(key) in _ATOMIC else _copy(key, memo, keep)] = (
+                item if type(item) in _ATOMIC else _copy(item, memo, keep))
         return new
     if kind is list:
         known = memo.get(id(value))
@@ -82,18 +87,10 @@ def _copy(value: Any, memo: dict[int, Any]) -> Any:
             return known
         items: list[Any] = []
         memo[id(value)] = items
-        _keep(memo, value)
-        items.extend(item if type(item) in _ATOMIC else _copy(item, memo) for item in value)
+        keep.append(value)
+        items.extend([item if type(item) in _ATOMIC else _copy(item, memo, keep) for item in value])
         return items
     return copy.deepcopy(value, memo)
-
-
-def _keep(memo: dict[int, Any], value: Any) -> None:
-    """Keep `value` alive while the memo names it by id (as copy.deepcopy's _keep_alive)."""
-    try:
-        memo[id(memo)].append(value)
-    except KeyError:
-        memo[id(memo)] = [value]
 
 
 _FORMAT_1_CONSENT_FLAGS = ("written_consent_obtained", "necessary_consents_obtained")
