@@ -57,10 +57,14 @@ VERDICTS = tuple(Verdict)
 
 
 def _verdict(value: Any) -> Any:
+    if type(value) is Verdict:
+        return value
     return Verdict(value) if isinstance(value, str) and value in Verdict._value2member_map_ else value
 
 
 def _status_of(value: Any) -> Any:
+    if type(value) is Status:
+        return value
     return Status(value) if isinstance(value, str) and value in Status._value2member_map_ else value
 
 
