@@ -35,6 +35,18 @@ def test_a_document_validated_again_gives_an_equal_copy_of_its_own() -> None:
     assert schema.validate(copy.deepcopy(data)) == second
 
 
+def test_a_document_validated_once_is_not_kept_and_validated_again_is() -> None:
+    data = _case()
+    data["meta"] = {"request": "validated once, then twice"}  # a document no other test validates
+    key = schema._document_key(data)
+    assert key is not None
+    first = schema.validate(copy.deepcopy(data))
+    assert key not in schema._VALID  # the first time: only the hash of the key noted
+    assert schema.validate(copy.deepcopy(data)) == first
+    assert key in schema._VALID  # the second time: the normalised copy kept
+    assert schema.validate(copy.deepcopy(data)) == first
+
+
 def test_a_remembered_document_is_checked_again_under_other_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     data = _case()
     schema.validate(copy.deepcopy(data))

@@ -781,7 +781,9 @@ def _field_path(chain: Any) -> str:
 
 
 def _where(chain: Any) -> str:
-    """The `where` of a problem at a chain: its field path, ``(case)`` for the case itself."""
+    """The `where` of a problem raised for the value at a chain: its field path, ``(case)``
+    for the case itself. (The problems _check notes for a field of a map give the field's
+    path as it is: a field named '' of the case itself is at ''.)"""
     return _field_path(chain) or "(case)"
 
 
@@ -933,7 +935,7 @@ def _check(value: Any, node: _Node, here: Any) -> None:
     if node.type is not None and not isinstance(value, node.type):
         raise CaseError(f"expected {_an(kind)}, got {short(value)}", where=_where(here))
     if kind == "string":
-        enum = node.enum
+        enum = node.enum  # (a text of a subclass of str is compared with the list's ==, as ever)
         if enum is not None and (value not in enum if value.__class__ is str else value not in spec["enum"]):
             raise CaseError(f"{short(value)} is not one of {', '.join(spec['enum'])}{_suggest(value, spec['enum'])}",
                             where=_where(here))
@@ -1003,15 +1005,15 @@ def _collect_ids(case: dict[str, Any]) -> dict[str, dict[str, str]]:
 def _check_refs(value: Any, node: _Node, here: Any, ids: dict[str, dict[str, str]], every: bool) -> None:
     """Check that each reference at or inside the value at the chain `here` names an id of
     its collections (ids, from _collect_ids). A case whose parts all have their kinds is
-    walked only where a reference can be; with `every` (a case with problems) every part
-    is walked, and a part of the wrong kind stops the walk (the TypeError... of reading it)."""
+    walked only where a reference can be (node.refs); with `every` (a case with problems)
+    every part is walked, and a part of the wrong kind ends the walk with the TypeError or
+    AttributeError of reading it (see _validate_parts)."""
     if value is None:
         return
     ref = node.ref
     if ref is not None:
-        if value.__class__ is str:
-            if value in node.ref_extra or any(value in ids[coll] for coll in ref):
-                return
+        if value.__class__ is str and (value in node.ref_extra or any(value in ids[coll] for coll in ref)):
+            return  # a text naming an id (found by the ids' maps); anything else looked for in the list
         targets = [name for coll in ref for name in ids[coll]] + node.ref_extra
         if value not in targets:
             raise CaseError(f"{short(value)} is not the id of any of: {', '.join(ref)}"
