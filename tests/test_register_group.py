@@ -123,3 +123,41 @@ def test_success_many_threads_at_once_form_one_chain(tmp_path: Any, made: list[A
     assert sorted(n for r in got for n in r) == list(range(1, 121))
     assert verify(register.rows(), register.head()) == []
     register.close()
+
+
+def test_success_a_request_given_up_withdraws_its_append_and_the_others_are_answered(tmp_path: Any,
+                                                                                        made: list[Any]) -> None:
+    """The service's decide(): the solving thread hands a case's entries to the writer; a
+    request given up (its client gone) before the writer takes them withdraws them, and a
+    request that waits is answered once its entries are durable, with Server-Timing."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyisp.server.app import Service
+
+    register = open_register(tmp_path / "r.sqlite3")
+    held = Held(register)
+    service = object.__new__(Service)
+    service.pool, service.commits = ThreadPoolExecutor(max_workers=1), GroupCommit(held)  # type: ignore[arg-type]
+    first = service.commits.submit(made[0])  # the writer busy with it until released
+    assert held.entered.wait(30)
+
+    async def scene() -> Any:
+        given_up = asyncio.ensure_future(service.decide(lambda: ("gone\n", made[1])))
+        while service.commits._waiting.empty():  # its entries handed to the writer
+            await asyncio.sleep(0.01)
+        given_up.cancel()
+        kept = asyncio.ensure_future(service.decide(lambda: ("kept\n", made[0])))
+        await asyncio.sleep(0.05)
+        held.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        return await asyncio.wait_for(kept, 30)
+
+    response = asyncio.run(scene())
+    assert response.body == b"kept\n" and "register;dur=" in response.headers["server-timing"]
+    service.commits.close()
+    service.pool.shutdown()
+    assert first.result(0) == [1]
+    assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"] * 2  # not the given-up case
+    register.close()

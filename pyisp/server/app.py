@@ -22,7 +22,7 @@ import asyncio
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import deque
 from contextlib import asynccontextmanager
 from functools import partial
@@ -60,6 +60,12 @@ BATCH_WINDOW = 64  # batch answers solved ahead of the register, at most
 
 class _Stop(Exception):
     """A batch stream ends early (its register cannot be written)."""
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    """The outcome of a request's work, unless the request was given up meanwhile."""
+    if not future.done():
+        future.set_result(outcome)
 
 
 class _Refused(Exception):
@@ -114,15 +120,44 @@ class Service:
 
     async def decide(self, job: Callable[[], tuple[str, list[dict[str, Any]]]]) -> Response:
         """Run `job` (answer a case: its response text and register entries) in a solving
-        thread, record the entries, then answer, with the time of each in Server-Timing."""
+        thread, which hands the entries to the register's writer itself; answer once they are
+        durable, with the time of each step in Server-Timing. The event loop wakes once per
+        request, when the decision is recorded (or `job` or the append failed). A request
+        given up (its client gone) withdraws its case if not yet solved, and its append if
+        the writer has not taken it yet."""
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[tuple[BaseException | None, tuple[float, float, str]]] = loop.create_future()
+        appended: list[Future[list[int]]] = []
         began = time.perf_counter()
 
-        def timed() -> tuple[float, str, list[dict[str, Any]]]:
-            return (time.perf_counter(), *job())
+        def settle(error: BaseException | None, parts: tuple[float, float, str] = (0.0, 0.0, "")) -> None:
+            loop.call_soon_threadsafe(_settle, settled, (error, parts))
 
-        started, text, made = await self.solve(timed)
-        solved = time.perf_counter()
-        await self.record(made)
+        def run() -> None:  # in the solving thread
+            started = time.perf_counter()
+            try:
+                text, made = job()
+                parts = (started, time.perf_counter(), text)
+                if not made:
+                    settle(None, parts)
+                    return
+                commit = self.commits.submit(made)
+            except BaseException as exc:  # noqa: BLE001 - answered by the endpoint (a malformed case, ...)
+                settle(exc)
+                return
+            appended.append(commit)
+            commit.add_done_callback(lambda done: settle(None if done.cancelled() else done.exception(), parts))
+
+        work = self.pool.submit(run)
+        try:
+            error, (started, solved, text) = await settled
+        except asyncio.CancelledError:
+            work.cancel()
+            for commit in appended:
+                commit.cancel()
+            raise
+        if error is not None:
+            raise error
         timing = (f"wait;dur={1000 * (started - began):.1f}, answer;dur={1000 * (solved - started):.1f}, "
                   f"register;dur={1000 * (time.perf_counter() - solved):.1f}")
         return Response(text.encode("utf-8"), media_type=JSON, headers={"Server-Timing": timing})
