@@ -161,3 +161,37 @@ def test_success_a_request_given_up_withdraws_its_append_and_the_others_are_answ
     assert first.result(0) == [1]
     assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"] * 2  # not the given-up case
     register.close()
+
+
+def test_success_a_request_given_up_while_its_case_is_solved_is_not_recorded(tmp_path: Any, made: list[Any]) -> None:
+    """A client gone while its case is being solved: the solved entries are not handed over."""
+    import asyncio
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyisp.server.app import Service
+
+    register = open_register(tmp_path / "r.sqlite3")
+    service = object.__new__(Service)
+    service.pool, service.commits = ThreadPoolExecutor(max_workers=1), GroupCommit(register)
+    solving = threading.Event()
+
+    def slow() -> tuple[str, list[dict[str, Any]]]:
+        solving.set()
+        time.sleep(0.3)
+        return "gone\n", made[1]
+
+    async def scene() -> None:
+        given_up = asyncio.ensure_future(service.decide(slow))
+        while not solving.is_set():
+            await asyncio.sleep(0.01)
+        given_up.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        await asyncio.wait_for(service.decide(lambda: ("kept\n", made[0])), 30)  # after the slow one
+
+    asyncio.run(scene())
+    service.commits.close()
+    service.pool.shutdown()
+    assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"]
+    register.close()

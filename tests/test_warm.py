@@ -174,3 +174,14 @@ def test_the_upgrade_copies_as_deepcopy_did_shared_parts_included() -> None:
     before = copy.deepcopy(case)
     assert schema.validate(case)["information"][0]["supplied_by_police"] is True
     assert case == before
+
+
+def test_a_removed_working_directory_does_not_stop_a_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy directory's resolution is remembered per working directory only where it
+    depends on it; a process whose working directory was removed still answers."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    data = _case()
+    assert pyisp.query(data).to_dict() == pyisp.query(data, policy=default_policy_dir()).to_dict()

@@ -110,8 +110,19 @@ _RESOLVED: dict[tuple[str | None, str, str], tuple[float, Path]] = {}  # (asked,
 
 def _resolved(directory: str | Path | None) -> Path:
     """resolve_policy_dir(directory), made absolute: looked up again STAMP_SECONDS after the
-    last look (a ./policy made or removed meanwhile is seen then), as the files' stamp."""
-    key = (None if directory is None else str(directory), os.environ.get(POLICY_ENV, ""), os.getcwd())
+    last look (a ./policy made or removed meanwhile is seen then), as the files' stamp. The
+    working directory is part of the key only when the answer can depend on it (no
+    directory given, or a relative one)."""
+    asked = None if directory is None else str(directory)
+    from_env = os.environ.get(POLICY_ENV, "")
+    chosen = asked or from_env.strip() or None  # as resolve_policy_dir chooses; None: ./policy or installed
+    here = ""  # the working directory, where the answer can depend on it
+    if chosen is None or not os.path.isabs(chosen):
+        try:
+            here = os.getcwd()
+        except OSError:  # the working directory was removed: resolved each time, as before
+            return resolve_policy_dir(directory).resolve()
+    key = (asked, from_env, here)
     known = _RESOLVED.get(key)
     now = time.monotonic()
     if known is not None and now - known[0] < STAMP_SECONDS:

@@ -123,15 +123,25 @@ class Service:
         thread, which hands the entries to the register's writer itself; answer once they are
         durable, with the time of each step in Server-Timing. The event loop wakes once per
         request, when the decision is recorded (or `job` or the append failed). A request
-        given up (its client gone) withdraws its case if not yet solved, and its append if
-        the writer has not taken it yet."""
+        given up (its client gone) is not recorded: its case is withdrawn if not yet solved,
+        its entries are not handed over once solved, and its append is withdrawn if the
+        writer has not taken it yet (one taken is written: a decision nobody heard of, as
+        when the client goes during the commit)."""
         loop = asyncio.get_running_loop()
         settled: asyncio.Future[tuple[BaseException | None, tuple[float, float, str]]] = loop.create_future()
         appended: list[Future[list[int]]] = []
+        gate = threading.Lock()  # the request given up, or its append handed over: one before the other
+        given_up = [False]
         began = time.perf_counter()
 
         def settle(error: BaseException | None, parts: tuple[float, float, str] = (0.0, 0.0, "")) -> None:
             loop.call_soon_threadsafe(_settle, settled, (error, parts))
+
+        def recorded(done: Future[list[int]], parts: tuple[float, float, str]) -> None:
+            if done.cancelled():
+                settle(RegisterError("the append was withdrawn"), parts)
+            else:
+                settle(done.exception(), parts)
 
         def run() -> None:  # in the solving thread
             started = time.perf_counter()
@@ -141,20 +151,25 @@ class Service:
                 if not made:
                     settle(None, parts)
                     return
-                commit = self.commits.submit(made)
+                with gate:
+                    if given_up[0]:
+                        return  # nobody waits for it: not recorded
+                    commit = self.commits.submit(made)
+                    appended.append(commit)
             except BaseException as exc:  # noqa: BLE001 - answered by the endpoint (a malformed case, ...)
                 settle(exc)
                 return
-            appended.append(commit)
-            commit.add_done_callback(lambda done: settle(None if done.cancelled() else done.exception(), parts))
+            commit.add_done_callback(lambda done: recorded(done, parts))
 
         work = self.pool.submit(run)
         try:
             error, (started, solved, text) = await settled
         except asyncio.CancelledError:
             work.cancel()
-            for commit in appended:
-                commit.cancel()
+            with gate:
+                given_up[0] = True
+                for commit in appended:
+                    commit.cancel()
             raise
         if error is not None:
             raise error
