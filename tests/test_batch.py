@@ -121,5 +121,9 @@ def test_query_many_yields_results_in_order_and_errors_when_not_strict(cases_fil
                 pyisp.query(doc)
         else:
             assert item.to_dict() == pyisp.query(doc).to_dict()
+            # nothing that only the worker's clingo can read crosses over (a Symbol read
+            # outside the process that made it crashed): no input atoms, no record terms
+            assert item.inputs is None and item.case is None
+            assert all(entry.terms == () for record in item.record.disclosures for entry in record.items)
     with pytest.raises(pyisp.PyispError):
         list(pyisp.query_many([{"child": {"id": "x"}}]))

@@ -236,12 +236,24 @@ class Workers:
         self.close()
 
 
+def _portable(result: Result) -> Result:
+    """A worker's result as it can go to another process: its data, without what only the
+    worker's clingo can read (a clingo Symbol is pickled as its address in the process that
+    made it: read elsewhere, a crash). Left out: the case and policy (as for explain(), which
+    needs them), the input atoms, and the record's terms (kept for rendering only)."""
+    record = result.record
+    if record is not None:
+        record = replace(record, disclosures=tuple(
+            replace(d, items=tuple(replace(item, terms=()) for item in d.items)) for d in record.disclosures))
+    return replace(result, case=None, policy=None, inputs=None, record=record)
+
+
 def _answer_in_worker(case: Any) -> Result | PyispError:
     from .service import answer_case
 
     try:
         result = answer_case(case, policy=_WORKER.get("policy"), depends_on=_WORKER.get("depends_on", True))
-        return replace(result, case=None, policy=None)
+        return _portable(result)
     except PyispError as exc:
         return exc
     except Exception as exc:  # never let one case take a run down
