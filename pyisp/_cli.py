@@ -444,10 +444,11 @@ def log_verify(register: Optional[str] = RegisterOption) -> None:
     from .register import verify
 
     opened = _open_register(register)
-    problems = verify(opened.rows(), opened.head())
+    rows, head = opened.snapshot()
+    problems = verify(rows, head)
     for problem in problems:
         typer.echo(str(problem))
-    seq = opened.head()[0]
+    seq = head[0]
     typer.echo(f"{seq} row(s); " + ("the chain verifies" if not problems else f"{len(problems)} problem(s)"))
     raise typer.Exit(1 if problems else 0)
 

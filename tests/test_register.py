@@ -284,3 +284,35 @@ def test_success_a_kept_brief_is_the_brief_drawn_anew() -> None:
         for case in (data, {**data, "id": "another-id"}, renamed, data):
             result = pyisp.query(case, depends_on=False)
             assert [e["brief"] for e in entries(result, "t")] == drawn(result), path.name
+
+
+def test_success_a_snapshot_taken_while_another_writer_appends_always_verifies(where: str, results: list[Any]) -> None:
+    """`pyisp log verify` and the service's verify read the rows and the head in one
+    transaction: an append landing meanwhile (another process's, the service's writer) is
+    either wholly in what they read or not at all, never taken for tampering."""
+    import threading
+
+    from pyisp.register import entries
+
+    reader, writer = open_register(where), open_register(where)  # two connections, as two processes
+    made = entries(results[0], "writer")
+    stop = threading.Event()
+
+    def append() -> None:
+        while not stop.is_set():
+            writer.append(made)
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    try:
+        seen = set()
+        for _ in range(40):
+            rows, head = reader.snapshot()
+            assert verify(rows, head) == [] and head[0] == len(rows)
+            seen.add(head[0])
+    finally:
+        stop.set()
+        thread.join(30)
+    assert len(seen) > 1  # the writer appended while the reader read
+    reader.close()
+    writer.close()

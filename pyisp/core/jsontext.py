@@ -5,11 +5,13 @@ orjson writes in C what the json module writes in Python when indenting (~0.3 ms
 answer, the largest part of a service request's output) and several times faster when
 compact. Its text is json's, byte for byte (every string escape included: a differential
 test over facts/ and generated data), for dicts, lists, tuples, text, whole numbers within
-64 bits, booleans, null and enums, but for one thing: a float has the same value but its
-own spelling (`1e-7` or `0.0000244`, where json writes `1e-07` and `2.44e-05`; NaN and the
-infinities, which JSON cannot hold, as null). pyisp's answers hold no float of their own;
-a case's free metadata may. Every writer of pyisp's JSON goes through here (`pyisp query --json`, the service,
-`pyisp batch`, the register), so they agree with each other in any case. What orjson
+64 bits, booleans, null and enums, but for floats: a float has the same value but its own
+spelling (`1e-7` or `0.0000244`, where json writes `1e-07` and `2.44e-05`), and NaN and the
+infinities, which JSON cannot hold, become null (json wrote `NaN`, `Infinity`, which JSON
+readers refuse). pyisp's answers hold no float of their own; a case's free metadata may
+(YAML's `.nan`, `.inf`). orjson comes with the `serve` extra: an install without it writes
+json's spelling everywhere, an install with it orjson's everywhere. Every writer of pyisp's JSON goes through here (`pyisp query --json`, the service,
+`pyisp batch`, the register), so on one install they agree with each other. What orjson
 refuses (a subclass of dict, list or str, a date, a key that is not text, an int beyond 64
 bits, a lone surrogate, nesting deeper than 254) is left to the caller's json writer:
 `indented`/`compact` then return None, as they do without orjson.

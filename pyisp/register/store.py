@@ -129,6 +129,30 @@ class Register:
                 cursor.close()
         yield from found
 
+    def snapshot(self) -> tuple[list[Row], tuple[int, str]]:
+        """Every row in chain order and the head, read in one transaction (what `verify`
+        needs: rows and head read apart, an append between them looked like tampering)."""
+        with self._lock, self._reading():
+            conn = self._connection()
+            cursor = conn.cursor()
+            try:
+                self._begin_snapshot(cursor)
+                cursor.execute(f"SELECT {_ROW} FROM {TABLE} ORDER BY seq")
+                found = [Row(*r) for r in cursor.fetchall()]
+                cursor.execute(f"SELECT seq, hash FROM {HEAD} WHERE id = 1")
+                seq, digest = cursor.fetchone()
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
+        return found, (int(seq), str(digest))
+
+    def _begin_snapshot(self, cursor: Any) -> None:
+        """Start a transaction whose reads all see the same committed state."""
+        raise NotImplementedError
+
     def head(self) -> tuple[int, str]:
         """The last row's number and hash, as the last append recorded them."""
         with self._lock, self._reading():
@@ -182,6 +206,9 @@ class SQLiteRegister(Register):
 
     def _connection(self) -> Any:
         return _SQLiteTransactions(self._conn)
+
+    def _begin_snapshot(self, cursor: Any) -> None:
+        cursor.execute("BEGIN")  # WAL: the first read fixes what every later read of it sees
 
     def _begin_locked(self, cursor: Any) -> tuple[int, str]:
         self._lock_write(cursor)  # the write lock, held until COMMIT: one chain across processes
@@ -268,6 +295,9 @@ class PostgresRegister(Register):
 
             self._conn = psycopg.connect(self._url, autocommit=False, connect_timeout=10)
         return self._conn
+
+    def _begin_snapshot(self, cursor: Any) -> None:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot for every read
 
     def _begin_locked(self, cursor: Any) -> tuple[int, str]:
         cursor.execute(f"SELECT seq, hash FROM {HEAD} WHERE id = 1 FOR UPDATE")

@@ -413,8 +413,12 @@ async def log_verify(request: Request, caller: Token) -> Response:
 
     service: Service = request.app.state.service
     reg = service.register
-    problems = await service.solve(lambda: verify(reg.rows(), reg.head()))
-    return _text(dumps_json({"ok": not problems, "rows": reg.head()[0],
+    def check() -> tuple[tuple[int, str], list[Any]]:
+        rows, head = reg.snapshot()
+        return head, verify(rows, head)
+
+    head, problems = await service.solve(check)
+    return _text(dumps_json({"ok": not problems, "rows": head[0],
                              "problems": [{"row": p.seq, "message": p.message} for p in problems]}) + "\n")
 
 
