@@ -10,8 +10,9 @@ spelling (`1e-7` or `0.0000244`, where json writes `1e-07` and `2.44e-05`), and 
 infinities, which JSON cannot hold, become null (json wrote `NaN`, `Infinity`, which JSON
 readers refuse). pyisp's answers hold no float of their own; a case's free metadata may
 (YAML's `.nan`, `.inf`). orjson comes with the `serve` extra: an install without it writes
-json's spelling everywhere, an install with it orjson's everywhere. Every writer of pyisp's JSON goes through here (`pyisp query --json`, the service,
-`pyisp batch`, the register), so on one install they agree with each other. What orjson
+json's spelling everywhere, an install with it orjson's everywhere. Every writer of
+pyisp's JSON goes through here (`pyisp query --json`, the service, `pyisp batch`, the
+register), so on one install they agree with each other. What orjson
 refuses (a subclass of dict, list or str, a date, a key that is not text, an int beyond 64
 bits, a lone surrogate, nesting deeper than 254) is left to the caller's json writer:
 `indented`/`compact` then return None, as they do without orjson.
