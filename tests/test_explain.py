@@ -330,3 +330,18 @@ def test_success_a_rule_whose_open_conditions_never_hold_together_says_so(tmp_pa
     assert both.truth == NO
     assert [c.holds for c in both.steps[0].checks] == [UNKNOWN, UNKNOWN]
     assert both.steps[0].note == JOINTLY
+
+
+def test_an_explanation_is_the_same_whatever_the_hash_seed() -> None:
+    """The rule instances behind a conclusion are taken in a fixed order (not the order of a
+    set, which follows Python's hash seed): the same explanation in every process."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json, sys, pyisp; r = pyisp.query_file(sys.argv[1]); "
+              "print(json.dumps([r.explain(d.id).to_dict() for d in r.disclosures], sort_keys=True))")
+    case = str(FACTS / "ae-nurse-tells-police-of-assault-mother-refuses.yaml")
+    texts = {subprocess.run([sys.executable, "-c", script, case], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "5")}
+    assert len(texts) == 1 and '"steps"' in texts.pop()

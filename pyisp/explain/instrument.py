@@ -316,7 +316,9 @@ def trace(policy: Policy, inputs: Inputs) -> Trace:
             atoms_possible.add(symbol)
             if symbol in certain:
                 atoms_certain.add(symbol)
-    firings.sort(key=lambda f: (f.rule, f.head))
+    # a fixed order, whatever the order of the solver's set (it followed the hash seed): by
+    # rule and head, the firings that hold in every completion first, then by their conditions
+    firings.sort(key=lambda f: (f.rule, f.head, not f.certain, f.conditions))
     config = ctl.configuration.solve
     config.enum_mode, config.models = "auto", 1
     return Trace(frozenset(atoms_certain), frozenset(atoms_possible), tuple(firings), (ctl, base))
