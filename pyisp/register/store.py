@@ -185,13 +185,17 @@ class SQLiteRegister(Register):
                                 where=self.where)
         try:
             self._conn = sqlite3.connect(self.where, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            wal = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal"
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("BEGIN IMMEDIATE")
             for statement in _CREATE:
                 self._conn.execute(statement)
             self._conn.execute("COMMIT")
-            self._conn.execute("PRAGMA busy_timeout = 0")  # appends wait their own way (_lock_write), reads below
+            # appends wait their own way (_lock_write), reads with SQLite's wait (_reading); where
+            # the file cannot be in WAL mode (some network file systems), a commit may wait for
+            # readers too: SQLite's wait is kept for everything there
+            self._wait = 0 if wal else int(LOCK_WAIT * 1000)
+            self._conn.execute(f"PRAGMA busy_timeout = {self._wait}")
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open the register: {exc}", where=self.where) from None
 
@@ -202,7 +206,7 @@ class SQLiteRegister(Register):
         try:
             yield
         finally:
-            self._conn.execute("PRAGMA busy_timeout = 0")
+            self._conn.execute(f"PRAGMA busy_timeout = {self._wait}")
 
     def _connection(self) -> Any:
         return _SQLiteTransactions(self._conn)
