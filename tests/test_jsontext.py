@@ -1,5 +1,5 @@
 """pyisp/core/jsontext.py: the JSON text written by orjson is the json module's, byte for
-byte, or it is not written there at all (None: the caller's json writer answers)."""
+byte (but for a float's spelling), and what orjson refuses is written by json."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from pyisp.core.batch import compact_json
 from pyisp.core.case import dumps_json
 from pyisp.register import entries
 from pyisp.register.chain import canonical
-from pyisp.server.body import dumps_answer
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 
@@ -37,8 +36,8 @@ def test_every_answer_and_register_entry_of_facts_is_written_as_json_writes_it()
     for path in sorted(FACTS.glob("*.yaml")):
         result = pyisp.query_file(path)
         answer = result.to_dict()
-        assert jsontext.indented(answer) == _indented(answer) == dumps_json(answer) == dumps_answer(answer)
-        assert jsontext.compact(answer) == _compact(answer) == compact_json(answer)
+        assert jsontext._orjson(answer, jsontext._INDENT) == _indented(answer) == dumps_json(answer)
+        assert jsontext._orjson(answer, jsontext._FLAGS) == _compact(answer) == compact_json(answer)
         for entry in entries(result, "tester", answer=answer):
             text = canonical(entry)
             assert text == json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -57,8 +56,8 @@ _PLAIN = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1)
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(_PLAIN)
 def test_plain_data_is_written_as_json_writes_it(data: object) -> None:
-    assert jsontext.indented(data) == _indented(data)
-    assert jsontext.compact(data) == _compact(data)
+    assert jsontext._orjson(data, jsontext._INDENT) == _indented(data)  # by orjson, not by the fallback
+    assert jsontext._orjson(data, jsontext._FLAGS) == _compact(data)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -66,8 +65,8 @@ def test_plain_data_is_written_as_json_writes_it(data: object) -> None:
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4), max_leaves=12))
 def test_floats_are_written_with_the_same_values(data: object) -> None:
     for text, reference in ((jsontext.indented(data), _indented(data)), (jsontext.compact(data), _compact(data))):
-        assert text is not None and json.loads(text) == json.loads(reference)
-    assert dumps_json(data) == dumps_answer(data) == jsontext.indented(data)  # the writers agree
+        assert json.loads(text) == json.loads(reference)
+    assert dumps_json(data) == jsontext.indented(data)  # the writers agree
 
 
 @pytest.mark.parametrize("data", [
@@ -78,12 +77,12 @@ def test_floats_are_written_with_the_same_values(data: object) -> None:
     OrderedDict(a=1), {"s": type("Name", (str,), {})("x")},  # subclasses
 ])
 def test_what_orjson_refuses_is_left_to_json(data: object) -> None:
-    assert jsontext.indented(data) is None and jsontext.compact(data) is None
+    assert jsontext._orjson(data, jsontext._INDENT) is None and jsontext._orjson(data, jsontext._FLAGS) is None
     if isinstance(data, dict) and "when" in data:
         assert canonical(data) == '{"when":"2026-12-02"}'
     else:
-        assert dumps_answer(data) == _indented(data) == dumps_json(data)
-        assert compact_json(data) == _compact(data)
+        assert jsontext.indented(data) == _indented(data) == dumps_json(data)
+        assert jsontext.compact(data) == _compact(data) == compact_json(data)
 
 
 def test_enums_are_written_by_their_values() -> None:
@@ -95,14 +94,14 @@ def test_nesting_orjson_refuses_is_written_by_json() -> None:
     deep: object = "x"
     for _ in range(300):
         deep = [deep]
-    assert jsontext.indented(deep) is None
+    assert jsontext._orjson(deep, jsontext._INDENT) is None
     assert dumps_json(deep) == _indented(deep)
 
 
 def test_without_orjson_every_writer_answers_with_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert jsontext.orjson is not None  # installed with the serve extra, as `make install` does
     answer = pyisp.query_file(FACTS / "teacher-counselling-disclosure.yaml").to_dict()
-    with_orjson = (dumps_json(answer), dumps_answer(answer), compact_json(answer))
+    with_orjson = (dumps_json(answer), compact_json(answer))
     monkeypatch.setattr(jsontext, "orjson", None)
-    assert jsontext.indented(answer) is None and jsontext.compact(answer) is None
-    assert (dumps_json(answer), dumps_answer(answer), compact_json(answer)) == with_orjson
+    assert jsontext._orjson(answer, jsontext._INDENT) is None
+    assert (dumps_json(answer), compact_json(answer)) == with_orjson == (_indented(answer), _compact(answer))

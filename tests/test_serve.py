@@ -332,15 +332,16 @@ def test_success_a_plain_json_body_reads_as_query_reads_it() -> None:
     assert fast > 500  # the quick reading is taken, not only the fallback
 
 
-def test_success_the_quick_json_writer_writes_the_bytes_of_dumps_json() -> None:
-    """The server writes its answers with pyisp/server/body.py's `dumps_answer`: the text of
-    `dumps_json` (that of `pyisp query --json`), over results and records of facts/ (with and
-    without what they depend on) and values that only json.dumps can write."""
+def test_success_the_service_writes_its_answers_as_json_writes_them() -> None:
+    """The server writes its answers with `dumps_json` (that of `pyisp query --json`): the
+    json module's text (sorted keys, two-space indent, not ASCII-escaped) over results and
+    records of facts/ (with and without what they depend on) and values that only json.dumps
+    can write; NaN, which JSON cannot hold, as null; what json refuses, refused."""
+    import json
     from enum import Enum, IntEnum
 
     import pyisp
     from pyisp.core.case import dumps_json
-    from pyisp.server.body import dumps_answer
 
     class Word(str, Enum):
         A = "a\u00e9"
@@ -353,9 +354,10 @@ def test_success_the_quick_json_writer_writes_the_bytes_of_dumps_json() -> None:
         result = pyisp.query_file(path, depends_on=number % 2 == 0)
         values += [result.to_dict(), result.record.to_dict() if result.record else None]
     values += [{}, [], {"b": [], "a": {}}, ({"x": (1, 2)},), "é\n\x00\"\\\u2028😀", 10 ** 30, -0, True, None,
-               {Word.A: [Number.ONE, Word.A]}, {"f": 1.5}, {"n": float("nan")}, {1: "a"}, {None: 1}, [[[[1]]]]]
+               {Word.A: [Number.ONE, Word.A]}, {"f": 1.5}, {1: "a"}, {None: 1}, [[[[1]]]]]
     for value in values:
-        assert dumps_answer(value) == dumps_json(value)
+        assert dumps_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    assert dumps_json({"n": float("nan")}) == '{\n  "n": null\n}'
     for refused in ({"s": {1, 2}}, {"b": b"x"}, {(1, 2): 1}):
         with pytest.raises(TypeError):
-            dumps_answer(refused)
+            dumps_json(refused)

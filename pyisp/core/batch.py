@@ -33,8 +33,7 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 def compact_json(data: Any) -> str:
     """The stable JSON of `pyisp query --json` (sorted keys), on one line."""
-    text = jsontext.compact(data)
-    return text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.compact(data)
 
 
 # ------------------------------------------------------------------ the API

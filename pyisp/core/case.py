@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -211,5 +210,4 @@ def upgrade_file(path: str | Path, write: bool = False) -> str:
 
 def dumps_json(data: Any) -> str:
     """The stable JSON form used for every output: sorted keys, two-space indent."""
-    text = jsontext.indented(data)
-    return text if text is not None else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return jsontext.indented(data)

@@ -14,13 +14,14 @@ json's spelling everywhere, an install with it orjson's everywhere. Every writer
 pyisp's JSON goes through here (`pyisp query --json`, the service, `pyisp batch`, the
 register), so on one install they agree with each other. What orjson
 refuses (a subclass of dict, list or str, a date, a key that is not text, an int beyond 64
-bits, a lone surrogate, nesting deeper than 254) is left to the caller's json writer:
-`indented`/`compact` then return None, as they do without orjson.
+bits, a lone surrogate, nesting deeper than 254) is written by the json module, as is
+everything without orjson.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Callable
 
 try:  # the `serve` extra; without it every caller writes with the json module
     import orjson
@@ -32,7 +33,8 @@ _FLAGS = 0 if orjson is None else (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH
 _INDENT = 0 if orjson is None else _FLAGS | orjson.OPT_INDENT_2
 
 
-def _written(data: Any, flags: int) -> str | None:
+def _orjson(data: Any, flags: int) -> str | None:
+    """orjson's text, or None when orjson is not installed or refuses the data."""
     if orjson is None:
         return None
     try:
@@ -41,11 +43,15 @@ def _written(data: Any, flags: int) -> str | None:
         return None
 
 
-def indented(data: Any) -> str | None:
-    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)`, or None (see above)."""
-    return _written(data, _INDENT)
+def indented(data: Any) -> str:
+    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)` (see above)."""
+    text = _orjson(data, _INDENT)
+    return text if text is not None else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def compact(data: Any) -> str | None:
-    """`json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`, or None."""
-    return _written(data, _FLAGS)
+def compact(data: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """`json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    default=default)` (see above; `default` only where orjson refuses)."""
+    text = _orjson(data, _FLAGS)
+    return text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                                    default=default)

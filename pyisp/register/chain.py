@@ -24,9 +24,7 @@ COLUMNS = ("at", "who", "case", "disclosure", "verdict")  # copied out of the en
 def canonical(entry: dict[str, Any]) -> str:
     """An entry's stored text: compact JSON, sorted keys (values JSON cannot hold, such as a
     date in a case's metadata, as their text)."""
-    text = jsontext.compact(entry)
-    return text if text is not None else json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                                                    default=str)
+    return jsontext.compact(entry, default=str)
 
 
 def row_hash(seq: int, previous: str, text: str) -> str:

@@ -44,7 +44,7 @@ from ..errors import CaseError, CaseProblem, PolicyError, PyispError
 from ..register import GroupCommit, Register, entries, open_register
 from ..register.store import RegisterError
 from .access import Token, identify, load_tokens
-from .body import dumps_answer, parse_body
+from .body import parse_body
 from .config import ServeConfig
 from .openapi import openapi_document
 
@@ -278,7 +278,7 @@ async def query(request: Request, caller: Token) -> Response:
     def job() -> tuple[str, list[dict[str, Any]]]:
         result = service.answer(text, "body", params)
         answer = result.to_dict()
-        return dumps_answer(answer) + "\n", entries(result, caller.name, answer=answer)
+        return dumps_json(answer) + "\n", entries(result, caller.name, answer=answer)
 
     return await service.decide(job)
 
@@ -291,7 +291,7 @@ async def record(request: Request, caller: Token) -> Response:
 
     def job() -> tuple[str, list[dict[str, Any]]]:
         result = service.answer(text, "body", {**params, "depends_on": False})
-        return dumps_answer(result.record.to_dict()) + "\n", entries(result, caller.name)
+        return dumps_json(result.record.to_dict()) + "\n", entries(result, caller.name)
 
     return await service.decide(job)
 

@@ -1,4 +1,5 @@
-"""The JSON in and out of the service, quickly, byte for byte as `pyisp query` reads and writes it.
+"""The JSON into the service, quickly, with the very values and errors of `pyisp query`
+(the answers go out by `dumps_json`, as `pyisp query --json` writes them).
 
 `parse_body`: a request's case read quickly when it is plain JSON, with the very data and
 the very errors of `pyisp query` (pyisp/core/case.py, `parse_document`).
@@ -21,11 +22,9 @@ from __future__ import annotations
 
 import json
 import re
-from json.encoder import encode_basestring
 from typing import Any
 
-from ..core import jsontext
-from ..core.case import dumps_json, parse_document
+from ..core.case import parse_document
 from ..core.schema import MAX_NUMBER_CHARS, limit
 from ..errors import CaseError
 
@@ -94,68 +93,3 @@ def parse_body(text: str, where: str) -> Any:
         return data
     except (_ToYaml, ValueError, RecursionError, CaseError):
         return parse_document(text, where)
-
-
-# ------------------------------------------------------------------ out: dumps_json, quicker
-class _Other(Exception):
-    """A value the quick writer leaves to json.dumps."""
-
-
-_NEWLINES = tuple("\n" + "  " * level for level in range(32))  # a new line at each level of indent
-
-
-def _newline(level: int) -> str:
-    return _NEWLINES[level] if level < len(_NEWLINES) else "\n" + "  " * level
-
-
-def _text(value: Any, level: int) -> str:
-    """`value` as dumps_json writes it at `level` of indent (exact types first: most values
-    are plain text, maps and lists)."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is dict or (kind is not list and isinstance(value, dict)):
-        if not value:
-            return "{}"
-        inner = _newline(level + 1)
-        parts = []
-        for key, item in sorted(value.items()):
-            if type(key) is not str and not isinstance(key, str):
-                raise _Other
-            parts.append(encode_basestring(key) + ": "
-                         + (encode_basestring(item) if type(item) is str else _text(item, level + 1)))
-        return "{" + inner + ("," + inner).join(parts) + _newline(level) + "}"
-    if kind is list or isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        inner = _newline(level + 1)
-        return ("[" + inner + ("," + inner).join([encode_basestring(item) if type(item) is str else _text(item, level + 1)
-                                                   for item in value]) + _newline(level) + "]")
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    raise _Other
-
-
-def dumps_answer(data: Any) -> str:
-    """`dumps_json(data)` (sorted keys, two-space indent, not ASCII-escaped): by orjson where
-    installed and exact (pyisp/core/jsontext.py), else here, the same text about twice as
-    fast as json: json.dumps writes an indented document in Python, one generator
-    step per token; this joins each list and map at once, the strings escaped by json's own
-    C function. Data with anything but text keys, text, whole numbers, booleans, null, lists
-    and maps (a float, a key that is not text, a value json would refuse or convert) is
-    written by dumps_json itself."""
-    text = jsontext.indented(data)  # orjson, where installed and exact
-    if text is not None:
-        return text
-    try:
-        return _text(data, 0)
-    except (_Other, RecursionError):
-        return dumps_json(data)
