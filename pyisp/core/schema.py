@@ -41,6 +41,7 @@ from contextvars import ContextVar
 from typing import Any, Callable
 
 from ..errors import CaseError, CaseProblem
+from .sightings import Sightings
 from .upgrade import upgrade
 from .vocabulary import fields
 
@@ -1079,7 +1080,7 @@ VALID_BYTES = 16_000_000
 VALID_ONE = 256_000  # a larger document is checked each time, not remembered
 VALID_SEEN = 4096  # hashes of the documents validated once, kept the next time they are validated
 _VALID: OrderedDict[bytes, bytes] = OrderedDict()
-_valid_seen: OrderedDict[int, None] = OrderedDict()
+_valid_seen = Sightings(VALID_SEEN)
 _valid_size = [0]
 _valid_lock = threading.Lock()
 
@@ -1095,12 +1096,8 @@ def _document_key(data: dict[str, Any]) -> bytes | None:
 
 
 def _remember_valid(key: bytes, case: dict[str, Any]) -> None:
-    mark = hash(key)
     with _valid_lock:
-        if mark not in _valid_seen:  # validated for the first time: kept if validated again
-            _valid_seen[mark] = None
-            if len(_valid_seen) > VALID_SEEN:
-                _valid_seen.popitem(last=False)
+        if not _valid_seen.again(key):  # validated for the first time: kept if validated again
             return
     try:
         value = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL)

@@ -29,6 +29,7 @@ from .upgrade import FORMAT
 from .record import Record, build_record
 from .policy import pyisp_version
 from .result import Provenance, Result, build_result
+from .sightings import Sightings
 
 
 ENGINES = 8  # engines kept per thread (one per policy directory and version of its rules), least recently used dropped
@@ -255,14 +256,10 @@ def _answered(key: tuple[Any, ...] | None, engine: Engine) -> Result | None:
 def _remember(key: tuple[Any, ...], engine: Engine, result: Result) -> None:
     if not RESULTS:
         return
-    seen: OrderedDict[int, None] | None = getattr(_results, "seen", None)
+    seen: Sightings | None = getattr(_results, "seen", None)
     if seen is None:
-        seen = _results.seen = OrderedDict()
-    mark = hash(key)
-    if mark not in seen:  # asked for the first time: kept if asked again
-        seen[mark] = None
-        if len(seen) > SEEN:
-            seen.popitem(last=False)
+        seen = _results.seen = Sightings(SEEN)
+    if not seen.again(key):  # asked for the first time: kept if asked again
         return
     memory: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Engine], bytes]] | None = getattr(_results, "memory", None)
     if memory is None:
