@@ -37,7 +37,7 @@ from ..errors import CaseError
 from .instrument import Trace, companions, trace as run_trace
 from ..core.policy import OUTPUT_FILE, Policy, paragraph_key
 from ..core.result import _term as _parts
-from .wording import VAR, Wording, case_names, conclusion_term, is_var, load_templates, load_words
+from .wording import VAR, Wording, case_names, conclusion_term, load_templates, load_words
 
 YES, NO, UNKNOWN, UNCHECKED = "yes", "no", "unknown", "unchecked"
 JOINTLY = "no condition fails in every completion of the case, yet in none do all of them hold"
@@ -758,7 +758,7 @@ class Explainer:
         """Whether the predicate's first argument is a disclosure (the rules call it D)."""
         for shape in self.by_head.get((name, arity), ()):
             first = shape.head.arguments[0]
-            if is_var(first) and first.arguments[0].string == "D":
+            if _is_var(first) and _var_name(first) == "D":
                 return True
         return any(a.arguments[0] == disclosure for a in itertools.chain(
             self.trace.by_name.get((name, arity), ()), (f for f in self.inputs.facts if f.name == name)))

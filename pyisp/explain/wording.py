@@ -222,10 +222,6 @@ class Wording:
 
 
 @lru_cache(maxsize=65536)
-def is_var(symbol: Symbol) -> bool:
-    return symbol.type == SymbolType.Function and symbol.name == VAR
-
-
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
