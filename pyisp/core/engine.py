@@ -136,6 +136,7 @@ class _Grounding:
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.garbage = 0
         self.watch = _add_watch(self.ctl, policy, {lit: symbol(key) for key, lit in self.literal.items()})
+        self.rebut = _add_rebuttals(self.ctl, policy)
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         if symbol not in self.symbols:
@@ -439,6 +440,91 @@ def _add_watch(ctl: clingo.Control, policy: Policy, inputs: Mapping[int, clingo.
     return found.literal, mirrors
 
 
+REBUT = "pyisp_rebut__"  # the engine's own atoms for asking every presumption's rebuttal in one solve
+
+
+@dataclass(frozen=True)
+class _Rebuttals:
+    """The engine's rules for reading every applied presumption's rebuttal in one brave
+    solve (`_add_rebuttals`): the switch, for each presumed value (the input
+    atom and true or false) the external that puts it in play, and the shown atoms
+    (verdict, presumed value, literal) true in a completion with that verdict in which the
+    presumed value is the only one in play that fails."""
+
+    switch: clingo.Symbol
+    in_play: dict[tuple[clingo.Symbol, bool], clingo.Symbol]
+    pairs: list[tuple[clingo.Symbol, tuple[clingo.Symbol, bool], int]]
+
+
+def _add_rebuttals(ctl: clingo.Control, policy: Policy) -> _Rebuttals | None:
+    """Rules, behind a switch, that leave only the completions in which exactly one of the
+    presumed values put in play fails, and show each verdict with the presumed value that
+    fails: one brave solve gives what `_verdicts` gives for each presumption in turn (the
+    verdicts some completion gives when that presumption fails and the others hold). None
+    when the policy shows everything, or has no presumptions or verdicts."""
+    if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements):
+        return None
+    atoms = ctl.symbolic_atoms
+    presumed = sorted({(s.arguments[1], s.arguments[2].name == "true")
+                       for s in (a.symbol for a in atoms.by_signature(PRESUMPTION, 3))
+                       if s.arguments[2].name in ("true", "false")}, key=str)
+    verdicts = sorted((a.symbol for a in atoms.by_signature("verdict", 2)), key=str)
+    if not presumed or not verdicts:
+        return None
+    text = [f"#external {REBUT}.", f"#show {REBUT}/2."]
+    for index, (atom, value) in enumerate(presumed):
+        text.append(f"#external {REBUT}_in_play({index}).")
+        text.append(f"{REBUT}_fails({index}) :- {REBUT}_in_play({index}), {'not ' if value else ''}{atom}.")
+    text.append(f":- {REBUT}, #count{{K : {REBUT}_fails(K)}} != 1.")
+    for index, verdict in enumerate(verdicts):
+        text.append(f"{REBUT}({index}, K) :- {REBUT}, {verdict}, {REBUT}_fails(K).")
+    ctl.add(REBUT, [], "\n".join(text))
+    ctl.ground([(REBUT, [])])
+    atoms = ctl.symbolic_atoms
+    switch = atoms[clingo.Function(REBUT)]
+    if switch is None:
+        return None
+    in_play = {key: clingo.Function(f"{REBUT}_in_play", [clingo.Number(index)]) for index, key in enumerate(presumed)}
+    pairs = [(verdicts[a.symbol.arguments[0].number], presumed[a.symbol.arguments[1].number], a.literal)
+             for a in atoms.by_signature(REBUT, 2)]
+    return _Rebuttals(switch.symbol, in_play, pairs)
+
+
+def _rebutted(solver: Any, base: Sequence[int],
+              presumed: Sequence[tuple[str, int, Any, int]]) -> list[frozenset[clingo.Symbol]]:
+    """For each applied presumption (its assumed literal last), the verdicts some completion
+    gives when it fails and the others hold: in one solve (`_add_rebuttals`), else one
+    solve each."""
+    rebut: _Rebuttals | None = getattr(solver, "rebut", None)
+    keys: list[tuple[clingo.Symbol, bool] | None] = [None] * len(presumed)
+    if rebut is not None:
+        by_literal = {}
+        for key in rebut.in_play:
+            lit = solver.lookup(key[0])
+            if lit is not None:
+                by_literal[lit if key[1] else -lit] = key
+        keys = [by_literal.get(lit) for *_, lit in presumed]
+    if rebut is None or None in keys:
+        return [_verdicts(solver, [b for b in base if b != lit] + [-lit]) for *_, lit in presumed]
+    wanted = set(keys)
+    among = [(clingo.Number(index), lit) for index, (_, key, lit) in enumerate(rebut.pairs) if key in wanted]
+    lits = {lit for *_, lit in presumed}
+    switches = [rebut.switch] + [rebut.in_play[key] for key in wanted]  # externals, false but here
+    assign = solver.ctl.assign_external
+    for switch in switches:
+        assign(switch, True)
+    try:
+        found = solver.holding("brave", [b for b in base if b not in lits], among) or frozenset()
+    finally:
+        for switch in switches:
+            assign(switch, False)
+    by_key: dict[Any, set[clingo.Symbol]] = {}
+    for index in found:
+        verdict, key, _ = rebut.pairs[index.number]
+        by_key.setdefault(key, set()).add(verdict)
+    return [frozenset(by_key.get(key, ())) for key in keys]
+
+
 # ------------------------------------------------------------------ a fresh Control per case
 
 
@@ -457,6 +543,7 @@ class _Run:
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.watch = _add_watch(self.ctl, policy, {lit: sym for unknown in inputs.unknowns for sym in unknown.atoms
                                                    for lit in [self.ctl.symbolic_atoms[sym].literal]})
+        self.rebut = _add_rebuttals(self.ctl, policy)
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
         atom = self.ctl.symbolic_atoms[symbol]
@@ -756,8 +843,8 @@ class Engine:
             certain = solver.consequences("cautious", base) if possible is not None else None
         if possible is None or certain is None:
             raise _contradiction(solver, str(self.policy.directory))
-        applied = tuple(Presumed(name, originals[index], value, _verdicts(solver, [b for b in base if b != lit] + [-lit]))
-                        for name, index, value, lit in presumed)
+        applied = tuple(Presumed(name, originals[index], value, rebutted)
+                        for (name, index, value, _), rebutted in zip(presumed, _rebutted(solver, base, presumed)))
         deciding: dict[clingo.Symbol, tuple[DecidingSet, ...]] = {}
         relevance: dict[Unknown, frozenset[clingo.Symbol]] | None = None
         decide = list(decide)
