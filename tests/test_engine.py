@@ -138,3 +138,39 @@ def test_facts_added_beside_the_case_format_are_answered_too() -> None:
     beside = pyisp.core.atoms.Inputs(inputs.facts + (clingo.Function("reading", [clingo.Function("strict")]),),
                                 inputs.unknowns)
     assert engine.answer(beside).certain == reference_engine.Engine().answer(beside).certain
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["slots", "fresh"])
+def test_every_rebuttal_read_in_one_solve_is_the_rebuttal_asked_one_presumption_at_a_time(monkeypatch: Any,
+                                                                                         fresh: bool) -> None:
+    """Each applied presumption's `rebutted` verdicts (what some completion gives when that
+    presumption fails and the others hold) are read in one solve for all of them
+    (engine._add_rebuttals); asked one presumption at a time they are the same, on the
+    facts/ cases and on generated ones."""
+    from pyisp.core import engine as engine_module
+
+    cases = [dict(Case.from_dict(c).data) for c in casegen.seed_cases(scenarios=False)]
+    rng = random.Random(5)
+    cases += [casegen.with_unknowns(c, 12, rng) for c in cases[:40]]
+    if fresh:  # a grounding per case: a sample
+        cases = cases[::4]
+    one_by_one = engine_module._rebutted
+    checked = 0
+
+    def both(solver: Any, base: Any, presumed: Any) -> Any:
+        nonlocal checked
+        together = one_by_one(solver, base, presumed)
+        assert solver.rebut is not None  # the one-solve way was taken
+        alone = [engine_module._verdicts(solver, [b for b in base if b != lit] + [-lit]) for *_, lit in presumed]
+        assert together == alone, [name for (name, *_), a, b in zip(presumed, together, alone) if a != b]
+        checked += len(presumed)
+        return together
+
+    monkeypatch.setattr(engine_module, "_rebutted", both)
+    engine = Engine(fresh_first=10**9 if fresh else 0, memo=0)
+    for data in cases:
+        try:
+            engine.answer_case(Case.from_dict(data).data if isinstance(data, dict) else data, None)
+        except pyisp.PyispError:
+            continue  # a generated contradiction: nothing presumed to compare
+    assert checked > (100 if fresh else 500)
