@@ -412,32 +412,38 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
 WATCH = "pyisp_watch__"  # the engine's own shown atoms mirroring input atoms, only while watching
 
 
-def _add_watch(ctl: clingo.Control, policy: Policy, inputs: Mapping[int, clingo.Symbol]) -> tuple[int, dict[int, int]] | None:
+def _add_watch(ctl: clingo.Control, policy: Policy,
+               inputs: Mapping[int, clingo.Symbol]) -> tuple[int, dict[int, int], dict[int, int]] | None:
     """Shown atoms that mirror the input atoms (`inputs`: literal -> symbol) while a switch is
     on, so that brave and cautious solves (which follow shown atoms only) can tell which
     inputs some or every completion has: the switch's literal and, for each input literal,
-    its mirror's. Off, the mirrors are false and nothing shown changes. None when the
-    policy shows everything (no `#show p/n`): a signature added would hide the rest."""
+    its mirror's (true with the input) and its negative mirror's (true without it). Off,
+    the mirrors are false and nothing shown changes. None when the policy shows everything
+    (no `#show p/n`): a signature added would hide the rest."""
     if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements) or not inputs:
         return None
     switch = clingo.Function(WATCH)
     order = list(inputs)
-    text = [f"#external {WATCH}.", f"#show {WATCH}/1."]
+    text = [f"#external {WATCH}.", f"#show {WATCH}/1.", f"#show {WATCH}not/1."]
     text += [f"{WATCH}({index}) :- {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
+    text += [f"{WATCH}not({index}) :- not {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
     ctl.add(WATCH, [], "\n".join(text))
     ctl.ground([(WATCH, [])])
     atoms = ctl.symbolic_atoms
     mirrors: dict[int, int] = {}
+    negatives: dict[int, int] = {}
     for index, lit in enumerate(order):
         mirror = atoms[clingo.Function(WATCH, [clingo.Number(index)])]
-        if mirror is None:
+        negative = atoms[clingo.Function(f"{WATCH}not", [clingo.Number(index)])]
+        if mirror is None or negative is None:
             return None
         mirrors[lit] = mirror.literal
+        negatives[lit] = negative.literal
     found = atoms[switch]
     if found is None:
         return None
     ctl.assign_external(switch, False)
-    return found.literal, mirrors
+    return found.literal, mirrors, negatives
 
 
 REBUT = "pyisp_rebut__"  # the engine's own atoms for asking every presumption's rebuttal in one solve
@@ -601,6 +607,31 @@ class _Run:
         return _completion_values(self.ctl, self.options, assumptions)
 
 
+try:  # clingo's own C binding: Model.is_true goes through a generic wrapper that costs ~3 µs a literal
+    from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
+
+    _IS_TRUE = _lib.clingo_model_is_true
+except (ImportError, AttributeError):  # another build of clingo: its Model.is_true
+    _IS_TRUE = None
+
+
+def _changing(model: clingo.Model, pairs: list[tuple[clingo.Symbol, int]], brave: bool) -> list[tuple[clingo.Symbol, int]]:
+    """The (symbol, literal) pairs whose literal is false in the model (brave) or true
+    (cautious): those whose consequence can still change. A model of a brave or cautious
+    enumeration reads hundreds of literals, which is most of the Python time of a solve."""
+    if _IS_TRUE is None:
+        is_true = model.is_true
+        return [pair for pair in pairs if is_true(pair[1]) is not brave]
+    rep, out, call = model._rep, _ffi.new("bool*"), _IS_TRUE
+    kept = []
+    for pair in pairs:
+        if not call(rep, pair[1], out):
+            model.is_true(pair[1])  # raises clingo's error for this literal
+        if out[0] is not brave:
+            kept.append(pair)
+    return kept
+
+
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
              assumptions: Sequence[int], brave: bool) -> frozenset[clingo.Symbol] | None:
     """Solve in the enumeration mode set (brave or cautious); the atoms of `among` true in
@@ -610,8 +641,7 @@ def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
     models = [0]
 
     def read(model: clingo.Model) -> bool:
-        is_true = model.is_true
-        undecided[:] = [pair for pair in undecided if is_true(pair[1]) is not brave]
+        undecided[:] = _changing(model, undecided, brave)
         models[0] += 1
         return bool(undecided)  # nothing left to change: stop (the later models would agree)
 
@@ -957,49 +987,44 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
 def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
                    free: Sequence[bool]) -> dict[int, set[clingo.Symbol]]:
     """`_relevance` asked the other way round, when that takes fewer solves: for each open
-    conclusion, which input atoms some completion that has it has true (brave) and which
-    every such completion has (cautious), read through the input atoms' shown mirrors
-    (`_add_watch`). A value that is one input literal (yes or no; a one-of field's value,
-    the field's other atoms being false whenever it is true) rules a conclusion out when no
-    completion has both. Returns, for each unknown (by index) whose every value is one
-    mirrored literal, the open conclusions one of its possible values rules out."""
+    conclusion, one brave solve tells which input literals some completion that has it
+    has, read through the input atoms' shown mirrors (`_add_watch`: a mirror true with the
+    input, a negative mirror true without it). A value that is one input literal (yes or
+    no; a one-of field's value, the field's other atoms being false whenever it is true)
+    rules a conclusion out when no completion has both. Returns, for each unknown (by
+    index) whose every value is one mirrored literal, the open conclusions one of its
+    possible values rules out."""
     watch = getattr(query.g, "watch", None)
     if watch is None:
         return {}
     mirrors: dict[int, int] = watch[1]
+    negatives: dict[int, int] = watch[2]
     asked = [index for index, independent in enumerate(free) if not independent
              and all(option is not None and abs(option) in mirrors for option in _singles(query.options[index]))]
     conclusions: dict[int, list[clingo.Symbol]] = {}
     for atom, lit in among:
         conclusions.setdefault(lit, []).append(atom)
-    if 2 + 2 * len(conclusions) >= sum(len(query.options[index]) for index in asked):
+    if 1 + len(conclusions) >= sum(len(query.options[index]) for index in asked):
         return {}  # one solve per value is no more
-    inputs = sorted({abs(option) for index in asked for option in _singles(query.options[index])})
-    watched = [(clingo.Number(atom), mirrors[atom]) for atom in inputs]  # the number names the input literal
-    negative = any(option < 0 for index in asked for option in _singles(query.options[index]))
+    options = sorted({option for index in asked for option in _singles(query.options[index])  # type: ignore[type-var]
+                      if option is not None})
+    # the number names the input literal: positive, its mirror; negative, its negative mirror
+    watched = [(clingo.Number(option), mirrors[option] if option > 0 else negatives[-option]) for option in options]
     g = query.g
 
-    def reach(assumptions: list[int]) -> tuple[frozenset[int], frozenset[int]] | None:
-        """The input atoms true in some completion under the assumptions, and in every one."""
+    def reach(assumptions: list[int]) -> frozenset[int] | None:
+        """The input literals (of the values asked) true in some completion under the assumptions."""
         some = g.holding("brave", assumptions, watched)
-        if some is None:
-            return None
-        candidates = [pair for pair in watched if pair[0] in some]  # true in every one: true in some
-        every = g.holding("cautious", assumptions, candidates) if negative and candidates else frozenset()
-        if every is None:
-            return None
-        return frozenset(s.number for s in some), frozenset(s.number for s in every)
+        return None if some is None else frozenset(s.number for s in some)
 
-    def holds(option: int, reached: tuple[frozenset[int], frozenset[int]] | None) -> bool:
+    def holds(option: int, reached: frozenset[int] | None) -> bool:
         """Whether some completion of those reached has the literal true."""
-        if reached is None:
-            return False
-        return option in reached[0] if option > 0 else -option not in reached[1]
+        return reached is not None and option in reached
 
     g.watching(True)
     try:
         reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
-        base: list[tuple[frozenset[int], frozenset[int]] | None] = []
+        base: list[frozenset[int] | None] = []
         found: dict[int, set[clingo.Symbol]] = {}
         for index in asked:
             changed: set[clingo.Symbol] = set()
