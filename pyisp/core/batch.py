@@ -403,6 +403,7 @@ def _answer_item(item: Item, depends_on: bool, policy: str | None, repeats: "Rep
 
 
 REPEATS = 512  # output lines remembered per run (or worker), by the case without its id
+RULES_SECONDS = 0.1  # which rules answer a repeated case is asked of engine_for again after this (~1,000 lines)
 
 
 @dataclass
@@ -417,6 +418,16 @@ class _Line:
     verdicts: tuple[str, ...]
     reasons: tuple[str, ...]
     verified: bool = False
+    pieces: tuple[list[str], list[str]] | None = None  # the text before and after the input, cut at the id
+
+    def made(self, ident: str, source: str) -> str:
+        """The line for another id and input record (JSON text)."""
+        if self.pieces is None:
+            before, after = self.text.split("\x00")
+            mark = f'"{self.ident}"'
+            self.pieces = before.split(mark), after.split(mark)
+        mark = f'"{ident}"'
+        return mark.join(self.pieces[0]) + source + mark.join(self.pieces[1])
 
 
 class Repeats:
@@ -436,6 +447,7 @@ class Repeats:
 
         self.size = size
         self.lines: OrderedDict[tuple[str, str, bool, str], _Line | None] = OrderedDict()
+        self.rules: dict[str | None, tuple[float, tuple[str, str]]] = {}  # policy -> (when read, (directory, fingerprint))
         spec = CASE["properties"]["id"]
         self.id_pattern = re.compile(spec["pattern"])
 
@@ -450,12 +462,16 @@ class Repeats:
             return None
         try:
             text = compact_json({k: v for k, v in data.items() if k != "id"})
-            rules = engine_for(policy).policy
+            known = self.rules.get(policy)
+            now = time.monotonic()
+            if known is None or now - known[0] > RULES_SECONDS:
+                rules = engine_for(policy).policy
+                known = self.rules[policy] = (now, (str(rules.directory), rules.fingerprint))
         except (PyispError, ValueError, TypeError, RecursionError):
             return None  # answered in full, which reports what is wrong
         if f'"{ident}"' in text:
             return None
-        return str(rules.directory), rules.fingerprint, depends_on, text
+        return *known[1], depends_on, text
 
     def answer(self, key: tuple[str, str, bool, str], ident: str, item: Item) -> Answered | None:
         """The output line of a case whose content was answered before under another id."""
@@ -468,7 +484,7 @@ class Repeats:
 
     @staticmethod
     def _made(line: _Line, ident: str, source: dict[str, str]) -> str:
-        return line.text.replace(f'"{line.ident}"', f'"{ident}"').replace("\x00", compact_json(source))
+        return line.made(ident, compact_json(source))
 
     def learn(self, key: tuple[str, str, bool, str], answered: Answered) -> None:
         """Remember a case's output line, or check a remembered one against it."""
