@@ -283,6 +283,7 @@ class Policy:
             self._file(filename)
         self.rules = [self._rule(s) for s in self.statements if s.ast_type == ast.ASTType.Rule]
         self._cache: dict[Any, tuple[str, ...]] = {}  # symbol_key(atom) -> paragraphs
+        self._shapes: dict[Any, tuple[str, ...]] = {}  # the same for atoms without their ids: few, kept longer
         self._cited: dict[str, tuple[str, ...]] = {}
 
     # -- reading files -------------------------------------------------------------
@@ -418,8 +419,10 @@ class Policy:
         known = self._cache.get(own)
         if known is not None:
             return known
-        key = own if atom.name in self._id_sensitive else symbol_key(_without_ids(atom))
-        known = self._cache.get(key)
+        if len(self._cache) >= CACHED:
+            self._cache.clear()
+        key = None if atom.name in self._id_sensitive else symbol_key(_without_ids(atom))
+        known = self._shapes.get(key) if key is not None else None
         if known is not None:
             self._cache[own] = known
             return known
@@ -430,9 +433,11 @@ class Policy:
         for source in self.rules_concluding(atom):
             found.update(source.paragraphs)
         result = tuple(sorted(found, key=paragraph_key))
-        if len(self._cache) >= CACHED:
-            self._cache.clear()
-        self._cache[own] = self._cache[key] = result
+        self._cache[own] = result
+        if key is not None:
+            if len(self._shapes) >= 4 * CACHED:
+                self._shapes.clear()
+            self._shapes[key] = result
         return result
 
     def reported(self, atom: Symbol) -> Symbol | None:
@@ -448,10 +453,30 @@ class Policy:
         """For each output rule (show.lp) whose head matches the atom, the conclusion it
         reports: its first body atom with the head's values put in (a symbol, or a pattern
         where the output atom leaves a variable open)."""
-        for head, body in self._output_shapes:
+        named, unnamed = self._output_index
+        candidates = named.get((atom.name, len(atom.arguments)), [])
+        if unnamed:
+            candidates = sorted(candidates + unnamed, key=lambda c: c[0])
+        for _, head, body in candidates:
             binding: dict[str, Any] = {}
-            if head is not None and body and _match(head, atom, binding):
+            if _match(head, atom, binding):
                 yield _instantiate(body[0], binding)
+
+    @cached_property
+    def _output_index(self) -> tuple[dict[tuple[str, int], list[tuple[int, tuple[Any, ...], list[tuple[Any, ...]]]]],
+                                     list[tuple[int, tuple[Any, ...], list[tuple[Any, ...]]]]]:
+        """The output rules with a head and a body atom, in order, by their head's name and
+        arity (a head that is no plain function: tried for every atom)."""
+        named: dict[tuple[str, int], list[tuple[int, tuple[Any, ...], list[tuple[Any, ...]]]]] = {}
+        unnamed: list[tuple[int, tuple[Any, ...], list[tuple[Any, ...]]]] = []
+        for position, (head, body) in enumerate(self._output_shapes):
+            if head is None or not body:
+                continue
+            if head[0] == FUNCTION:
+                named.setdefault((head[1], len(head[2])), []).append((position, head, body))
+            else:
+                unnamed.append((position, head, body))
+        return named, unnamed
 
     @cached_property
     def _output_shapes(self) -> list[tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]]:
