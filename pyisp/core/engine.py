@@ -184,7 +184,7 @@ class _Grounding:
                 among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
         """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
         when the assumptions cannot hold): no symbols read from the models but these."""
-        self.configure(mode, 0)
+        self.configure("auto", 0)
         return _holding(self.ctl, among, assumptions, mode == "brave")
 
     def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
@@ -571,7 +571,6 @@ class _Run:
     def holding(self, mode: str, assumptions: Sequence[int],
                 among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
         config = self.ctl.configuration.solve
-        config.enum_mode = mode
         config.models = 0
         found = _holding(self.ctl, among, assumptions, mode == "brave")
         config.enum_mode = "auto"
@@ -643,7 +642,12 @@ def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
     def read(model: clingo.Model) -> bool:
         undecided[:] = _changing(model, undecided, brave)
         models[0] += 1
-        return bool(undecided)  # nothing left to change: stop (the later models would agree)
+        if not undecided:
+            return False  # nothing left to change: stop (the later models would agree)
+        # the next model must change one of them: one of those not yet true becomes true (brave),
+        # or one of those true so far becomes false (cautious)
+        model.context.add_clause([lit if brave else -lit for _, lit in undecided])
+        return True
 
     result = ctl.solve(assumptions=list(assumptions), on_model=read)
     if not result.satisfiable or not models[0]:
