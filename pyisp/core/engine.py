@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Container, Iterable, Mapping, Sequence
 
 import clingo
-from clingo import ast
 
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
@@ -135,8 +134,7 @@ class _Grounding:
         self.symbols: dict[clingo.Symbol, int | None] = {}
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
         self.garbage = 0
-        self.watch = _add_watch(self.ctl, policy, {lit: symbol(key) for key, lit in self.literal.items()})
-        self.rebut = _add_rebuttals(self.ctl, policy)
+        self.rebut = _add_rebuttals(self.ctl)
 
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         if symbol not in self.symbols:
@@ -201,11 +199,6 @@ class _Grounding:
         """The value of every unknown in some completion satisfying the assumptions."""
         self.configure("auto", 1)
         return _completion_values(self.ctl, options, assumptions, cores)
-
-    def watching(self, on: bool) -> None:
-        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
-        if self.watch is not None:
-            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are: assume its negation
@@ -409,67 +402,28 @@ def _first_completion(solver: Any, options: list[list[tuple[Any, list[int]]]],
     return current
 
 
-WATCH = "pyisp_watch__"  # the engine's own shown atoms mirroring input atoms, only while watching
-
-
-def _add_watch(ctl: clingo.Control, policy: Policy,
-               inputs: Mapping[int, clingo.Symbol]) -> tuple[int, dict[int, int], dict[int, int]] | None:
-    """Shown atoms that mirror the input atoms (`inputs`: literal -> symbol) while a switch is
-    on, so that brave and cautious solves (which follow shown atoms only) can tell which
-    inputs some or every completion has: the switch's literal and, for each input literal,
-    its mirror's (true with the input) and its negative mirror's (true without it). Off,
-    the mirrors are false and nothing shown changes. None when the policy shows everything
-    (no `#show p/n`): a signature added would hide the rest."""
-    if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements) or not inputs:
-        return None
-    switch = clingo.Function(WATCH)
-    order = list(inputs)
-    text = [f"#external {WATCH}.", f"#show {WATCH}/1.", f"#show {WATCH}not/1."]
-    text += [f"{WATCH}({index}) :- {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
-    text += [f"{WATCH}not({index}) :- not {inputs[lit]}, {WATCH}." for index, lit in enumerate(order)]
-    ctl.add(WATCH, [], "\n".join(text))
-    ctl.ground([(WATCH, [])])
-    atoms = ctl.symbolic_atoms
-    mirrors: dict[int, int] = {}
-    negatives: dict[int, int] = {}
-    for index, lit in enumerate(order):
-        mirror = atoms[clingo.Function(WATCH, [clingo.Number(index)])]
-        negative = atoms[clingo.Function(f"{WATCH}not", [clingo.Number(index)])]
-        if mirror is None or negative is None:
-            return None
-        mirrors[lit] = mirror.literal
-        negatives[lit] = negative.literal
-    found = atoms[switch]
-    if found is None:
-        return None
-    ctl.assign_external(switch, False)
-    return found.literal, mirrors, negatives
-
-
 REBUT = "pyisp_rebut__"  # the engine's own atoms for asking every presumption's rebuttal in one solve
 
 
 @dataclass(frozen=True)
 class _Rebuttals:
-    """The engine's rules for reading every applied presumption's rebuttal in one brave
-    solve (`_add_rebuttals`): the switch, for each presumed value (the input
-    atom and true or false) the external that puts it in play, and the shown atoms
-    (verdict, presumed value, literal) true in a completion with that verdict in which the
-    presumed value is the only one in play that fails."""
+    """The engine's rules for reading every applied presumption's rebuttal in one solve
+    (`_add_rebuttals`): the switch, for each presumed value (the input atom and true or
+    false) the external that puts it in play, and the atoms (verdict, presumed value,
+    literal) true in a completion with that verdict in which the presumed value is the only
+    one in play that fails."""
 
     switch: clingo.Symbol
     in_play: dict[tuple[clingo.Symbol, bool], clingo.Symbol]
     pairs: list[tuple[clingo.Symbol, tuple[clingo.Symbol, bool], int]]
 
 
-def _add_rebuttals(ctl: clingo.Control, policy: Policy) -> _Rebuttals | None:
+def _add_rebuttals(ctl: clingo.Control) -> _Rebuttals | None:
     """Rules, behind a switch, that leave only the completions in which exactly one of the
-    presumed values put in play fails, and show each verdict with the presumed value that
-    fails: one brave solve gives what `_verdicts` gives for each presumption in turn (the
-    verdicts some completion gives when that presumption fails and the others hold). None
-    when the policy shows everything, or has no presumptions or verdicts."""
-    if not any(s.ast_type == ast.ASTType.ShowSignature for s in policy.statements):
-        return None
+    presumed values put in play fails, and pair each verdict with the presumed value that
+    fails: one brave read of the pairs gives what `_verdicts` gives for each presumption in
+    turn (the verdicts some completion gives when that presumption fails and the others
+    hold). None when the policy has no presumptions or verdicts."""
     atoms = ctl.symbolic_atoms
     presumed = sorted({(s.arguments[1], s.arguments[2].name == "true")
                        for s in (a.symbol for a in atoms.by_signature(PRESUMPTION, 3))
@@ -477,7 +431,7 @@ def _add_rebuttals(ctl: clingo.Control, policy: Policy) -> _Rebuttals | None:
     verdicts = sorted((a.symbol for a in atoms.by_signature("verdict", 2)), key=str)
     if not presumed or not verdicts:
         return None
-    text = [f"#external {REBUT}.", f"#show {REBUT}/2."]
+    text = [f"#external {REBUT}."]
     for index, (atom, value) in enumerate(presumed):
         text.append(f"#external {REBUT}_in_play({index}).")
         text.append(f"{REBUT}_fails({index}) :- {REBUT}_in_play({index}), {'not ' if value else ''}{atom}.")
@@ -547,9 +501,7 @@ class _Run:
             self.options.append([(value, [lits[s] if truth else -lits[s] for s, truth in option])
                                  for value, option in unknown.options])
         self._signatures: dict[tuple[str, int], list[tuple[clingo.Symbol, int]]] = {}
-        self.watch = _add_watch(self.ctl, policy, {lit: sym for unknown in inputs.unknowns for sym in unknown.atoms
-                                                   for lit in [self.ctl.symbolic_atoms[sym].literal]})
-        self.rebut = _add_rebuttals(self.ctl, policy)
+        self.rebut = _add_rebuttals(self.ctl)
 
     def literal(self, symbol: clingo.Symbol) -> int | None:
         atom = self.ctl.symbolic_atoms[symbol]
@@ -588,11 +540,6 @@ class _Run:
                cores: list[Sequence[int]] | None = None) -> list[Any] | None:
         """The value of every unknown in some completion satisfying the assumptions."""
         return _completion_values(self.ctl, options, assumptions, cores)
-
-    def watching(self, on: bool) -> None:
-        """Turn the mirrors of the input atoms on or off (`_add_watch`; only when `watch`)."""
-        if self.watch is not None:
-            self.ctl.assign_external(self.watch[0], on)
 
     def block(self, lits: Iterable[int]) -> int:
         """A fresh atom true exactly when all the given literals are."""
@@ -633,9 +580,12 @@ def _changing(model: clingo.Model, pairs: list[tuple[clingo.Symbol, int]], brave
 
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
              assumptions: Sequence[int], brave: bool) -> frozenset[clingo.Symbol] | None:
-    """Solve in the enumeration mode set (brave or cautious); the atoms of `among` true in
-    the last model. The consequences only grow (brave) or shrink (cautious) from one model
-    to the next, so each model reads only the atoms whose truth can still change."""
+    """The atoms of `among` (any literals: shown or not, negative too) true in some
+    completion under the assumptions (brave), or in every one (cautious); None when there
+    is none. Models are enumerated in clingo's plain mode (the Control set to enumerate
+    all), each asked by a clause of this solving step to change one of the atoms still
+    open, so the solve stops when they are settled, whatever else the policy shows; each
+    model reads only the atoms whose truth can still change."""
     undecided = list(among)  # brave: not yet true; cautious: still true
     models = [0]
 
@@ -991,20 +941,14 @@ def _relevance(query: _Query, open_: frozenset[clingo.Symbol]) -> dict[Unknown, 
 def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
                    free: Sequence[bool]) -> dict[int, set[clingo.Symbol]]:
     """`_relevance` asked the other way round, when that takes fewer solves: for each open
-    conclusion, one brave solve tells which input literals some completion that has it
-    has, read through the input atoms' shown mirrors (`_add_watch`: a mirror true with the
-    input, a negative mirror true without it). A value that is one input literal (yes or
-    no; a one-of field's value, the field's other atoms being false whenever it is true)
-    rules a conclusion out when no completion has both. Returns, for each unknown (by
-    index) whose every value is one mirrored literal, the open conclusions one of its
-    possible values rules out."""
-    watch = getattr(query.g, "watch", None)
-    if watch is None:
-        return {}
-    mirrors: dict[int, int] = watch[1]
-    negatives: dict[int, int] = watch[2]
-    asked = [index for index, independent in enumerate(free) if not independent
-             and all(option is not None and abs(option) in mirrors for option in _singles(query.options[index]))]
+    conclusion, one solve tells which input literals some completion that has it has
+    (`_holding` reads any literal, an input's negation too). A value that is one input
+    literal (yes or no; a one-of field's value, the field's other atoms being false
+    whenever it is true) rules a conclusion out when no completion has both. Returns, for
+    each unknown (by index) whose every value is one literal, the open conclusions one of
+    its possible values rules out."""
+    asked = [index for index, independent in enumerate(free)
+             if not independent and None not in _singles(query.options[index])]
     conclusions: dict[int, list[clingo.Symbol]] = {}
     for atom, lit in among:
         conclusions.setdefault(lit, []).append(atom)
@@ -1012,8 +956,7 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
         return {}  # one solve per value is no more
     options = sorted({option for index in asked for option in _singles(query.options[index])  # type: ignore[type-var]
                       if option is not None})
-    # the number names the input literal: positive, its mirror; negative, its negative mirror
-    watched = [(clingo.Number(option), mirrors[option] if option > 0 else negatives[-option]) for option in options]
+    watched = [(clingo.Number(option), option) for option in options]  # the number names the literal
     g = query.g
 
     def reach(assumptions: list[int]) -> frozenset[int] | None:
@@ -1025,28 +968,24 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
         """Whether some completion of those reached has the literal true."""
         return reached is not None and option in reached
 
-    g.watching(True)
-    try:
-        reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
-        base: list[frozenset[int] | None] = []
-        found: dict[int, set[clingo.Symbol]] = {}
-        for index in asked:
-            changed: set[clingo.Symbol] = set()
-            for option in _singles(query.options[index]):
-                with_it = [lit for lit, where in reached.items() if holds(option, where)]
-                if len(with_it) == len(reached):
-                    continue  # every open conclusion stays possible
-                if not with_it:  # none: is the value possible at all?
-                    if not base:
-                        base.append(reach(list(query.base)))
-                    if not holds(option, base[0]):
-                        continue  # no completion takes this value: it rules nothing out
-                changed.update(s for lit, where in reached.items() if not holds(option, where)
-                               for s in conclusions[lit])
-            found[index] = changed
-        return found
-    finally:
-        g.watching(False)
+    reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
+    base: list[frozenset[int] | None] = []
+    found: dict[int, set[clingo.Symbol]] = {}
+    for index in asked:
+        changed: set[clingo.Symbol] = set()
+        for option in _singles(query.options[index]):
+            with_it = [lit for lit, where in reached.items() if holds(option, where)]
+            if len(with_it) == len(reached):
+                continue  # every open conclusion stays possible
+            if not with_it:  # none: is the value possible at all?
+                if not base:
+                    base.append(reach(list(query.base)))
+                if not holds(option, base[0]):
+                    continue  # no completion takes this value: it rules nothing out
+            changed.update(s for lit, where in reached.items() if not holds(option, where)
+                           for s in conclusions[lit])
+        found[index] = changed
+    return found
 
 
 def _singles(options: list[tuple[Any, list[int]]]) -> list[int | None]:
