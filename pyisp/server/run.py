@@ -1,6 +1,7 @@
-"""`pyisp serve`: check everything a worker needs (the policy answers a case, the tokens
+"""`pyisp serve`: check everything the service needs (the policy answers a case, the tokens
 load, the register opens) in this process, so that a broken set-up stops here with a
-message and exit 2, then start uvicorn with the settings in the environment."""
+message and exit 2, then start uvicorn, one process (the acceptor, which starts the
+solver processes), with the settings in the environment."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import socket
 from ..errors import PyispError
 from ..register import open_register
 from .access import load_tokens
-from .app import warm
 from .config import ENV, ServeConfig
+from .jobs import warm
 
 
 class ServeError(PyispError):
@@ -19,7 +20,7 @@ class ServeError(PyispError):
 
 
 def check(config: ServeConfig, host: str, port: int) -> None:
-    """Raise the PyispError that would stop a worker: tokens, address, policy, register."""
+    """Raise the PyispError that would stop the service: tokens, address, policy, register."""
     load_tokens(config.tokens_file)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -32,14 +33,13 @@ def check(config: ServeConfig, host: str, port: int) -> None:
     open_register(config.register or None).close()
 
 
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          log_level: str = "info") -> None:
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, log_level: str = "info") -> None:
     import uvicorn
 
     check(config, host, port)
     os.environ[ENV] = config.to_env()
     # the access log only where its lines would be shown (at warning and above uvicorn would
     # still build each line, for nothing); uvicorn's uvloop and httptools when installed (auto)
-    uvicorn.run("pyisp.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("pyisp.server.app:app_from_env", factory=True, host=host, port=port, workers=1,
                 log_level=log_level, server_header=False, date_header=False,
                 access_log=log_level.lower() in ("trace", "debug", "info"))

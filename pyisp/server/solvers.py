@@ -1,0 +1,269 @@
+"""The solver processes of `pyisp serve`: warm engines in processes of their own, each
+answering one job at a time over a pipe (jobs.py says what a job and its reply are).
+
+The acceptor (uvicorn's one process: the event loop and the register's writer) puts each
+job on one queue; a thread per solver takes the next job when its solver is free, sends
+it (pickled, over a socketpair that the event loop never sees: the thread blocks on it),
+waits for the reply and hands it to the job's callback, in that thread. So a job goes to
+the first free solver, and the event loop is woken only by what the callback does with
+the reply.
+
+A solver is a new interpreter (`python -m pyisp.server.solvers`: ~0.5 s to import, ~0.4 s
+to load and warm the policy), started by its thread, not forked from the acceptor, which
+by then has threads and open connections that a child would inherit. It ignores SIGINT and
+SIGTERM (the acceptor ends it when it has finished the jobs in hand: the pipe closed), and
+ends with its thread or the acceptor: the kernel's parent-death signal (SIGKILL) and the
+pipe's end of file. A solver that dies (killed, crashed) fails the job it had with
+`SolverGone`, and its thread starts another and warms it before taking the next job; the
+other solvers go on meanwhile. A solver that cannot be started fails one waiting job
+(rather than leave it waiting) and is tried again.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+from ..errors import PyispError
+from .jobs import Job, Reply, run, warm
+
+Done = Callable[[Reply | BaseException, float, float], None]  # the reply (or why none), when sent, when received
+STARTING = 600  # seconds a solver may take to load and warm the policy
+IDLE = 1.0  # seconds between looks at an idle solver (one that has stopped is replaced then)
+_PR_SET_PDEATHSIG = 1
+log = logging.getLogger("uvicorn.error")
+
+
+class SolverGone(Exception):
+    """The solver answering a job stopped (killed, crashed) or could not be started: no reply."""
+
+
+class SolverError(PyispError):
+    """A solver could not start at all (the policy does not load or answer)."""
+
+
+class Ticket:
+    """A job waiting for a solver; `cancel` withdraws it if no solver has taken it yet."""
+
+    __slots__ = ("job", "done", "_lock", "_state")
+
+    def __init__(self, job: Job, done: Done) -> None:
+        self.job, self.done = job, done
+        self._lock = threading.Lock()
+        self._state = "waiting"
+
+    def cancel(self) -> bool:
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "withdrawn"
+                return True
+            return False
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._state == "waiting":
+                self._state = "taken"
+                return True
+            return False
+
+
+class Solvers:
+    """`count` solver processes for `policy`; `start` once, `run` from any thread, `close` once."""
+
+    def __init__(self, policy: str, count: int) -> None:
+        self.policy, self.count = policy, count
+        self._jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._pids: dict[int, int] = {}  # slot -> the pid of its solver, while it has one
+        self._closing = False
+
+    @property
+    def pids(self) -> list[int]:
+        """The solver processes running now."""
+        return list(self._pids.values())
+
+    def start(self) -> None:
+        """Start every solver and wait until each has answered its warm-up case; a SolverError
+        (and no solver left) when one cannot."""
+        started: list[threading.Event] = []
+        failures: list[str] = []
+        for slot in range(self.count):
+            ready = threading.Event()
+            thread = threading.Thread(target=self._slot, args=(slot, ready, failures), name=f"pyisp-solver-{slot}",
+                                      daemon=True)
+            thread.start()
+            started.append(ready)
+            self._threads.append(thread)
+        for ready in started:
+            ready.wait()
+        if failures:
+            self.close()
+            raise SolverError(failures[0], where="pyisp serve: solver")
+
+    def run(self, job: Job, done: Done) -> Ticket:
+        """Queue `job` for the first free solver; `done` is called in that solver's thread."""
+        ticket = Ticket(job, done)
+        self._jobs.put(ticket)
+        return ticket
+
+    def close(self) -> None:
+        """Answer the jobs queued, then end the solvers."""
+        self._closing = True
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+
+    # -------------------------------------------------------------- in a solver's thread
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
+        """A new solver, warm (a SolverError when it cannot be)."""
+        ours, theirs = socket.socketpair()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pyisp.server.solvers", str(theirs.fileno()), str(os.getpid()), self.policy],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        conn = Connection(ours.detach())
+        try:
+            if not conn.poll(STARTING):
+                raise SolverError(f"not warm in {STARTING} s", where="pyisp serve: solver")
+            state, detail = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError, SolverError) as exc:
+            state, detail = "failed", str(exc) if isinstance(exc, SolverError) else "it stopped while starting"
+        if state != "ready":
+            conn.close()
+            _end(process)
+            raise SolverError(str(detail), where="pyisp serve: solver")
+        return process, conn
+
+    def _slot(self, slot: int, ready: threading.Event, failures: list[str]) -> None:
+        """One solver's thread: start it (again when it stops), give it the next job when free."""
+        process: subprocess.Popen[bytes] | None = None
+        conn: Connection | None = None
+
+        def lost(what: str) -> None:
+            nonlocal process, conn
+            assert process is not None and conn is not None
+            log.error("pyisp serve: solver %d (pid %d) stopped (%s) %s; starting another", slot, process.pid,
+                      _how(_end(process)), what)
+            conn.close()
+            process = conn = None
+            self._pids.pop(slot, None)
+
+        try:
+            while True:
+                if process is None and not self._closing:
+                    try:
+                        process, conn = self._spawn()
+                        self._pids[slot] = process.pid
+                    except SolverError as exc:
+                        if not ready.is_set():  # at start: the server does not start
+                            failures.append(str(exc))
+                            return
+                        log.error("pyisp serve: solver %d cannot be started (%s); trying again", slot, exc)
+                        time.sleep(1)
+                    ready.set()
+                try:
+                    ticket = self._jobs.get(timeout=IDLE)
+                except queue.Empty:
+                    if conn is not None and conn.poll(0):  # it never speaks unasked: it has stopped
+                        lost("while idle")
+                    continue
+                if ticket is None:
+                    return
+                if conn is not None and conn.poll(0):
+                    lost("while idle")
+                    self._jobs.put(ticket)  # for the next free solver
+                    continue
+                if not ticket.take():
+                    continue  # withdrawn: its request is gone
+                if process is None or conn is None:  # none could be started: the job is not left waiting
+                    ticket.done(SolverGone(), time.perf_counter(), time.perf_counter())
+                    continue
+                sent = time.perf_counter()
+                try:
+                    conn.send_bytes(pickle.dumps(ticket.job, pickle.HIGHEST_PROTOCOL))
+                    reply: Reply = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    lost(f"during a {ticket.job[0]} job")
+                    ticket.done(SolverGone(), sent, time.perf_counter())
+                    continue
+                ticket.done(reply, sent, time.perf_counter())
+        finally:
+            ready.set()
+            self._pids.pop(slot, None)
+            if conn is not None:
+                conn.close()  # the solver reads the end of its pipe and exits
+            if process is not None:
+                _end(process, grace=10)
+
+
+def _end(process: subprocess.Popen[bytes], grace: float = 0) -> int:
+    """Wait `grace` seconds for a solver to exit, then kill it; its exit status."""
+    try:
+        return process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def _how(code: int) -> str:
+    return f"signal {-code}" if code < 0 else f"exit {code}"
+
+
+# ------------------------------------------------------------------ the solver process
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when the thread that started it ends (Linux); exit now if that
+    has already happened."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe's end of file still ends it
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def main(argv: list[str]) -> int:
+    """A solver: warm up, say so, then answer each job until the pipe closes."""
+    fd, parent, policy = int(argv[0]), int(argv[1]), argv[2]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the acceptor ends us
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent(parent)
+    conn = Connection(fd)
+    try:
+        warm(policy)
+    except PyispError as exc:
+        conn.send_bytes(pickle.dumps(("failed", str(exc))))
+        return 2
+    conn.send_bytes(pickle.dumps(("ready", os.getpid())))
+    while True:
+        try:
+            job: Any = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return 0
+        reply = run(job, policy)
+        try:
+            conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
