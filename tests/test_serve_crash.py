@@ -75,8 +75,10 @@ def test_success_a_sigkill_mid_burst_loses_no_acknowledged_decision(tmp_path: Pa
         thread.join(30)
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL and len(sent) > len(acknowledged)  # some in flight
 
-    restarted = Server(tmp_path, register).wait_ready(timeout=120)
+    restarted = Server(tmp_path, register, "--workers", "1").wait_ready(timeout=120)  # the old flag: --solvers
     try:
+        assert "--workers is deprecated; it now sets --solvers" in restarted.log.read_text()
+        assert len(restarted.solvers()) == 1
         stored = open_register(register)
         rows = list(stored.rows())
         per_case = Counter(r.case_id for r in rows)

@@ -440,20 +440,15 @@ ROUTES = [
 
 
 def create_app(config: ServeConfig) -> Starlette:
-    """The application: its solvers started and warm before it accepts a connection."""
+    """The application; `app.state.service.start()` starts its solvers (before it serves)."""
     service = Service(config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.get_running_loop().run_in_executor(None, service.start)
         yield
-        service.close()  # an append in hand finishes first
+        service.close()  # the jobs and appends in hand finish first
 
     app = Starlette(routes=ROUTES, lifespan=lifespan)
     app.state.service = service
     return app
 
-
-def app_from_env() -> Starlette:
-    """uvicorn's factory: the settings from PYISP_SERVE_CONFIG."""
-    return create_app(ServeConfig.from_env())

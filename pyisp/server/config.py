@@ -1,14 +1,9 @@
-"""The settings of `pyisp serve`, one value object. The command line builds it; uvicorn's
-application factory reads it back from the environment (PYISP_SERVE_CONFIG, JSON): tokens
-are never in it, the application reads them from the file or PYISP_TOKENS itself."""
+"""The settings of `pyisp serve`, one value object, built by the command line. Tokens are
+never in it: the service reads them from the file or PYISP_TOKENS itself."""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
-
-ENV = "PYISP_SERVE_CONFIG"
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -21,9 +16,3 @@ class ServeConfig:
     max_batch_lines: int = 10_000
     solvers: int = 0                  # solver processes, each with its own warm engine (0: one a core)
 
-    def to_env(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_env(cls) -> "ServeConfig":
-        return cls(**json.loads(os.environ[ENV]))

@@ -8,8 +8,8 @@ waits for the reply and hands it to the job's callback, in that thread. So a job
 the first free solver, and the event loop is woken only by what the callback does with
 the reply.
 
-A solver is a new interpreter (`python -m pyisp.server.solvers`: ~0.5 s to import, ~0.4 s
-to load and warm the policy), started by its thread, not forked from the acceptor, which
+A solver is a new interpreter (`python -P -c ...` running `main` below, with the pyisp
+the acceptor runs: ~0.5 s to import, ~0.4 s to load and warm the policy), started by its thread, not forked from the acceptor, which
 by then has threads and open connections that a child would inherit. It ignores SIGINT and
 SIGTERM (the acceptor ends it when it has finished the jobs in hand: the pipe closed), and
 ends with its thread or the acceptor: the kernel's parent-death signal (SIGKILL) and the
@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import PyispError
@@ -42,6 +43,8 @@ Done = Callable[[Reply | BaseException, float, float], None]  # the reply (or wh
 STARTING = 600  # seconds a solver may take to load and warm the policy
 IDLE = 1.0  # seconds between looks at an idle solver (one that has stopped is replaced then)
 _PR_SET_PDEATHSIG = 1
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding this pyisp package
+_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from pyisp.server.solvers import main; sys.exit(main(sys.argv[2:]))"
 log = logging.getLogger("uvicorn.error")
 
 
@@ -50,7 +53,7 @@ class SolverGone(Exception):
 
 
 class SolverError(PyispError):
-    """A solver could not start at all (the policy does not load or answer)."""
+    """A solver could not start (the policy does not load or answer: the policy's error)."""
 
 
 class Ticket:
@@ -85,13 +88,7 @@ class Solvers:
         self.policy, self.count = policy, count
         self._jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._pids: dict[int, int] = {}  # slot -> the pid of its solver, while it has one
         self._closing = False
-
-    @property
-    def pids(self) -> list[int]:
-        """The solver processes running now."""
-        return list(self._pids.values())
 
     def start(self) -> None:
         """Start every solver and wait until each has answered its warm-up case; a SolverError
@@ -109,12 +106,16 @@ class Solvers:
             ready.wait()
         if failures:
             self.close()
-            raise SolverError(failures[0], where="pyisp serve: solver")
+            raise SolverError(failures[0])
 
     def run(self, job: Job, done: Done) -> Ticket:
-        """Queue `job` for the first free solver; `done` is called in that solver's thread."""
+        """Queue `job` for the first free solver; `done` is called in that solver's thread (at
+        once with SolverGone once the solvers are closing)."""
         ticket = Ticket(job, done)
-        self._jobs.put(ticket)
+        if self._closing:
+            done(SolverGone(), time.perf_counter(), time.perf_counter())
+        else:
+            self._jobs.put(ticket)
         return ticket
 
     def close(self) -> None:
@@ -131,23 +132,23 @@ class Solvers:
     def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
         """A new solver, warm (a SolverError when it cannot be)."""
         ours, theirs = socket.socketpair()
-        try:
+        try:  # -P and the path of this pyisp: the solver imports the pyisp the acceptor runs, not one in its cwd
             process = subprocess.Popen(
-                [sys.executable, "-m", "pyisp.server.solvers", str(theirs.fileno()), str(os.getpid()), self.policy],
+                [sys.executable, "-P", "-c", _MAIN, _ROOT, str(theirs.fileno()), str(os.getpid()), self.policy],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         finally:
             theirs.close()
         conn = Connection(ours.detach())
         try:
-            if not conn.poll(STARTING):
-                raise SolverError(f"not warm in {STARTING} s", where="pyisp serve: solver")
-            state, detail = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError, SolverError) as exc:
-            state, detail = "failed", str(exc) if isinstance(exc, SolverError) else "it stopped while starting"
+            state, detail = pickle.loads(conn.recv_bytes()) if conn.poll(STARTING) else ("slow", None)
+        except (EOFError, OSError):
+            state, detail = "stopped", None
         if state != "ready":
             conn.close()
-            _end(process)
-            raise SolverError(str(detail), where="pyisp serve: solver")
+            code = _end(process, grace=1)
+            raise SolverError(detail if state == "failed" else f"a solver process was not warm in {STARTING} s"
+                              if state == "slow" else f"a solver process stopped while starting ({_how(code)}; "
+                              "its errors are above)")
         return process, conn
 
     def _slot(self, slot: int, ready: threading.Event, failures: list[str]) -> None:
@@ -162,17 +163,15 @@ class Solvers:
                       _how(_end(process)), what)
             conn.close()
             process = conn = None
-            self._pids.pop(slot, None)
 
         try:
             while True:
                 if process is None and not self._closing:
                     try:
                         process, conn = self._spawn()
-                        self._pids[slot] = process.pid
                     except SolverError as exc:
                         if not ready.is_set():  # at start: the server does not start
-                            failures.append(str(exc))
+                            failures.append(exc.message)
                             return
                         log.error("pyisp serve: solver %d cannot be started (%s); trying again", slot, exc)
                         time.sleep(1)
@@ -205,7 +204,6 @@ class Solvers:
                 ticket.done(reply, sent, time.perf_counter())
         finally:
             ready.set()
-            self._pids.pop(slot, None)
             if conn is not None:
                 conn.close()  # the solver reads the end of its pipe and exits
             if process is not None:
@@ -263,7 +261,3 @@ def main(argv: list[str]) -> int:
             conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
         except OSError:
             return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
