@@ -1,22 +1,24 @@
 """The solver processes of `pyisp serve`: warm engines in processes of their own, each
 answering one job at a time over a pipe (jobs.py says what a job and its reply are).
 
-The acceptor (uvicorn's one process: the event loop and the register's writer) puts each
-job on one queue; a thread per solver takes the next job when its solver is free, sends
-it (pickled, over a socketpair that the event loop never sees: the thread blocks on it),
-waits for the reply and hands it to the job's callback, in that thread. So a job goes to
-the first free solver, and the event loop is woken only by what the callback does with
-the reply.
+In the acceptor (uvicorn's one process: the event loop and the register's writer) a
+thread per solver sends its solver a job (pickled, over a socketpair that the event loop
+never sees: the thread blocks on it), waits for the reply and hands it to the job's
+callback, in that thread; so the event loop is woken only by what the callback does with
+the reply. A job goes to a free solver at once, the one freed last (so that under a light
+load one solver, its caches warm, answers); when none is free it waits, in order, for
+the first solver to be free.
 
 A solver is a new interpreter (`python -P -c ...` running `main` below, with the pyisp
-the acceptor runs: ~0.5 s to import, ~0.4 s to load and warm the policy), started by its thread, not forked from the acceptor, which
-by then has threads and open connections that a child would inherit. It ignores SIGINT and
-SIGTERM (the acceptor ends it when it has finished the jobs in hand: the pipe closed), and
-ends with its thread or the acceptor: the kernel's parent-death signal (SIGKILL) and the
-pipe's end of file. A solver that dies (killed, crashed) fails the job it had with
-`SolverGone`, and its thread starts another and warms it before taking the next job; the
-other solvers go on meanwhile. A solver that cannot be started fails one waiting job
-(rather than leave it waiting) and is tried again.
+the acceptor runs: ~0.5 s to import, ~0.4 s to load and warm the policy), started by its
+thread, not forked from the acceptor, which by then has threads and open connections that
+a child would inherit. It ignores SIGINT and SIGTERM (the acceptor ends it when it has
+finished the jobs in hand: the pipe closed), and ends with its thread or the acceptor: the
+kernel's parent-death signal (SIGKILL) and the pipe's end of file. A solver that dies
+(killed, crashed) fails the job it had with `SolverGone`, and its thread starts another
+and warms it before taking the next job; the other solvers go on meanwhile. A solver found
+dead while idle costs no job. While a solver cannot be started, its thread fails the jobs
+that wait for a free solver (rather than leave them waiting) and tries again each second.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ import logging
 import os
 import pickle
 import queue
+import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
-from multiprocessing.connection import Connection
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
@@ -81,12 +85,62 @@ class Ticket:
             return False
 
 
+class _Pipe:
+    """One end of a solver's socketpair, blocking: objects pickled, each sent in one write
+    (its length first), so that the reader is woken once for it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._poll = select.poll()  # not select.select: the acceptor's descriptors may pass 1024
+        self._poll.register(sock, select.POLLIN)
+
+    def send(self, thing: Any) -> None:
+        data = pickle.dumps(thing, pickle.HIGHEST_PROTOCOL)
+        self.sock.sendall(struct.pack("!I", len(data)) + data)
+
+    def recv(self) -> Any:
+        """The next object; EOFError when the other end is closed."""
+        (size,) = struct.unpack("!I", self._exactly(4))
+        return pickle.loads(self._exactly(size))
+
+    def _exactly(self, size: int) -> bytearray:
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            more = self.sock.recv_into(view[got:], size - got)
+            if not more:
+                raise EOFError
+            got += more
+        return data
+
+    def wait(self, seconds: float) -> bool:
+        """Something to read (or the end) within `seconds`."""
+        return bool(self._poll.poll(seconds * 1000))
+
+    def ended(self) -> bool:
+        """The other end spoke unasked, which a solver never does, or closed: it has stopped."""
+        return self.wait(0)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _Slot:
+    """One solver's place: the thread that talks to it, the jobs handed to it while it was idle."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.inbox: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+
+
 class Solvers:
     """`count` solver processes for `policy`; `start` once, `run` from any thread, `close` once."""
 
     def __init__(self, policy: str, count: int) -> None:
         self.policy, self.count = policy, count
-        self._jobs: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # the idle solvers and the jobs waiting
+        self._idle: list[_Slot] = []  # the one freed last at the end
+        self._waiting: deque[Ticket] = deque()
         self._threads: list[threading.Thread] = []
         self._closing = False
 
@@ -95,10 +149,10 @@ class Solvers:
         (and no solver left) when one cannot."""
         started: list[threading.Event] = []
         failures: list[str] = []
-        for slot in range(self.count):
+        for number in range(self.count):
             ready = threading.Event()
-            thread = threading.Thread(target=self._slot, args=(slot, ready, failures), name=f"pyisp-solver-{slot}",
-                                      daemon=True)
+            thread = threading.Thread(target=self._serve, args=(_Slot(number), ready, failures),
+                                      name=f"pyisp-solver-{number}", daemon=True)
             thread.start()
             started.append(ready)
             self._threads.append(thread)
@@ -109,27 +163,61 @@ class Solvers:
             raise SolverError(failures[0])
 
     def run(self, job: Job, done: Done) -> Ticket:
-        """Queue `job` for the first free solver; `done` is called in that solver's thread (at
-        once with SolverGone once the solvers are closing)."""
+        """Hand `job` to a free solver, or queue it for the first one free; `done` is called in
+        that solver's thread (at once, with SolverGone, once the solvers are closing)."""
         ticket = Ticket(job, done)
-        if self._closing:
-            done(SolverGone(), time.perf_counter(), time.perf_counter())
-        else:
-            self._jobs.put(ticket)
+        self._hand(ticket)
         return ticket
 
     def close(self) -> None:
-        """Answer the jobs queued, then end the solvers."""
-        self._closing = True
-        for _ in self._threads:
-            self._jobs.put(None)
+        """Answer the jobs waiting, then end the solvers."""
+        with self._lock:
+            self._closing = True
+            idle, self._idle = self._idle, []
+        for slot in idle:
+            slot.inbox.put(None)
         for thread in self._threads:
             thread.join()
         self._threads.clear()
 
+    def _hand(self, ticket: Ticket) -> None:
+        with self._lock:
+            closing = self._closing
+            slot = self._idle.pop() if self._idle and not closing else None
+            if slot is None and not closing:
+                self._waiting.append(ticket)
+        if closing:
+            ticket.done(SolverGone(), time.perf_counter(), time.perf_counter())
+        elif slot is not None:
+            slot.inbox.put(ticket)
+
+    def _next(self, slot: _Slot, conn: _Pipe | None) -> Ticket | None | bool:
+        """The next job for this solver: a waiting one, else one handed to it once idle; None
+        when closing; False when its solver stopped while idle (or it has none: then only a
+        job that waits, if any)."""
+        with self._lock:
+            if self._waiting:
+                return self._waiting.popleft()
+            if self._closing:
+                return None
+            if conn is None:
+                return False
+            self._idle.append(slot)
+        while True:
+            try:
+                return slot.inbox.get(timeout=IDLE)
+            except queue.Empty:
+                if not conn.ended():
+                    continue
+                with self._lock:
+                    if slot not in self._idle:
+                        continue  # a job is on its way: taken, then given back below
+                    self._idle.remove(slot)
+                return False
+
     # -------------------------------------------------------------- in a solver's thread
 
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], _Pipe]:
         """A new solver, warm (a SolverError when it cannot be)."""
         ours, theirs = socket.socketpair()
         try:  # -P and the path of this pyisp: the solver imports the pyisp the acceptor runs, not one in its cwd
@@ -138,9 +226,9 @@ class Solvers:
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         finally:
             theirs.close()
-        conn = Connection(ours.detach())
+        conn = _Pipe(ours)
         try:
-            state, detail = pickle.loads(conn.recv_bytes()) if conn.poll(STARTING) else ("slow", None)
+            state, detail = conn.recv() if conn.wait(STARTING) else ("slow", None)
         except (EOFError, OSError):
             state, detail = "stopped", None
         if state != "ready":
@@ -151,15 +239,15 @@ class Solvers:
                               "its errors are above)")
         return process, conn
 
-    def _slot(self, slot: int, ready: threading.Event, failures: list[str]) -> None:
-        """One solver's thread: start it (again when it stops), give it the next job when free."""
+    def _serve(self, slot: _Slot, ready: threading.Event, failures: list[str]) -> None:
+        """One solver's thread: start it (again when it stops), give it each job it is handed."""
         process: subprocess.Popen[bytes] | None = None
-        conn: Connection | None = None
+        conn: _Pipe | None = None
 
         def lost(what: str) -> None:
             nonlocal process, conn
             assert process is not None and conn is not None
-            log.error("pyisp serve: solver %d (pid %d) stopped (%s) %s; starting another", slot, process.pid,
+            log.error("pyisp serve: solver %d (pid %d) stopped (%s) %s; starting another", slot.number, process.pid,
                       _how(_end(process)), what)
             conn.close()
             process = conn = None
@@ -173,20 +261,20 @@ class Solvers:
                         if not ready.is_set():  # at start: the server does not start
                             failures.append(exc.message)
                             return
-                        log.error("pyisp serve: solver %d cannot be started (%s); trying again", slot, exc)
-                        time.sleep(1)
+                        log.error("pyisp serve: solver %d cannot be started (%s); trying again", slot.number, exc)
                     ready.set()
-                try:
-                    ticket = self._jobs.get(timeout=IDLE)
-                except queue.Empty:
-                    if conn is not None and conn.poll(0):  # it never speaks unasked: it has stopped
-                        lost("while idle")
-                    continue
+                ticket = self._next(slot, conn)
                 if ticket is None:
                     return
-                if conn is not None and conn.poll(0):
+                if ticket is False:
+                    if conn is not None:
+                        lost("while idle")
+                    else:
+                        time.sleep(1)  # no solver, no job waiting: try to start one again
+                    continue
+                if conn is not None and conn.ended():  # stopped while idle, this job on its way
                     lost("while idle")
-                    self._jobs.put(ticket)  # for the next free solver
+                    self._hand(ticket)  # to another solver
                     continue
                 if not ticket.take():
                     continue  # withdrawn: its request is gone
@@ -195,8 +283,8 @@ class Solvers:
                     continue
                 sent = time.perf_counter()
                 try:
-                    conn.send_bytes(pickle.dumps(ticket.job, pickle.HIGHEST_PROTOCOL))
-                    reply: Reply = pickle.loads(conn.recv_bytes())
+                    conn.send(ticket.job)
+                    reply: Reply = conn.recv()
                 except (EOFError, OSError, pickle.UnpicklingError):
                     lost(f"during a {ticket.job[0]} job")
                     ticket.done(SolverGone(), sent, time.perf_counter())
@@ -244,20 +332,20 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the acceptor ends us
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent)
-    conn = Connection(fd)
+    conn = _Pipe(socket.socket(fileno=fd))
     try:
         warm(policy)
     except PyispError as exc:
-        conn.send_bytes(pickle.dumps(("failed", str(exc))))
+        conn.send(("failed", str(exc)))
         return 2
-    conn.send_bytes(pickle.dumps(("ready", os.getpid())))
+    conn.send(("ready", os.getpid()))
     while True:
         try:
-            job: Any = pickle.loads(conn.recv_bytes())
+            job: Any = conn.recv()
         except (EOFError, OSError):
             return 0
         reply = run(job, policy)
         try:
-            conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+            conn.send(reply)
         except OSError:
             return 0
