@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from ..errors import PyispError
 from .jobs import Job, Reply, run, warm
@@ -191,7 +191,7 @@ class Solvers:
         elif slot is not None:
             slot.inbox.put(ticket)
 
-    def _next(self, slot: _Slot, conn: _Pipe | None) -> Ticket | None | bool:
+    def _next(self, slot: _Slot, conn: _Pipe | None) -> Ticket | None | Literal[False]:
         """The next job for this solver: a waiting one, else one handed to it once idle; None
         when closing; False when its solver stopped while idle (or it has none: then only a
         job that waits, if any)."""
@@ -234,7 +234,7 @@ class Solvers:
         if state != "ready":
             conn.close()
             code = _end(process, grace=1)
-            raise SolverError(detail if state == "failed" else f"a solver process was not warm in {STARTING} s"
+            raise SolverError(str(detail) if state == "failed" else f"a solver process was not warm in {STARTING} s"
                               if state == "slow" else f"a solver process stopped while starting ({_how(code)}; "
                               "its errors are above)")
         return process, conn
