@@ -116,3 +116,14 @@ def test_fail_a_policy_that_does_not_load_stops_the_solvers_with_its_error(tmp_p
         handle.write("\nthis is not a rule(.\n")
     with pytest.raises(SolverError, match="verdict.lp"):
         Solvers(str(broken), 2).start()
+
+
+def test_fail_a_fault_of_the_server_in_a_job_is_a_500_without_detail_and_the_solver_goes_on(solvers: Solvers) -> None:
+    from pyisp.server.jobs import FAILED
+
+    answers = Answers()
+    solvers.run(("no-such-job", "", {}, "dave"), answers.done("fault"))
+    solvers.run(("query", TEACHER.read_text(encoding="utf-8"), {"depends_on": False}, "dave"), answers.done("next"))
+    assert answers.wait("fault") == (500, FAILED, [])
+    assert "no-such-job" not in json.dumps(FAILED)
+    assert answers.wait("next")[0] == 200

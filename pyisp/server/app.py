@@ -4,8 +4,8 @@ Every endpoint but /healthz needs a bearer token of a sufficient role (access.py
 missing or unknown token is 401, a role too low 403, neither with any detail. A request
 body is read up to its limit (413 past it) here, in the one uvicorn process; the case is
 then parsed (with the case limits of the hardening issue: size, depth, values, aliases,
-counts), validated and answered by the first free of the solver processes (solvers.py,
-jobs.py), never on the event loop, and a malformed case is 400 with every problem's field
+counts), validated and answered by a free solver process (solvers.py, jobs.py), never
+on the event loop, and a malformed case is 400 with every problem's field
 path. The service is ready (uvicorn accepts connections) only once every solver has
 answered a warm-up case; a solver that stops is answered 503 for its job and replaced.
 Each decision of /v1/query, /v1/record and /v1/batch is appended to the register before
@@ -336,8 +336,10 @@ async def batch(request: Request, caller: Token) -> Response:
             for number, line in enumerate(lines, 1):
                 if line.strip():
                     try:
-                        _, text, made = await service.solve(("batch-line", line, {"line": number, "params": params},
-                                                             caller.name))
+                        status, text, made = await service.solve(("batch-line", line, {"line": number,
+                                                                                        "params": params}, caller.name))
+                        if status != 200:  # a fault of the server on this line (logged by the solver)
+                            text, made = compact_json({"line": number, **text}) + "\n", []
                     except SolverGone:
                         text, made = compact_json({"line": number, "error": "this line was not answered and "
                                                    "nothing of it was recorded: send it again"}) + "\n", []
