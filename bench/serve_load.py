@@ -1,7 +1,7 @@
 """Load test of `pyisp serve` (issue 19; `make bench-serve`, part of `make bench`).
 
 Starts `pyisp serve` on a free port of 127.0.0.1 (SQLite register in a temporary folder,
---workers 2 on this 2-core machine), then for 1, 8 and 32 concurrent clients (httpx, one
+--solvers 2 on this 2-core machine), then for 1, 8 and 32 concurrent clients (httpx, one
 keep-alive connection each) sends POST /v1/query with the cases of facts/ in turn, each
 under a case id of its own (no request repeats an earlier one), each decision appended to
 the register. Bounded: at most REQUESTS_PER_CLIENT requests per
@@ -14,9 +14,9 @@ average before and after (other work on the machine delays every request). Only
 127.0.0.1 is ever contacted.
 
 Environment: BENCH_CASES (default 8: the first 8 cases of facts/, whose groundings each
-worker's engine keeps, as a service sees the same kinds of case again and again; 76 for
+solver's engine keeps, as a service sees the same kinds of case again and again; 76 for
 all, most of which are then grounded anew on each request: the engine keeps 32 case shapes),
-BENCH_DEPENDS=true for the full answer (the search for deciding unknowns), BENCH_WORKERS
+BENCH_DEPENDS=true for the full answer (the search for deciding unknowns), BENCH_SOLVERS
 (default 2), BENCH_CLIENT (default http.client: the standard library's HTTP/1.1 client,
 whose ~0.2 ms of CPU a request leaves the shared cores to the server; httpx: ~0.8 ms). The
 clients' own CPU time per request is reported beside the server's: on this machine they
@@ -48,10 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 8, 32)
 REQUESTS_PER_CLIENT, MIN_REQUESTS, SECONDS_PER_LEVEL = 80, 2000, 60  # a p99 over >= 2,000 requests: one stall of
 # the disk or of the scheduler (every request in flight at once, up to 32) is not the p99 by itself
-WARM_ROUNDS = 4 * int(os.environ.get("BENCH_WORKERS", "2"))
+SOLVERS = os.environ.get("BENCH_SOLVERS", "2")
+WARM_ROUNDS, WARM_CLIENTS = 4, 2 * int(SOLVERS)
 TOKEN = "bench-token-0123456789abcdef"
 DEPENDS = os.environ.get("BENCH_DEPENDS", "false")
-WORKERS = os.environ.get("BENCH_WORKERS", "2")
 CASES = int(os.environ.get("BENCH_CASES", "8"))
 CLIENT = os.environ.get("BENCH_CLIENT", "http.client")
 
@@ -67,7 +67,7 @@ def start(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYISP_TOKENS": f"bench:query:{TOKEN}"}
     process = subprocess.Popen([str(Path(sys.executable).parent / "pyisp"), "serve", "--port", str(port),
-                                "--workers", WORKERS, "--register", str(directory / "register.sqlite3"),
+                                "--solvers", SOLVERS, "--register", str(directory / "register.sqlite3"),
                                 "--log-level", "warning"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     end = time.monotonic() + 180
@@ -82,7 +82,7 @@ def start(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def server_cpu(group: int) -> float:
-    """CPU seconds used so far by the processes of a process group (the server and its workers)."""
+    """CPU seconds used so far by the processes of a process group (the server and its solvers)."""
     ticks = 0
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
@@ -192,12 +192,20 @@ def level(url: str, cases: list[dict[str, Any]], clients: int, group: int) -> di
 
 
 def warm(url: str, cases: list[dict[str, Any]]) -> None:
-    """Every case WARM_ROUNDS times, each on a new connection (so that every worker sees
-    each of them: a worker grounds a case's shape on its third sight, pyisp/core/engine.py)."""
-    for _ in range(WARM_ROUNDS):
-        for body in fresh(cases, len(cases), "warm"):
-            httpx.post(url + "/v1/query", content=body, params={"depends": DEPENDS}, timeout=120,
-                       headers={"Authorization": f"Bearer {TOKEN}", "Connection": "close"}).raise_for_status()
+    """Every case WARM_ROUNDS times from each of WARM_CLIENTS clients at once (so that every
+    solver sees each of them, being given the next case when free: a solver grounds a
+    case's shape on its third sight, pyisp/core/engine.py)."""
+    def client(tag: int) -> None:
+        with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {TOKEN}"}) as session:
+            for round_ in range(WARM_ROUNDS):
+                for body in fresh(cases, len(cases), f"warm{tag}-{round_}"):
+                    session.post("/v1/query", content=body, params={"depends": DEPENDS}).raise_for_status()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(WARM_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def main() -> None:
@@ -211,7 +219,7 @@ def main() -> None:
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(30)
-    print(f"pyisp serve --workers {WORKERS}, POST /v1/query?depends={DEPENDS} ({CLIENT} clients) over the first {len(cases)} cases of "
+    print(f"pyisp serve --solvers {SOLVERS}, POST /v1/query?depends={DEPENDS} ({CLIENT} clients) over the first {len(cases)} cases of "
           f"facts/, each decision appended to the SQLite register; {os.cpu_count()} cores, load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print()

@@ -407,8 +407,10 @@ def _record_to(where: Optional[str], result: Any) -> None:
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
           port: int = typer.Option(8080, "--port", help="Port to listen on."),
-          workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with warm engines."),
-          threads: int = typer.Option(1, "--threads", min=1, help="Solving threads per worker (one engine each)."),
+          solvers: int = typer.Option(0, "--solvers", min=0, help="Solver processes, each with a warm engine "
+                                      "(default 0: one a core)."),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, hidden=True,
+                                                help="Deprecated: the number of --solvers."),
           tokens: Optional[Path] = typer.Option(None, "--tokens", help="YAML file of tokens: `tokens: [{name, role, "
                                                 "token}]` (default: $PYISP_TOKENS, name:role:token, ...)."),
           register: Optional[str] = RegisterOption,
@@ -422,10 +424,14 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     from .server.config import ServeConfig
     from .server.run import serve as _serve
 
+    if workers is not None:
+        typer.echo("pyisp serve: --workers is deprecated; it now sets --solvers (one acceptor process, "
+                   f"{workers} solver process(es))", err=True)
+        solvers = solvers or workers
     config = ServeConfig(policy=str(policy), register=register, tokens_file=str(tokens) if tokens else None,
                          max_body=max_body, max_batch_body=max_batch_body, max_batch_lines=max_batch_lines,
-                         threads=threads)
-    _run(lambda: _serve(config, host=host, port=port, workers=workers, log_level=log_level))
+                         solvers=solvers)
+    _run(lambda: _serve(config, host=host, port=port, log_level=log_level))
 
 
 log_app = typer.Typer(no_args_is_help=True, help="The decision register: verify, show, export.")

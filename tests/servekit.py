@@ -65,6 +65,19 @@ class Server:
             time.sleep(0.1)
         raise AssertionError(f"pyisp serve not ready in {timeout} s:\n{self.log.read_text()}")
 
+    def solvers(self) -> list[int]:
+        """The pids of the server's solver processes running now (not those that have exited)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and fields[0] != "Z" and b"pyisp.server.solvers" in command:
+                found.append(int(stat.parent.name))
+        return sorted(found)
+
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)

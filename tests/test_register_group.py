@@ -5,6 +5,7 @@ its own consecutive rows; a failed commit fails every append of its group and wr
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -25,6 +26,24 @@ def made() -> list[list[dict[str, Any]]]:
     one, two = (pyisp.query_file(path, depends_on=False) for path in (ONE, TWO))
     assert (len(one.disclosures), len(two.disclosures)) == (1, 2)
     return [entries(one, "a"), entries(two, "b")]
+
+
+class Threaded:
+    """In place of the solver processes, for `Service.decide`: each job, a function giving a
+    reply, run in one thread; the future stands for the ticket (cancel: withdrawn if not taken)."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def run(self, job: Any, done: Any) -> Any:
+        def work() -> None:
+            sent = time.perf_counter()
+            reply = job()
+            done(reply, sent, time.perf_counter())
+
+        return self.pool.submit(work)
 
 
 class Held:
@@ -127,27 +146,26 @@ def test_success_many_threads_at_once_form_one_chain(tmp_path: Any, made: list[A
 
 def test_success_a_request_given_up_withdraws_its_append_and_the_others_are_answered(tmp_path: Any,
                                                                                         made: list[Any]) -> None:
-    """The service's decide(): the solving thread hands a case's entries to the writer; a
+    """The service's decide(): the solver's thread hands a case's entries to the writer; a
     request given up (its client gone) before the writer takes them withdraws them, and a
     request that waits is answered once its entries are durable, with Server-Timing."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     from pyisp.server.app import Service
 
     register = open_register(tmp_path / "r.sqlite3")
     held = Held(register)
     service = object.__new__(Service)
-    service.pool, service.commits = ThreadPoolExecutor(max_workers=1), GroupCommit(held)  # type: ignore[arg-type]
+    service.solvers, service.commits = Threaded(), GroupCommit(held)  # type: ignore[arg-type]
     first = service.commits.submit(made[0])  # the writer busy with it until released
     assert held.entered.wait(30)
 
     async def scene() -> Any:
-        given_up = asyncio.ensure_future(service.decide(lambda: ("gone\n", made[1])))
+        given_up = asyncio.ensure_future(service.decide(lambda: (200, "gone\n", made[1])))
         while service.commits._waiting.empty():  # its entries handed to the writer
             await asyncio.sleep(0.01)
         given_up.cancel()
-        kept = asyncio.ensure_future(service.decide(lambda: ("kept\n", made[0])))
+        kept = asyncio.ensure_future(service.decide(lambda: (200, "kept\n", made[0])))
         await asyncio.sleep(0.05)
         held.release.set()
         with pytest.raises(asyncio.CancelledError):
@@ -157,7 +175,7 @@ def test_success_a_request_given_up_withdraws_its_append_and_the_others_are_answ
     response = asyncio.run(scene())
     assert response.body == b"kept\n" and "register;dur=" in response.headers["server-timing"]
     service.commits.close()
-    service.pool.shutdown()
+    service.solvers.pool.shutdown()
     assert first.result(0) == [1]
     assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"] * 2  # not the given-up case
     register.close()
@@ -166,20 +184,18 @@ def test_success_a_request_given_up_withdraws_its_append_and_the_others_are_answ
 def test_success_a_request_given_up_while_its_case_is_solved_is_not_recorded(tmp_path: Any, made: list[Any]) -> None:
     """A client gone while its case is being solved: the solved entries are not handed over."""
     import asyncio
-    import time
-    from concurrent.futures import ThreadPoolExecutor
 
     from pyisp.server.app import Service
 
     register = open_register(tmp_path / "r.sqlite3")
     service = object.__new__(Service)
-    service.pool, service.commits = ThreadPoolExecutor(max_workers=1), GroupCommit(register)
+    service.solvers, service.commits = Threaded(), GroupCommit(register)  # type: ignore[assignment]
     solving = threading.Event()
 
-    def slow() -> tuple[str, list[dict[str, Any]]]:
+    def slow() -> tuple[int, str, list[dict[str, Any]]]:
         solving.set()
         time.sleep(0.3)
-        return "gone\n", made[1]
+        return 200, "gone\n", made[1]
 
     async def scene() -> None:
         given_up = asyncio.ensure_future(service.decide(slow))
@@ -188,10 +204,10 @@ def test_success_a_request_given_up_while_its_case_is_solved_is_not_recorded(tmp
         given_up.cancel()
         with pytest.raises(asyncio.CancelledError):
             await given_up
-        await asyncio.wait_for(service.decide(lambda: ("kept\n", made[0])), 30)  # after the slow one
+        await asyncio.wait_for(service.decide(lambda: (200, "kept\n", made[0])), 30)  # after the slow one
 
     asyncio.run(scene())
     service.commits.close()
-    service.pool.shutdown()
+    service.solvers.pool.shutdown()
     assert [r.case_id for r in register.rows()] == ["teacher-counselling-disclosure"]
     register.close()

@@ -5,7 +5,7 @@ back; one writer thread takes every append waiting at that moment, writes them i
 transaction (`Register.append_groups`: one commit, so one fsync) and only then resolves
 their futures. A decision is acknowledged once it is durable, as with one commit per
 request; under load the fsync of one commit is shared by every decision that arrived
-while the previous one was being written, and no solving thread waits on the disk. A
+while the previous one was being written, and no solver waits on the disk. A
 failed commit fails every append of its group: none of them was written. An append
 withdrawn (its future cancelled) before the writer takes it is not written.
 """

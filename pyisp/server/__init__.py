@@ -2,8 +2,10 @@
 bearer tokens and the decision register.
 
 - `access.py`: tokens and roles, from a file or the environment; constant-time checks.
-- `config.py`: the server's settings, handed to each worker process through the environment.
-- `app.py`: the ASGI application: the endpoints, limits, solving in a thread off the event loop.
+- `config.py`: the server's settings.
+- `app.py`: the ASGI application (the acceptor): the endpoints, limits, the register's writer.
+- `solvers.py`: the solver processes, warm, each job to the first free one over a pipe.
+- `jobs.py`: what a solver does with a job (a case to answer, explain, record): data in, data out.
 - `openapi.py`: the OpenAPI document, built from the case and result JSON Schemas.
-- `run.py`: checks the policy and the tokens, then starts uvicorn (`--workers N`).
+- `run.py`: checks the policy and the tokens, starts the `--solvers N`, then uvicorn (one process).
 """

@@ -1,18 +1,19 @@
-"""The ASGI application of `pyisp serve`.
+"""The ASGI application of `pyisp serve`: the acceptor.
 
 Every endpoint but /healthz needs a bearer token of a sufficient role (access.py); a
 missing or unknown token is 401, a role too low 403, neither with any detail. A request
-body is read up to its limit (413 past it), parsed with the case limits of the hardening
-issue (size, depth, values, aliases, counts), and a malformed case is 400 with every
-problem's field path. Cases are solved in this worker's solving threads, each holding a
-warm engine, never on the event loop; the worker is ready (uvicorn accepts connections)
-only once every thread has answered a warm-up case, and a policy that fails then stops the
-worker. Each decision of /v1/query, /v1/record and /v1/batch is appended to the register
-before the answer is sent: an answer received is a decision recorded. The appends go
-through the worker's group commit (pyisp/register/group.py): the solving thread goes on
-to the next case while the register's writer makes the decision durable, and decisions
-that arrive together share one commit. /v1/query and /v1/record say in a Server-Timing
-header where their time went (ms): waiting for a solving thread, answering (parse,
+body is read up to its limit (413 past it) here, in the one uvicorn process; the case is
+then parsed (with the case limits of the hardening issue: size, depth, values, aliases,
+counts), validated and answered by a free solver process (solvers.py, jobs.py), never
+on the event loop, and a malformed case is 400 with every problem's field
+path. The service is ready (uvicorn accepts connections) only once every solver has
+answered a warm-up case; a solver that stops is answered 503 for its job and replaced.
+Each decision of /v1/query, /v1/record and /v1/batch is appended to the register before
+the answer is sent: an answer received is a decision recorded. The appends go through
+this process's one group commit (pyisp/register/group.py): the solver goes on to the next
+case while the register's writer makes the decision durable, and decisions that arrive
+together share one commit. Answers say in a Server-Timing header where their time went
+(ms): waiting for a free solver, answering (the round trip to the solver: parse,
 validate, solve, the JSON and the register's entries), making the decisions durable.
 """
 
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from collections import deque
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -33,27 +34,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .. import query as _query, readings as _readings
 from ..core.batch import compact_json
-from ..core.case import Case, dumps_json
+from ..core.case import dumps_json
 from ..core.policy import policy_fingerprint, pyisp_version, resolve_policy_dir
 from ..core.reading import parse_choices
 from ..core.result_schema import result_schema
 from ..core.schema import json_schema
-from ..errors import CaseError, CaseProblem, PolicyError, PyispError
-from ..register import GroupCommit, Register, entries, open_register
+from ..errors import CaseError, CaseProblem, PyispError
+from ..register import GroupCommit, Register, open_register
 from ..register.store import RegisterError
 from .access import Token, identify, load_tokens
-from .body import parse_body
 from .config import ServeConfig
+from .jobs import Job, Reply, problems as _problems
 from .openapi import openapi_document
+from .solvers import Solvers, SolverGone
 
 JSON = "application/json"
-WARM_CASE = {"format": 2, "id": "warm-up", "child": {"id": "c", "age": 7},
-             "information": [{"id": "i", "about": ["c"], "identifiable": False, "relationship": "public_body"}],
-             "disclosures": [{"id": "d", "from": {"agency": "childrens_social_care", "role": "social_worker"},
-                              "to": {"agency": "other", "role": "other"}, "information": ["i"], "purpose": "other",
-                              "within_agency_functions": True, "judgements": {"legitimate_purpose": True}}]}
 QUERY_OPTIONS = {"depends", "reading", "no_presume", "strict"}
 BATCH_WINDOW = 64  # batch answers solved ahead of the register, at most
 
@@ -75,13 +71,8 @@ class _Refused(Exception):
         self.status, self.body = status, body
 
 
-def warm(policy: str | None) -> None:
-    """Build this thread's engine and answer one case: a broken policy raises here."""
-    _query(WARM_CASE, policy=policy)
-
-
 class Service:
-    """The state of one worker: settings, tokens, register, solving threads."""
+    """The state of the acceptor: settings, tokens, register and its writer, solver processes."""
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
@@ -89,28 +80,32 @@ class Service:
         self.tokens = load_tokens(config.tokens_file)
         self.register: Register = open_register(config.register or None)
         self.commits = GroupCommit(self.register)
-        self.pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="pyisp-solve")
+        self.solvers = Solvers(self.policy, config.solvers or os.cpu_count() or 2)
         self.ready = False
 
     def start(self) -> None:
-        """Warm every solving thread (all at once, so that each thread gets one)."""
-        barrier = threading.Barrier(self.config.threads)
-
-        def one() -> None:
-            warm(self.policy)
-            barrier.wait(timeout=600)
-
-        for future in [self.pool.submit(one) for _ in range(self.config.threads)]:
-            future.result()
+        """Start the solver processes and wait until each is warm."""
+        self.solvers.start()
         self.ready = True
 
-    async def solve(self, job: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, job)
+    async def solve(self, job: Job) -> Reply:
+        """The reply of a solver to `job` (SolverGone if its solver stopped); the job is
+        withdrawn if the request is given up before a solver takes it."""
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Reply | BaseException] = loop.create_future()
 
-    def answer(self, text: str, where: str, params: dict[str, Any]) -> Any:
-        """Parse, validate and answer one case (in a solving thread)."""
-        case = Case.from_dict(parse_body(text, where))
-        return _query(case, policy=self.policy, **params)
+        def done(outcome: Reply | BaseException, sent: float, received: float) -> None:
+            loop.call_soon_threadsafe(_settle, settled, outcome)
+
+        ticket = self.solvers.run(job, done)
+        try:
+            outcome = await settled
+        except asyncio.CancelledError:
+            ticket.cancel()
+            raise
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     async def record(self, made: list[dict[str, Any]]) -> None:
         """Append a case's register entries; returns once they are durable (a RegisterError if
@@ -118,36 +113,39 @@ class Service:
         if made:
             await asyncio.wrap_future(self.commits.submit(made))
 
-    async def decide(self, job: Callable[[], tuple[str, list[dict[str, Any]]]]) -> Response:
-        """Run `job` (answer a case: its response text and register entries) in a solving
-        thread, which hands the entries to the register's writer itself; answer once they are
-        durable, with the time of each step in Server-Timing. The event loop wakes once per
-        request, when the decision is recorded (or `job` or the append failed). A request
-        given up (its client gone) is not recorded: its case is withdrawn if not yet solved,
-        its entries are not handed over once solved, and its append is withdrawn if the
-        writer has not taken it yet (one taken is written: a decision nobody heard of, as
-        when the client goes during the commit)."""
+    async def decide(self, job: Job, media_type: str = JSON) -> Response:
+        """Have a solver answer `job` (its response text and register entries); the solver's
+        thread in this process hands the entries to the register's writer itself; answer once
+        they are durable, with the time of each step in Server-Timing. The event loop wakes
+        once per request, when the decision is recorded (or the job or the append failed). A
+        request given up (its client gone) is not recorded: its job is withdrawn if no solver
+        has taken it, its entries are not handed over once solved, and its append is withdrawn
+        if the writer has not taken it yet (one taken is written: a decision nobody heard of,
+        as when the client goes during the commit). An error reply (a malformed case, ...) is
+        answered with its status and body."""
         loop = asyncio.get_running_loop()
-        settled: asyncio.Future[tuple[BaseException | None, tuple[float, float, str]]] = loop.create_future()
+        settled: asyncio.Future[tuple[BaseException | None, tuple[float, float, Reply | None]]] = loop.create_future()
         appended: list[Future[list[int]]] = []
         gate = threading.Lock()  # the request given up, or its append handed over: one before the other
         given_up = [False]
         began = time.perf_counter()
 
-        def settle(error: BaseException | None, parts: tuple[float, float, str] = (0.0, 0.0, "")) -> None:
+        def settle(error: BaseException | None, parts: tuple[float, float, Reply | None] = (0.0, 0.0, None)) -> None:
             loop.call_soon_threadsafe(_settle, settled, (error, parts))
 
-        def recorded(done: Future[list[int]], parts: tuple[float, float, str]) -> None:
+        def recorded(done: Future[list[int]], parts: tuple[float, float, Reply | None]) -> None:
             if done.cancelled():
                 settle(RegisterError("the append was withdrawn"), parts)
             else:
                 settle(done.exception(), parts)
 
-        def run() -> None:  # in the solving thread
-            started = time.perf_counter()
+        def answered(outcome: Reply | BaseException, sent: float, received: float) -> None:  # in a solver's thread
+            if isinstance(outcome, BaseException):
+                settle(outcome)
+                return
+            parts = (sent, received, outcome)
+            made = outcome[2]
             try:
-                text, made = job()
-                parts = (started, time.perf_counter(), text)
                 if not made:
                     settle(None, parts)
                     return
@@ -156,16 +154,16 @@ class Service:
                         return  # nobody waits for it: not recorded
                     commit = self.commits.submit(made)
                     appended.append(commit)
-            except BaseException as exc:  # noqa: BLE001 - answered by the endpoint (a malformed case, ...)
+            except BaseException as exc:  # noqa: BLE001 - the writer closed: answered by the endpoint
                 settle(exc)
                 return
             commit.add_done_callback(lambda done: recorded(done, parts))
 
-        work = self.pool.submit(run)
+        ticket = self.solvers.run(job, answered)
         try:
-            error, (started, solved, text) = await settled
+            error, (sent, received, reply) = await settled
         except asyncio.CancelledError:
-            work.cancel()
+            ticket.cancel()
             with gate:
                 given_up[0] = True
                 for commit in appended:
@@ -173,13 +171,17 @@ class Service:
             raise
         if error is not None:
             raise error
-        timing = (f"wait;dur={1000 * (started - began):.1f}, answer;dur={1000 * (solved - started):.1f}, "
-                  f"register;dur={1000 * (time.perf_counter() - solved):.1f}")
-        return Response(text.encode("utf-8"), media_type=JSON, headers={"Server-Timing": timing})
+        assert reply is not None
+        status, payload, _ = reply
+        if status != 200:
+            return JSONResponse(payload, status_code=status)
+        timing = (f"wait;dur={1000 * (sent - began):.1f}, answer;dur={1000 * (received - sent):.1f}, "
+                  f"register;dur={1000 * (time.perf_counter() - received):.1f}")
+        return Response(payload.encode("utf-8"), media_type=media_type, headers={"Server-Timing": timing})
 
     def close(self) -> None:
-        """Finish the cases in hand and their appends, then close the register."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Finish the jobs in hand and their appends, then end the solvers and close the register."""
+        self.solvers.close()
         self.commits.close()
         self.register.close()
 
@@ -213,11 +215,6 @@ async def _body(request: Request, cap: int) -> str:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Refused(400, _problems(CaseError(f"not UTF-8 text (byte at offset {exc.start})", where="body"))) from None
-
-
-def _problems(error: PyispError) -> dict[str, Any]:
-    problems = error.errors if isinstance(error, CaseError) else [CaseProblem.of(error)]
-    return {"error": "the request cannot be answered", "problems": [p.to_dict() for p in problems]}
 
 
 def _options(request: Request, allowed: set[str]) -> dict[str, Any]:
@@ -256,10 +253,9 @@ def endpoint(role: str) -> Callable[[Callable[[Request, Token], Awaitable[Respon
             except RegisterError:  # nothing was recorded, so nothing is answered
                 return JSONResponse({"error": "the register cannot be written: the decision was not recorded, "
                                               "ask again later"}, status_code=503)
-            except PolicyError as exc:  # the rules could not answer this case (a budget, a broken rule)
-                return JSONResponse({**_problems(exc), "error": "the rules cannot answer this case"}, status_code=500)
-            except PyispError as exc:  # a malformed case, a reading the policy lacks, a presumption unknown, ...
-                return JSONResponse(_problems(exc), status_code=400)
+            except SolverGone:  # its solver stopped: nothing answered, nothing recorded
+                return JSONResponse({"error": "the request was not answered and nothing was recorded: ask again"},
+                                    status_code=503)
         run.__doc__ = handler.__doc__
         return run
     return wrap
@@ -274,13 +270,7 @@ async def query(request: Request, caller: Token) -> Response:
     """Answer a case (the body, JSON or YAML): the JSON of `pyisp query --json`, byte for byte."""
     service: Service = request.app.state.service
     text, params = await _body(request, service.config.max_body), _options(request, QUERY_OPTIONS)
-
-    def job() -> tuple[str, list[dict[str, Any]]]:
-        result = service.answer(text, "body", params)
-        answer = result.to_dict()
-        return dumps_json(answer) + "\n", entries(result, caller.name, answer=answer)
-
-    return await service.decide(job)
+    return await service.decide(("query", text, params, caller.name))
 
 
 @endpoint("query")
@@ -288,12 +278,7 @@ async def record(request: Request, caller: Token) -> Response:
     """The record of each decision of a case: the JSON of `pyisp record --json`."""
     service: Service = request.app.state.service
     text, params = await _body(request, service.config.max_body), _options(request, {"reading"})
-
-    def job() -> tuple[str, list[dict[str, Any]]]:
-        result = service.answer(text, "body", {**params, "depends_on": False})
-        return dumps_json(result.record.to_dict()) + "\n", entries(result, caller.name)
-
-    return await service.decide(job)
+    return await service.decide(("record", text, params, caller.name))
 
 
 @endpoint("query")
@@ -309,15 +294,9 @@ async def explain(request: Request, caller: Token) -> Response:
     if fmt not in types:
         raise _Refused(400, {"error": "the request cannot be answered", "problems": [
             CaseProblem("?format", f"must be one of {', '.join(types)}").to_dict()]})
-
-    def job() -> str:
-        from ..explain import explain_result
-        from ..render.explanation import render
-
-        result = service.answer(text, "body", {})
-        return render(explain_result(result, params.get("disclosure"), params.get("why"), params.get("why_not")), fmt)
-
-    return _text(await service.solve(job), types[fmt])
+    options = {"disclosure": params.get("disclosure"), "why": params.get("why"), "why_not": params.get("why_not"),
+               "format": fmt}
+    return await service.decide(("explain", text, options, caller.name), types[fmt])
 
 
 @endpoint("query")
@@ -331,19 +310,12 @@ async def batch(request: Request, caller: Token) -> Response:
         raise _Refused(413, {"error": f"more than {service.config.max_batch_lines} lines, the server's limit "
                                       "(pyisp serve --max-batch-lines)"})
 
-    def one(number: int, line: str) -> tuple[str, list[dict[str, Any]]]:
-        try:
-            result = service.answer(line, f"line {number}", params)
-        except PyispError as exc:
-            return compact_json({"line": number, **_problems(exc)}) + "\n", []
-        answer = result.to_dict()
-        return (compact_json({"line": number, "id": result.case_id, **answer}) + "\n",
-                entries(result, caller.name, answer=answer))
-
     async def stream() -> AsyncIterator[str]:
-        """Each answer once its decisions are durable; the next cases are solved meanwhile (up
-        to BATCH_WINDOW answers waiting on the register). A failed append ends the stream
-        with a line saying so (the cases after it are neither answered nor recorded)."""
+        """Each answer once its decisions are durable; the lines are solved one after the
+        other by the solvers, the next ones meanwhile (up to BATCH_WINDOW answers waiting on
+        the register). A failed append ends the stream with a line saying so (the cases after
+        it are neither answered nor recorded); a line whose solver stopped is answered with a
+        line saying so, and the batch goes on."""
         waiting: deque[tuple[int, str, asyncio.Future[None]]] = deque()
 
         async def flush(all_of_them: bool) -> AsyncIterator[str]:
@@ -363,7 +335,14 @@ async def batch(request: Request, caller: Token) -> Response:
         try:
             for number, line in enumerate(lines, 1):
                 if line.strip():
-                    text, made = await service.solve(partial(one, number, line))
+                    try:
+                        status, text, made = await service.solve(("batch-line", line, {"line": number,
+                                                                                        "params": params}, caller.name))
+                        if status != 200:  # a fault of the server on this line (logged by the solver)
+                            text, made = compact_json({"line": number, **text}) + "\n", []
+                    except SolverGone:
+                        text, made = compact_json({"line": number, "error": "this line was not answered and "
+                                                   "nothing of it was recorded: send it again"}) + "\n", []
                     waiting.append((number, text, asyncio.ensure_future(service.record(made))))
                     async for out in flush(False):
                         yield out
@@ -386,8 +365,7 @@ async def schema(request: Request, caller: Token) -> Response:
 async def readings(request: Request, caller: Token) -> Response:
     """The readings of the policy: `pyisp readings --json`."""
     service: Service = request.app.state.service
-    found = await service.solve(lambda: _readings(service.policy))
-    return _text(dumps_json([r.to_dict() for r in found]) + "\n")
+    return await service.decide(("readings", "", {}, caller.name))
 
 
 @endpoint("query")
@@ -402,7 +380,7 @@ async def case_log(request: Request, caller: Token) -> Response:
     """A case's decisions in the register, in order (role read)."""
     service: Service = request.app.state.service
     case = request.path_params["case"]
-    rows = await service.solve(lambda: list(service.register.rows(case)))
+    rows = await asyncio.to_thread(lambda: list(service.register.rows(case)))
     return _text(dumps_json([{"seq": r.seq, **json.loads(r.entry), "hash": r.hash} for r in rows]) + "\n")
 
 
@@ -417,7 +395,7 @@ async def log_verify(request: Request, caller: Token) -> Response:
         rows, head = reg.snapshot()
         return head, verify(rows, head)
 
-    head, problems = await service.solve(check)
+    head, problems = await asyncio.to_thread(check)
     return _text(dumps_json({"ok": not problems, "rows": head[0],
                              "problems": [{"row": p.seq, "message": p.message} for p in problems]}) + "\n")
 
@@ -431,7 +409,7 @@ async def log_export(request: Request, caller: Token) -> Response:
     _options(request, {"audience", "format"})
     fmt, audience = request.query_params.get("format", "jsonl"), request.query_params.get("audience", "auditor")
     reg = service.register
-    text = await service.solve(lambda: "".join(export(reg.rows(), fmt, audience)))
+    text = await asyncio.to_thread(lambda: "".join(export(reg.rows(), fmt, audience)))
     return _text(text, "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson")
 
 
@@ -464,20 +442,15 @@ ROUTES = [
 
 
 def create_app(config: ServeConfig) -> Starlette:
-    """The application for one worker process: warmed up before it accepts a connection."""
+    """The application; `app.state.service.start()` starts its solvers (before it serves)."""
     service = Service(config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.get_running_loop().run_in_executor(None, service.start)
         yield
-        service.close()  # an append in hand finishes first
+        service.close()  # the jobs and appends in hand finish first
 
     app = Starlette(routes=ROUTES, lifespan=lifespan)
     app.state.service = service
     return app
 
-
-def app_from_env() -> Starlette:
-    """uvicorn's factory in each worker process: the settings from PYISP_SERVE_CONFIG."""
-    return create_app(ServeConfig.from_env())

@@ -1,14 +1,9 @@
-"""The settings of `pyisp serve`, one value object. The command line builds it; uvicorn's
-worker processes read it back from the environment (PYISP_SERVE_CONFIG, JSON): tokens are
-never in it, each worker reads them from the file or PYISP_TOKENS itself."""
+"""The settings of `pyisp serve`, one value object, built by the command line. Tokens are
+never in it: the service reads them from the file or PYISP_TOKENS itself."""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
-
-ENV = "PYISP_SERVE_CONFIG"
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -19,11 +14,5 @@ class ServeConfig:
     max_body: int = 4_000_000         # bytes of one request (a case); a batch may have max_batch_body
     max_batch_body: int = 64_000_000
     max_batch_lines: int = 10_000
-    threads: int = 1                  # solving threads per worker, each with its own warm engine
+    solvers: int = 0                  # solver processes, each with its own warm engine (0: one a core)
 
-    def to_env(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_env(cls) -> "ServeConfig":
-        return cls(**json.loads(os.environ[ENV]))

@@ -1,17 +1,17 @@
-"""`pyisp serve`: check everything a worker needs (the policy answers a case, the tokens
-load, the register opens) in this process, so that a broken set-up stops here with a
-message and exit 2, then start uvicorn with the settings in the environment."""
+"""`pyisp serve`: check everything the service needs (the tokens load, the address is free,
+the policy answers a case, the register opens) and start the solver processes, so that a
+broken set-up stops here with a message and exit 2; then run uvicorn in this process (the
+acceptor), which listens once all that is done."""
 
 from __future__ import annotations
 
-import os
 import socket
 
 from ..errors import PyispError
 from ..register import open_register
 from .access import load_tokens
-from .app import warm
-from .config import ENV, ServeConfig
+from .app import create_app
+from .config import ServeConfig
 
 
 class ServeError(PyispError):
@@ -19,7 +19,8 @@ class ServeError(PyispError):
 
 
 def check(config: ServeConfig, host: str, port: int) -> None:
-    """Raise the PyispError that would stop a worker: tokens, address, policy, register."""
+    """Raise the PyispError that would stop the service: tokens, address, register (the
+    policy: when the solvers start)."""
     load_tokens(config.tokens_file)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -28,18 +29,17 @@ def check(config: ServeConfig, host: str, port: int) -> None:
             probe.bind((host, port))
     except (OSError, OverflowError) as exc:
         raise ServeError(f"cannot listen there: {getattr(exc, 'strerror', None) or exc}", where=f"{host}:{port}") from None
-    warm(config.policy)
     open_register(config.register or None).close()
 
 
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          log_level: str = "info") -> None:
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, log_level: str = "info") -> None:
     import uvicorn
 
     check(config, host, port)
-    os.environ[ENV] = config.to_env()
+    app = create_app(config)
+    app.state.service.start()  # the solvers warm (a SolverError if one cannot start)
     # the access log only where its lines would be shown (at warning and above uvicorn would
     # still build each line, for nothing); uvicorn's uvloop and httptools when installed (auto)
-    uvicorn.run("pyisp.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run(app, host=host, port=port,
                 log_level=log_level, server_header=False, date_header=False,
                 access_log=log_level.lower() in ("trace", "debug", "info"))

@@ -1,0 +1,129 @@
+"""The solver processes of `pyisp serve` (pyisp/server/solvers.py, jobs.py), without HTTP:
+jobs sent as data are answered as data (the bytes of `pyisp query --json`, the register
+entries, an error built in the solver), a job withdrawn before a solver takes it is never
+run, a job waits for the first free solver, and closing answers the jobs waiting first."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+import yaml
+from casekit import FACTS
+from typer.testing import CliRunner
+
+from pyisp._cli import app
+from pyisp.core.policy import resolve_policy_dir
+from pyisp.server.solvers import SolverError, SolverGone, Solvers
+
+pytestmark = pytest.mark.xdist_group("test_solvers")
+
+TEACHER = FACTS / "teacher-counselling-disclosure.yaml"  # one disclosure
+TWO = FACTS / "pupil-trusts-head-of-year-only.yaml"  # two disclosures
+
+
+class Answers:
+    """The `done` callbacks of jobs: each reply kept by name, an event set when it comes."""
+
+    def __init__(self) -> None:
+        self.got: dict[str, Any] = {}
+        self.events: dict[str, threading.Event] = {}
+        self.order: list[str] = []
+        self.lock = threading.Lock()
+
+    def done(self, name: str) -> Any:
+        self.events[name] = threading.Event()
+
+        def settle(outcome: Any, sent: float, received: float) -> None:
+            assert received >= sent
+            with self.lock:
+                self.got[name] = outcome
+                self.order.append(name)
+            self.events[name].set()
+
+        return settle
+
+    def wait(self, name: str) -> Any:
+        assert self.events[name].wait(60), name
+        return self.got[name]
+
+
+@pytest.fixture(scope="module")
+def solvers() -> Any:
+    running = Solvers(str(resolve_policy_dir(None)), 1)
+    running.start()
+    yield running
+    running.close()
+
+
+def test_success_a_query_job_is_answered_with_the_bytes_of_query_json_and_its_entries(solvers: Solvers) -> None:
+    answers = Answers()
+    text = TWO.read_text(encoding="utf-8")
+    solvers.run(("query", text, {"depends_on": False}, "alice"), answers.done("q"))
+    status, body, entries = answers.wait("q")
+    expected = CliRunner().invoke(app, ["query", "--json", "--no-depends", str(TWO)]).stdout
+    assert (status, body) == (200, expected)
+    assert [(e["disclosure"], e["who"], e["case"]) for e in entries] == [
+        (d["id"], "alice", TWO.stem) for d in json.loads(expected)["disclosures"]]
+
+
+def test_fail_a_malformed_case_is_answered_400_with_its_field_paths_and_nothing_to_record(solvers: Solvers) -> None:
+    answers = Answers()
+    solvers.run(("query", json.dumps({"child": {"age": "x"}}), {}, "alice"), answers.done("bad"))
+    solvers.run(("record", "child: [", {}, "alice"), answers.done("yaml"))
+    status, body, entries = answers.wait("bad")
+    assert status == 400 and entries == []
+    assert {"child.age", "child.id"} <= {p["path"] for p in body["problems"]}
+    status, body, entries = answers.wait("yaml")
+    assert status == 400 and entries == [] and body["problems"][0]["path"].startswith("body")
+
+
+def test_success_a_job_withdrawn_while_it_waits_is_never_run_and_jobs_wait_in_order(solvers: Solvers) -> None:
+    """One solver: the first job is being solved while the next three wait; the third is
+    withdrawn before the solver is free. The others are answered, in the order sent."""
+    answers = Answers()
+    case = yaml.safe_load(TEACHER.read_text(encoding="utf-8"))
+    tickets = {name: solvers.run(("query", json.dumps({**case, "id": name}), {"depends_on": False}, "bob"),
+                                 answers.done(name)) for name in ("first", "second", "gone", "last")}
+    assert tickets["gone"].cancel()
+    assert answers.wait("last")[0] == 200
+    assert answers.order == ["first", "second", "last"]
+    assert not tickets["first"].cancel()  # taken: too late to withdraw
+    assert "gone" not in answers.got
+
+
+def test_success_closing_answers_the_jobs_waiting_then_refuses_new_ones() -> None:
+    running = Solvers(str(resolve_policy_dir(None)), 1)
+    running.start()
+    answers = Answers()
+    text = TEACHER.read_text(encoding="utf-8")
+    for name in ("a", "b", "c"):
+        running.run(("query", text, {"depends_on": False}, "carol"), answers.done(name))
+    running.close()
+    assert [answers.wait(name)[0] for name in ("a", "b", "c")] == [200, 200, 200]
+    running.run(("query", text, {}, "carol"), answers.done("late"))
+    assert isinstance(answers.wait("late"), SolverGone)
+
+
+def test_fail_a_policy_that_does_not_load_stops_the_solvers_with_its_error(tmp_path: Any) -> None:
+    import shutil
+
+    broken = tmp_path / "policy"
+    shutil.copytree(resolve_policy_dir(None), broken)
+    with (broken / "verdict.lp").open("a") as handle:
+        handle.write("\nthis is not a rule(.\n")
+    with pytest.raises(SolverError, match="verdict.lp"):
+        Solvers(str(broken), 2).start()
+
+
+def test_fail_a_fault_of_the_server_in_a_job_is_a_500_without_detail_and_the_solver_goes_on(solvers: Solvers) -> None:
+    from pyisp.server.jobs import FAILED
+
+    answers = Answers()
+    solvers.run(("no-such-job", "", {}, "dave"), answers.done("fault"))
+    solvers.run(("query", TEACHER.read_text(encoding="utf-8"), {"depends_on": False}, "dave"), answers.done("next"))
+    assert answers.wait("fault") == (500, FAILED, [])
+    assert "no-such-job" not in json.dumps(FAILED)
+    assert answers.wait("next")[0] == 200
