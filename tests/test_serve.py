@@ -261,10 +261,11 @@ def test_fail_a_broken_policy_refuses_to_start(tmp_path: Path) -> None:
     with (broken / "verdict.lp").open("a") as handle:
         handle.write("\nthis is not a rule(.\n")
     started = subprocess.run([str(BIN / "pyisp"), "serve", "--policy", str(broken), "--port", str(free_port())],
-                             capture_output=True, text=True, timeout=60,
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path,
                              env={"PATH": "/usr/bin:/bin", "PYISP_TOKENS": "x:query:" + "t" * 20})
     assert started.returncode == 2, started.stderr
     assert "verdict.lp" in started.stderr and "Traceback" not in started.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["policy"]  # no register made for it
 
 
 def test_fail_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:

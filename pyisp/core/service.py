@@ -138,6 +138,13 @@ def _resolved(directory: str | Path | None) -> Path:
 _local = threading.local()
 
 
+def checked_policy(directory: str | Path | None = None) -> Policy:
+    """The rules engine_for would answer with, parsed and checked (a PolicyError when they
+    are broken), without an engine: for a process that only needs to know they load."""
+    where = _resolved(directory)
+    return _policy(str(where), _stamp(where))
+
+
 def engine_for(directory: str | Path | None = None) -> Engine:
     """The engine of a policy directory (None: the policy in force, resolve_policy_dir):
     parsed once per process and version of the rule files. Each thread keeps the `ENGINES`

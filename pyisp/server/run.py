@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 
+from ..core.service import checked_policy
 from ..errors import PyispError
 from ..register import open_register
 from .access import load_tokens
@@ -19,8 +20,9 @@ class ServeError(PyispError):
 
 
 def check(config: ServeConfig, host: str, port: int) -> None:
-    """Raise the PyispError that would stop the service: tokens, address, register (the
-    policy: when the solvers start)."""
+    """Raise the PyispError that would stop the service: tokens, address, the rules (parsed
+    and checked here; the solvers answer with them when they start), register: in that
+    order, so that nothing is made on disk for a service that cannot start."""
     load_tokens(config.tokens_file)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -29,6 +31,7 @@ def check(config: ServeConfig, host: str, port: int) -> None:
             probe.bind((host, port))
     except (OSError, OverflowError) as exc:
         raise ServeError(f"cannot listen there: {getattr(exc, 'strerror', None) or exc}", where=f"{host}:{port}") from None
+    checked_policy(config.policy)
     open_register(config.register or None).close()
 
 
