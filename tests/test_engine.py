@@ -174,3 +174,23 @@ def test_every_rebuttal_read_in_one_solve_is_the_rebuttal_asked_one_presumption_
         except pyisp.PyispError:
             continue  # a generated contradiction: nothing presumed to compare
     assert checked > (100 if fresh else 500)
+
+
+def test_a_presumption_on_no_input_atom_is_left_out_and_the_rest_answer(tmp_path: Any) -> None:
+    """A policy whose presumption names no input atom (a number, a string, a value that is
+    not true or false) answers as if it were not there: the one-solve rebuttals skip it."""
+    import shutil
+
+    from pyisp.core.policy import Policy, default_policy_dir
+
+    odd = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), odd)
+    with (odd / "presumptions.lp").open("a", encoding="utf-8") as handle:
+        handle.write('\npresumption_applies(odd_one, 5, true).\npresumption_applies(odd_two, "x", false).\n'
+                     'presumption_applies(odd_three, statutory_duty("d"), 1).\n')
+    case = dict(Case.from_dict(casegen.seed_cases(scenarios=False)[0]).data)
+    shipped = Engine(memo=0).answer_case(case, None)[0]
+    changed = Engine(Policy(odd), memo=0).answer_case(case, None)[0]
+    verdicts = sorted(str(s) for s in shipped.certain if s.name == "verdict")
+    assert verdicts and verdicts == sorted(str(s) for s in changed.certain if s.name == "verdict")
+    assert [(p.name, p.rebutted) for p in shipped.presumed] == [(p.name, p.rebutted) for p in changed.presumed]

@@ -427,7 +427,8 @@ def _add_rebuttals(ctl: clingo.Control) -> _Rebuttals | None:
     atoms = ctl.symbolic_atoms
     presumed = sorted({(s.arguments[1], s.arguments[2].name == "true")
                        for s in (a.symbol for a in atoms.by_signature(PRESUMPTION, 3))
-                       if s.arguments[2].name in ("true", "false")}, key=str)
+                       if s.arguments[1].type == s.arguments[2].type == clingo.SymbolType.Function
+                       and s.arguments[2].name in ("true", "false")}, key=str)  # others: one solve each
     verdicts = sorted((a.symbol for a in atoms.by_signature("verdict", 2)), key=str)
     if not presumed or not verdicts:
         return None
@@ -455,6 +456,8 @@ def _rebutted(solver: Any, base: Sequence[int],
     """For each applied presumption (its assumed literal last), the verdicts some completion
     gives when it fails and the others hold: in one solve (`_add_rebuttals`), else one
     solve each."""
+    if not presumed:
+        return []
     rebut: _Rebuttals | None = getattr(solver, "rebut", None)
     keys: list[tuple[clingo.Symbol, bool] | None] = [None] * len(presumed)
     if rebut is not None:
@@ -471,9 +474,9 @@ def _rebutted(solver: Any, base: Sequence[int],
     lits = {lit for *_, lit in presumed}
     switches = [rebut.switch] + [rebut.in_play[key] for key in wanted]  # externals, false but here
     assign = solver.ctl.assign_external
-    for switch in switches:
-        assign(switch, True)
     try:
+        for switch in switches:
+            assign(switch, True)
         found = solver.holding("brave", [b for b in base if b not in lits], among) or frozenset()
     finally:
         for switch in switches:
@@ -565,10 +568,11 @@ def _changing(model: clingo.Model, pairs: list[tuple[clingo.Symbol, int]], brave
     """The (symbol, literal) pairs whose literal is false in the model (brave) or true
     (cautious): those whose consequence can still change. A model of a brave or cautious
     enumeration reads hundreds of literals, which is most of the Python time of a solve."""
-    if _IS_TRUE is None:
+    rep = getattr(model, "_rep", None)
+    if _IS_TRUE is None or rep is None:
         is_true = model.is_true
         return [pair for pair in pairs if is_true(pair[1]) is not brave]
-    rep, out, call = model._rep, _ffi.new("bool*"), _IS_TRUE
+    out, call = _ffi.new("bool*"), _IS_TRUE
     kept = []
     for pair in pairs:
         if not call(rep, pair[1], out):
