@@ -127,3 +127,64 @@ def test_fail_a_fault_of_the_server_in_a_job_is_a_500_without_detail_and_the_sol
     assert answers.wait("fault") == (500, FAILED, [])
     assert "no-such-job" not in json.dumps(FAILED)
     assert answers.wait("next")[0] == 200
+
+
+def test_success_the_tokens_of_the_environment_never_reach_a_solver(monkeypatch: Any) -> None:
+    monkeypatch.setenv("PYISP_TOKENS", "x:query:" + "s" * 24)
+    running = Solvers(str(resolve_policy_dir(None)), 1)
+    running.start()
+    try:
+        import os
+
+        children = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                    and _parent(int(p)) == os.getpid()]
+        assert children
+        for pid in children:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                assert b"PYISP_TOKENS" not in handle.read()
+    finally:
+        running.close()
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_success_a_solver_that_cannot_be_started_again_leaves_its_jobs_to_the_others(monkeypatch: Any) -> None:
+    """One of two solvers stops and cannot be started again (no process can be made): the
+    jobs go to the other, none gets 503 while one runs; a solver that cannot start at all
+    stops the start with a message."""
+    import os
+    import signal
+    import subprocess as sp
+
+    from pyisp.server import solvers as module
+
+    monkeypatch.setattr(module, "PAUSE", 0.2)
+    running = Solvers(str(resolve_policy_dir(None)), 2)
+    running.start()
+    real = sp.Popen
+    try:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(12, "Cannot allocate memory")
+
+        monkeypatch.setattr(module.subprocess, "Popen", refuse)
+        children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()]
+        os.kill(children[0], signal.SIGKILL)
+        answers = Answers()
+        text = TEACHER.read_text(encoding="utf-8")
+        for number in range(30):
+            running.run(("query", text, {"depends_on": False}, "a"), answers.done(str(number)))
+        outcomes = [answers.wait(str(number)) for number in range(30)]
+        assert all(not isinstance(o, BaseException) and o[0] == 200 for o in outcomes), \
+            [o for o in outcomes if isinstance(o, BaseException)][:1]
+    finally:
+        monkeypatch.setattr(module.subprocess, "Popen", real)
+        running.close()
+    monkeypatch.setattr(module.subprocess, "Popen", refuse)
+    with pytest.raises(SolverError, match="cannot be started"):
+        Solvers(str(resolve_policy_dir(None)), 1).start()

@@ -28,6 +28,8 @@ MIN_TOKEN_CHARS = 16
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+TOKENS_ENV = "PYISP_TOKENS"  # the tokens when no file is given (never passed on to the solver processes)
+
 class AccessError(PyispError):
     """The token set-up cannot be used; `where` names the file (or PYISP_TOKENS) and entry."""
 
@@ -78,18 +80,18 @@ def load_tokens(path: str | Path | None = None, environ: str | None = None) -> t
                 raise AccessError("must be a mapping {name, role, token}", where=where)
             found.append(_entry(item.get("name"), item.get("role"), item.get("token"), item.get("sha256"), where))
     else:
-        text = environ if environ is not None else os.environ.get("PYISP_TOKENS", "")
+        text = environ if environ is not None else os.environ.get(TOKENS_ENV, "")
         for index, item in enumerate(filter(None, (p.strip() for p in text.split(",")))):
             name, _, rest = item.partition(":")
             role, _, token = rest.partition(":")
             found.append(_entry(name, role, token, None, f"PYISP_TOKENS entry {index + 1}"))
     if not found:
         raise AccessError("no tokens: give --tokens FILE or set PYISP_TOKENS (name:role:token, ...); "
-                          "every request needs one", where=str(path) if path else "PYISP_TOKENS")
+                          "every request needs one", where=str(path) if path else TOKENS_ENV)
     names = [t.name for t in found]
     for name in names:
         if names.count(name) > 1:
-            raise AccessError(f"the name {name!r} is given to two tokens", where=str(path or "PYISP_TOKENS"))
+            raise AccessError(f"the name {name!r} is given to two tokens", where=str(path or TOKENS_ENV))
     return tuple(found)
 
 

@@ -41,11 +41,13 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from ..errors import PyispError
+from .access import TOKENS_ENV
 from .jobs import Job, Reply, run, warm
 
 Done = Callable[[Reply | BaseException, float, float], None]  # the reply (or why none), when sent, when received
 STARTING = 600  # seconds a solver may take to load and warm the policy
 IDLE = 1.0  # seconds between looks at an idle solver (one that has stopped is replaced then)
+PAUSE = 30.0  # the longest wait between tries to start a solver that cannot be started (1 s, doubling)
 _PR_SET_PDEATHSIG = 1
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding this pyisp package
 _MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from pyisp.server.solvers import main; sys.exit(main(sys.argv[2:]))"
@@ -143,6 +145,7 @@ class Solvers:
         self._waiting: deque[Ticket] = deque()
         self._threads: list[threading.Thread] = []
         self._closing = False
+        self._live: set[int] = set()  # the slots whose solver is running
 
     def start(self) -> None:
         """Start every solver and wait until each has answered its warm-up case; a SolverError
@@ -191,6 +194,17 @@ class Solvers:
         elif slot is not None:
             slot.inbox.put(ticket)
 
+    def _fail_waiting_if_none_live(self) -> None:
+        """With no solver running (none could be started again), the jobs waiting get 503
+        rather than waiting for one."""
+        with self._lock:
+            if self._live:
+                return
+            waiting, self._waiting = list(self._waiting), deque()
+        for ticket in waiting:
+            if ticket.take():
+                ticket.done(SolverGone(), time.perf_counter(), time.perf_counter())
+
     def _next(self, slot: _Slot, conn: _Pipe | None) -> Ticket | None | Literal[False]:
         """The next job for this solver: a waiting one, else one handed to it once idle; None
         when closing; False when its solver stopped while idle (or it has none: then only a
@@ -219,11 +233,18 @@ class Solvers:
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], _Pipe]:
         """A new solver, warm (a SolverError when it cannot be)."""
-        ours, theirs = socket.socketpair()
+        try:
+            ours, theirs = socket.socketpair()
+        except OSError as exc:  # out of descriptors or memory: as a solver that cannot start
+            raise SolverError(f"no pipe to a solver process: {exc.strerror or exc}") from None
         try:  # -P and the path of this pyisp: the solver imports the pyisp the acceptor runs, not one in its cwd
             process = subprocess.Popen(
                 [sys.executable, "-P", "-c", _MAIN, _ROOT, str(theirs.fileno()), str(os.getpid()), self.policy],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                env={k: v for k, v in os.environ.items() if k != TOKENS_ENV})  # the tokens stay in the acceptor
+        except OSError as exc:
+            ours.close()
+            raise SolverError(f"a solver process cannot be started: {exc.strerror or exc}") from None
         finally:
             theirs.close()
         conn = _Pipe(ours)
@@ -251,17 +272,28 @@ class Solvers:
                       _how(_end(process)), what)
             conn.close()
             process = conn = None
+            with self._lock:
+                self._live.discard(slot.number)
 
+        pause = 1.0
         try:
             while True:
                 if process is None and not self._closing:
                     try:
                         process, conn = self._spawn()
+                        pause = 1.0
+                        with self._lock:
+                            self._live.add(slot.number)
                     except SolverError as exc:
                         if not ready.is_set():  # at start: the server does not start
                             failures.append(exc.message)
                             return
-                        log.error("pyisp serve: solver %d cannot be started (%s); trying again", slot.number, exc)
+                        log.error("pyisp serve: solver %d cannot be started (%s); trying again in %g s",
+                                  slot.number, exc, pause)
+                        self._fail_waiting_if_none_live()
+                        time.sleep(pause)  # the other solvers take the jobs meanwhile
+                        pause = min(pause * 2, PAUSE)
+                        continue
                     ready.set()
                 ticket = self._next(slot, conn)
                 if ticket is None:
@@ -292,6 +324,8 @@ class Solvers:
                 ticket.done(reply, sent, time.perf_counter())
         finally:
             ready.set()
+            with self._lock:
+                self._live.discard(slot.number)
             if conn is not None:
                 conn.close()  # the solver reads the end of its pipe and exits
             if process is not None:
@@ -337,6 +371,9 @@ def main(argv: list[str]) -> int:
         warm(policy)
     except PyispError as exc:
         conn.send(("failed", str(exc)))
+        return 2
+    except Exception as exc:  # noqa: BLE001 - whatever stops the warm-up is the message, not a traceback
+        conn.send(("failed", f"the rules could not answer a case ({type(exc).__name__}: {str(exc)[:300]})"))
         return 2
     conn.send(("ready", os.getpid()))
     while True:
