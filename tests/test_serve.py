@@ -362,3 +362,40 @@ def test_success_the_service_writes_its_answers_as_json_writes_them() -> None:
     for refused in ({"s": {1, 2}}, {"b": b"x"}, {(1, 2): 1}):
         with pytest.raises(TypeError):
             dumps_json(refused)
+
+
+def test_success_a_request_whose_client_hangs_up_while_it_waits_is_not_recorded(tmp_path: Path) -> None:
+    """One solver busy with 8 cases it has not seen; a ninth client gives up after 50 ms and
+    hangs up: its decision is never recorded (nobody heard it), the 8 others are."""
+    from pyisp.authoring import generate as casegen
+
+    register = str(tmp_path / "register.sqlite3")
+    live = Server(tmp_path, register, "--solvers", "1").wait_ready(120)
+    try:
+        seeds = casegen.seed_cases(scenarios=False)
+        busy = [{**seeds[n], "id": f"busy-{n}"} for n in range(8)]
+        codes: list[int] = []
+
+        def ask(case: dict[str, Any]) -> None:
+            with httpx.Client(base_url=live.url, timeout=120) as client:
+                codes.append(client.post("/v1/query", content=json.dumps(case), headers=auth("asker")).status_code)
+
+        threads = [threading.Thread(target=ask, args=(case,)) for case in busy]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.05)
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(live.url + "/v1/query", content=json.dumps({**seeds[9], "id": "gave-up"}),
+                       headers=auth("asker"), timeout=0.05)
+        for thread in threads:
+            thread.join()
+        time.sleep(1)
+    finally:
+        live.stop()
+    assert sorted(codes) == [200] * 8
+    stored = open_register(register)
+    try:
+        cases = {row.case_id for row in stored.rows()}
+    finally:
+        stored.close()
+    assert "gave-up" not in cases and {f"busy-{n}" for n in range(8)} <= cases

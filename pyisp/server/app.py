@@ -113,7 +113,7 @@ class Service:
         if made:
             await asyncio.wrap_future(self.commits.submit(made))
 
-    async def decide(self, job: Job, media_type: str = JSON) -> Response:
+    async def decide(self, job: Job, media_type: str = JSON, request: Request | None = None) -> Response:
         """Have a solver answer `job` (its response text and register entries); the solver's
         thread in this process hands the entries to the register's writer itself; answer once
         they are durable, with the time of each step in Server-Timing. The event loop wakes
@@ -122,7 +122,8 @@ class Service:
         has taken it, its entries are not handed over once solved, and its append is withdrawn
         if the writer has not taken it yet (one taken is written: a decision nobody heard of,
         as when the client goes during the commit). An error reply (a malformed case, ...) is
-        answered with its status and body."""
+        answered with its status and body. With `request` (its body read), the client hanging
+        up meanwhile gives the request up (uvicorn cancels nothing when a client goes)."""
         loop = asyncio.get_running_loop()
         settled: asyncio.Future[tuple[BaseException | None, tuple[float, float, Reply | None]]] = loop.create_future()
         appended: list[Future[list[int]]] = []
@@ -159,16 +160,28 @@ class Service:
                 return
             commit.add_done_callback(lambda done: recorded(done, parts))
 
-        ticket = self.solvers.run(job, answered)
-        try:
-            error, (sent, received, reply) = await settled
-        except asyncio.CancelledError:
+        def give_up() -> None:
             ticket.cancel()
             with gate:
                 given_up[0] = True
                 for commit in appended:
                     commit.cancel()
+
+        ticket = self.solvers.run(job, answered)
+        gone = asyncio.ensure_future(_hung_up(request)) if request is not None else None
+        try:
+            if gone is not None:
+                await asyncio.wait((settled, gone), return_when=asyncio.FIRST_COMPLETED)
+                if not settled.done():
+                    give_up()
+                    return Response(status_code=499)  # nobody reads it
+            error, (sent, received, reply) = await settled
+        except asyncio.CancelledError:
+            give_up()
             raise
+        finally:
+            if gone is not None:
+                gone.cancel()
         if error is not None:
             raise error
         assert reply is not None
@@ -187,6 +200,13 @@ class Service:
 
 
 # ------------------------------------------------------------------ requests
+
+
+async def _hung_up(request: Request) -> None:
+    """Returns when the client of a request whose body has been read hangs up (uvicorn's
+    receive then waits for that, or for the response to be sent)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _caller(request: Request, role: str) -> Token:
@@ -270,7 +290,7 @@ async def query(request: Request, caller: Token) -> Response:
     """Answer a case (the body, JSON or YAML): the JSON of `pyisp query --json`, byte for byte."""
     service: Service = request.app.state.service
     text, params = await _body(request, service.config.max_body), _options(request, QUERY_OPTIONS)
-    return await service.decide(("query", text, params, caller.name))
+    return await service.decide(("query", text, params, caller.name), request=request)
 
 
 @endpoint("query")
@@ -278,7 +298,7 @@ async def record(request: Request, caller: Token) -> Response:
     """The record of each decision of a case: the JSON of `pyisp record --json`."""
     service: Service = request.app.state.service
     text, params = await _body(request, service.config.max_body), _options(request, {"reading"})
-    return await service.decide(("record", text, params, caller.name))
+    return await service.decide(("record", text, params, caller.name), request=request)
 
 
 @endpoint("query")
