@@ -335,7 +335,8 @@ async def batch(request: Request, caller: Token) -> Response:
         other by the solvers, the next ones meanwhile (up to BATCH_WINDOW answers waiting on
         the register). A failed append ends the stream with a line saying so (the cases after
         it are neither answered nor recorded); a line whose solver stopped is answered with a
-        line saying so, and the batch goes on."""
+        line saying so, and the batch goes on. A client that hangs up ends the stream: the
+        appends of the lines not sent are withdrawn where the writer has not taken them."""
         waiting: deque[tuple[int, str, asyncio.Future[None]]] = deque()
 
         async def flush(all_of_them: bool) -> AsyncIterator[str]:
@@ -370,6 +371,9 @@ async def batch(request: Request, caller: Token) -> Response:
                 yield out
         except _Stop:
             return
+        finally:  # the client gone (the stream cancelled): the appends of lines it never got are withdrawn
+            for _, _, later in waiting:
+                later.cancel()
 
     return StreamingResponse(stream(), media_type="application/x-ndjson")
 
