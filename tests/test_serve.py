@@ -255,16 +255,20 @@ def test_fail_a_register_that_cannot_be_written_is_503_and_ends_a_batch_saying_s
     stored.close()
 
 
-def test_fail_a_broken_policy_refuses_to_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("added, named", [("this is not a rule(.", "verdict.lp"),
+                                          (":- age(C, 7).", "admit no answer")], ids=["unparsed", "answers-nothing"])
+def test_fail_a_broken_policy_refuses_to_start(tmp_path: Path, added: str, named: str) -> None:
+    """Rules that do not parse, or parse but cannot answer the solvers' warm-up case: exit 2
+    with the message, no traceback, nothing made on disk."""
     broken = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), broken)
     with (broken / "verdict.lp").open("a") as handle:
-        handle.write("\nthis is not a rule(.\n")
+        handle.write(f"\n{added}\n")
     started = subprocess.run([str(BIN / "pyisp"), "serve", "--policy", str(broken), "--port", str(free_port())],
                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
                              env={"PATH": "/usr/bin:/bin", "PYISP_TOKENS": "x:query:" + "t" * 20})
     assert started.returncode == 2, started.stderr
-    assert "verdict.lp" in started.stderr and "Traceback" not in started.stderr
+    assert named in started.stderr and "Traceback" not in started.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy"]  # no register made for it
 
 

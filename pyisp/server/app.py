@@ -74,19 +74,20 @@ class _Refused(Exception):
 class Service:
     """The state of the acceptor: settings, tokens, register and its writer, solver processes."""
 
-    def __init__(self, config: ServeConfig) -> None:
+    def __init__(self, config: ServeConfig, solvers: Solvers | None = None) -> None:
         self.config = config
         self.policy = str(resolve_policy_dir(config.policy))
         self.tokens = load_tokens(config.tokens_file)
+        self.solvers = solvers or Solvers(self.policy, solver_count(config))
+        self.ready = solvers is not None  # solvers given are started already
         self.register: Register = open_register(config.register or None)
         self.commits = GroupCommit(self.register)
-        self.solvers = Solvers(self.policy, config.solvers or os.cpu_count() or 2)
-        self.ready = False
 
     def start(self) -> None:
-        """Start the solver processes and wait until each is warm."""
-        self.solvers.start()
-        self.ready = True
+        """Start the solver processes and wait until each is warm (done already when they were given)."""
+        if not self.ready:
+            self.solvers.start()
+            self.ready = True
 
     async def solve(self, job: Job) -> Reply:
         """The reply of a solver to `job` (SolverGone if its solver stopped); the job is
@@ -465,9 +466,14 @@ ROUTES = [
 ]
 
 
-def create_app(config: ServeConfig) -> Starlette:
-    """The application; `app.state.service.start()` starts its solvers (before it serves)."""
-    service = Service(config)
+def solver_count(config: ServeConfig) -> int:
+    return config.solvers or os.cpu_count() or 2
+
+
+def create_app(config: ServeConfig, solvers: Solvers | None = None) -> Starlette:
+    """The application; `app.state.service.start()` starts its solvers (before it serves),
+    unless they are given started."""
+    service = Service(config, solvers)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

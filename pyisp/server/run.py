@@ -9,9 +9,10 @@ import socket
 
 from ..core.service import checked_policy
 from ..errors import PyispError
-from ..register import open_register
 from .access import load_tokens
-from .app import create_app
+from ..core.policy import resolve_policy_dir
+from .app import create_app, solver_count
+from .solvers import Solvers
 from .config import ServeConfig
 
 
@@ -20,9 +21,9 @@ class ServeError(PyispError):
 
 
 def check(config: ServeConfig, host: str, port: int) -> None:
-    """Raise the PyispError that would stop the service: tokens, address, the rules (parsed
-    and checked here; the solvers answer with them when they start), register: in that
-    order, so that nothing is made on disk for a service that cannot start."""
+    """Raise the PyispError that would stop the service before anything is made on disk:
+    tokens, address, the rules (parsed and checked). `serve` then starts the solvers (each
+    answers a case) and only then opens the register."""
     load_tokens(config.tokens_file)
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -32,15 +33,19 @@ def check(config: ServeConfig, host: str, port: int) -> None:
     except (OSError, OverflowError) as exc:
         raise ServeError(f"cannot listen there: {getattr(exc, 'strerror', None) or exc}", where=f"{host}:{port}") from None
     checked_policy(config.policy)
-    open_register(config.register or None).close()
 
 
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080, log_level: str = "info") -> None:
     import uvicorn
 
     check(config, host, port)
-    app = create_app(config)
-    app.state.service.start()  # the solvers warm (a SolverError if one cannot start)
+    solvers = Solvers(str(resolve_policy_dir(config.policy)), solver_count(config))
+    solvers.start()  # warm, before the register is opened (a SolverError if one cannot start)
+    try:
+        app = create_app(config, solvers)  # opens the register (a RegisterError if it cannot be)
+    except BaseException:
+        solvers.close()
+        raise
     # the access log only where its lines would be shown (at warning and above uvicorn would
     # still build each line, for nothing); uvicorn's uvloop and httptools when installed (auto)
     uvicorn.run(app, host=host, port=port,
