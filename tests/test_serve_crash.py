@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -33,6 +34,18 @@ CASES = {1: yaml.safe_load((FACTS / "social-worker-uses-anonymised-case-in-train
          2: yaml.safe_load((FACTS / "pupil-trusts-head-of-year-only.yaml").read_text())}
 CLIENTS, ACKNOWLEDGED_BEFORE_KILL, MAX_REQUESTS = 6, 20, 400
 
+
+
+def _burst(client: Any, progress: dict[str, Any]) -> list[threading.Thread]:
+    """CLIENTS threads running `client`, returned once `progress` holds
+    ACKNOWLEDGED_BEFORE_KILL answers (or after 60 s): the moment to kill."""
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while len(progress) < ACKNOWLEDGED_BEFORE_KILL and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threads
 
 def test_success_a_sigkill_mid_burst_loses_no_acknowledged_decision(tmp_path: Path) -> None:
     register = str(tmp_path / "register.sqlite3")
@@ -63,12 +76,7 @@ def test_success_a_sigkill_mid_burst_loses_no_acknowledged_decision(tmp_path: Pa
                     with lock:
                         acknowledged[case["id"]] = size
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 60
-    while len(acknowledged) < ACKNOWLEDGED_BEFORE_KILL and time.monotonic() < deadline:
-        time.sleep(0.01)
+    threads = _burst(client, acknowledged)
     server.kill()  # SIGKILL to the acceptor and both solvers, mid-burst
     stop.set()
     for thread in threads:
@@ -126,12 +134,7 @@ def test_success_a_solver_killed_mid_burst_is_replaced_and_loses_nothing_acknowl
                     with lock:
                         statuses[case["id"]] = answer.status_code
 
-        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 60
-        while len(statuses) < ACKNOWLEDGED_BEFORE_KILL and time.monotonic() < deadline:
-            time.sleep(0.01)
+        threads = _burst(client, statuses)
         os.kill(solvers[0], signal.SIGKILL)  # one solver, mid-burst: the other goes on
         for thread in threads:
             thread.join(120)

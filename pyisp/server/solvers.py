@@ -73,16 +73,17 @@ class Ticket:
         self._state = "waiting"
 
     def cancel(self) -> bool:
-        with self._lock:
-            if self._state == "waiting":
-                self._state = "withdrawn"
-                return True
-            return False
+        """Withdraw the job if no solver has taken it (then True)."""
+        return self._leave("withdrawn")
 
     def take(self) -> bool:
+        """Take the job for a solver unless it was withdrawn (then True)."""
+        return self._leave("taken")
+
+    def _leave(self, state: str) -> bool:
         with self._lock:
             if self._state == "waiting":
-                self._state = "taken"
+                self._state = state
                 return True
             return False
 
