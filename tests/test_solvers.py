@@ -134,16 +134,20 @@ def test_success_the_tokens_of_the_environment_never_reach_a_solver(monkeypatch:
     running = Solvers(str(resolve_policy_dir(None)), 1)
     running.start()
     try:
-        import os
 
-        children = [int(p) for p in os.listdir("/proc") if p.isdigit()
-                    and _parent(int(p)) == os.getpid()]
+        children = _children()
         assert children
         for pid in children:
             with open(f"/proc/{pid}/environ", "rb") as handle:
                 assert b"PYISP_TOKENS" not in handle.read()
     finally:
         running.close()
+
+
+def _children() -> set[int]:
+    import os
+
+    return {int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()}
 
 
 def _parent(pid: int) -> int | None:
@@ -161,20 +165,29 @@ def test_success_a_solver_that_cannot_be_started_again_leaves_its_jobs_to_the_ot
     import os
     import signal
     import subprocess as sp
+    import time
 
     from pyisp.server import solvers as module
 
     monkeypatch.setattr(module, "PAUSE", 0.2)
+    before = _children()
     running = Solvers(str(resolve_policy_dir(None)), 2)
     running.start()
+    ours = sorted(_children() - before)
     real = sp.Popen
     try:
         def refuse(*args: Any, **kwargs: Any) -> Any:
             raise OSError(12, "Cannot allocate memory")
 
         monkeypatch.setattr(module.subprocess, "Popen", refuse)
-        children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()]
-        os.kill(children[0], signal.SIGKILL)
+        assert running.running() == 2 and len(ours) == 2
+        os.kill(ours[0], signal.SIGKILL)
+
+
+        deadline = time.monotonic() + 10  # a stopped idle solver is noticed within a second
+        while running.running() != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running.running() == 1  # the one that cannot be started again is not counted
         answers = Answers()
         text = TEACHER.read_text(encoding="utf-8")
         for number in range(30):

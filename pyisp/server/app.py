@@ -445,9 +445,13 @@ async def openapi(request: Request, caller: Token) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    """Ready: the engines are warm (no token needed; says nothing else)."""
-    ready = request.app.state.service.ready
-    return JSONResponse({"status": "ok" if ready else "starting"}, status_code=200 if ready else 503)
+    """Ready: the solvers are warm and one at least runs (no token needed; says nothing else)."""
+    service: Service = request.app.state.service
+    if not service.ready:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    if not service.solvers.running():
+        return JSONResponse({"status": "no solver running"}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 ROUTES = [

@@ -166,6 +166,11 @@ class Solvers:
             self.close()
             raise SolverError(failures[0])
 
+    def running(self) -> int:
+        """How many solver processes run now (0 while none could be started again)."""
+        with self._lock:
+            return len(self._live)
+
     def run(self, job: Job, done: Done) -> Ticket:
         """Hand `job` to a free solver, or queue it for the first one free; `done` is called in
         that solver's thread (at once, with SolverGone, once the solvers are closing)."""
