@@ -47,7 +47,9 @@ def _changed_policy(tmp_path: Path) -> Path:
 
 def test_a_changed_rule_on_the_clingo_side_is_caught(tmp_path: Path) -> None:
     check = CrossCheck(Policy(_changed_policy(tmp_path)), Policy())
-    report = check.run(cases=240, seed=0, facts=None, scenarios=None)  # steered draws follow the solver's search: 120 held no 16-year-old once the grounding changed
+    # the steered draws follow the solver's search: seed 0's 120 cases held no 16-year-old once the
+    # grounding changed (240 held 5 disagreements); seed 1's hold 6
+    report = check.run(cases=120, seed=1, facts=None, scenarios=None)
     assert report.disagreements
     first = report.disagreements[0]
     assert first.document["child"]["age"] == 16
@@ -57,11 +59,11 @@ def test_a_changed_rule_on_the_clingo_side_is_caught(tmp_path: Path) -> None:
 
 def test_a_disagreement_prints_a_case_that_pyisp_query_runs_and_exits_1(tmp_path: Path) -> None:
     changed = _changed_policy(tmp_path)
-    result = runner.invoke(app, ["crosscheck", "--cases", "240", "--facts", str(tmp_path / "none"),
+    result = runner.invoke(app, ["crosscheck", "--cases", "120", "--seed", "1", "--facts", str(tmp_path / "none"),
                                  "--scenarios", str(tmp_path / "none"), "--policy", str(changed),
                                  "--against", str(default_policy_dir())])
     assert result.exit_code == 1, result.output
-    assert re.search(r"crosscheck: 240 cases, [1-9]\d* disagreements$", result.output.strip())
+    assert re.search(r"crosscheck: 120 cases, [1-9]\d* disagreements$", result.output.strip())
     lines = result.output.splitlines()
     start = lines.index("  the case (save it as a .yaml file and run `pyisp query` on it):")
     body = []
