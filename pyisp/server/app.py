@@ -471,7 +471,13 @@ ROUTES = [
 
 
 def solver_count(config: ServeConfig) -> int:
-    return config.solvers or os.cpu_count() or 2
+    """`--solvers`, else one per core this process may run on (a container's limit, not the machine's)."""
+    if config.solvers:
+        return config.solvers
+    try:
+        return len(os.sched_getaffinity(0)) or 2
+    except (AttributeError, OSError):  # no affinity on this system
+        return os.cpu_count() or 2
 
 
 def create_app(config: ServeConfig, solvers: Solvers | None = None) -> Starlette:
