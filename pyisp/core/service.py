@@ -152,10 +152,9 @@ def engine_for(directory: str | Path | None = None) -> Engine:
     new engine); a thread's first is the warmest engine of the process's pool that no
     thread is using (pyisp.core.pool: engines are lent to one thread at a time for each
     query, a clingo Control is not thread-safe), so a new thread does not ground its own."""
-    where = _resolved(directory)
-    policy = _policy(str(where), _stamp(where))
+    policy = checked_policy(directory)
     engines: OrderedDict[tuple[str, str], Engine] = _local.__dict__.setdefault("engines", OrderedDict())
-    key = (str(where), policy.fingerprint)
+    key = (str(policy.directory), policy.fingerprint)
     engine = engines.get(key)
     if engine is None:
         engine = engines[key] = POOL.engine(key, policy)
