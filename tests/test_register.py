@@ -320,3 +320,31 @@ def test_success_a_snapshot_taken_while_another_writer_appends_always_verifies(w
     assert len(seen) > 1  # the writer appended while the reader read
     reader.close()
     writer.close()
+
+
+def test_success_an_entry_prepared_where_it_is_made_is_stored_as_the_entry_itself(where: str) -> None:
+    """A solver process of `pyisp serve` prepares its entries for the chain
+    (pyisp/register/chain.py, `prepare`: the canonical text cut around the row number), so
+    that the register's writer only numbers and hashes them: each row holds the text and
+    columns of the entry appended as it is, byte for byte, and the chain verifies (facts/
+    cases, plain and prepared in turn; a case's metadata holding a date and a float, or the
+    very number the cut is made at)."""
+    from datetime import date
+
+    from pyisp.register import entries
+    from pyisp.register.chain import _MARK, canonical, prepare
+
+    made = [e for path in sorted(FACTS.glob("*.yaml"))[::4] for e in entries(pyisp.query_file(path, depends_on=False), "t")]
+    made += [{**made[0], "meta": {"on": date(2026, 1, 2), "share": 2.5e-05}},
+             {**made[0], "meta": {"seq": _MARK, "note": f'"seq":{_MARK}'}}]
+    ready = [prepare(e) for e in made]
+    assert [r.entry is not None for r in ready[-2:]] == [False, True]  # the number in the entry: written whole
+    register = open_register(where)
+    for index, (entry, prepared) in enumerate(zip(made, ready)):
+        register.append([prepared if index % 2 else entry])
+    rows = list(register.rows())
+    assert [r.entry for r in rows] == [canonical({**e, "seq": r.seq}) for r, e in zip(rows, made)]
+    assert [(r.at, r.who, r.case_id, r.disclosure, r.verdict) for r in rows] == \
+        [(e["at"], e["who"], e["case"], e["disclosure"], e["verdict"]) for e in made]
+    assert verify(register.rows(), register.head()) == []
+    register.close()

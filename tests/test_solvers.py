@@ -65,8 +65,10 @@ def test_success_a_query_job_is_answered_with_the_bytes_of_query_json_and_its_en
     status, body, entries = answers.wait("q")
     expected = CliRunner().invoke(app, ["query", "--json", "--no-depends", str(TWO)]).stdout
     assert (status, body) == (200, expected)
-    assert [(e["disclosure"], e["who"], e["case"]) for e in entries] == [
-        (d["id"], "alice", TWO.stem) for d in json.loads(expected)["disclosures"]]
+    stored = [json.loads(e.text(1)) for e in entries]  # prepared for the chain in the solver
+    assert [(e["disclosure"], e["who"], e["case"], e["seq"]) for e in stored] == [
+        (d["id"], "alice", TWO.stem, 1) for d in json.loads(expected)["disclosures"]]
+    assert [e.columns[1:] for e in entries] == [("alice", TWO.stem, e["disclosure"], e["verdict"]) for e in stored]
 
 
 def test_fail_a_malformed_case_is_answered_400_with_its_field_paths_and_nothing_to_record(solvers: Solvers) -> None:

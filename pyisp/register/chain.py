@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from ..core import jsontext
 
@@ -25,6 +25,41 @@ def canonical(entry: dict[str, Any]) -> str:
     """An entry's stored text: compact JSON, sorted keys (values JSON cannot hold, such as a
     date in a case's metadata, as their text)."""
     return jsontext.compact(entry, default=str)
+
+
+class Prepared(NamedTuple):
+    """An entry made ready to be chained where it is made (a solver process of `pyisp serve`),
+    so that the register's writer only numbers, hashes and inserts it: its columns, and its
+    canonical text cut around the row number (`before + str(seq) + after` is
+    `canonical({**entry, "seq": seq})`); `entry` itself only when its text could not be cut
+    (then it is written from the entry, as an entry not prepared)."""
+
+    columns: tuple[str, ...]
+    before: str
+    after: str
+    entry: dict[str, Any] | None = None
+
+    def text(self, seq: int) -> str:
+        """The entry's stored text as row `seq`."""
+        if self.entry is not None:
+            return canonical({**self.entry, "seq": seq})
+        return f"{self.before}{seq}{self.after}"
+
+
+_MARK = 7_340_912_618_305_527_493  # a row number no register reaches, written once in an entry's text
+
+
+def prepare(entry: dict[str, Any] | Prepared) -> Prepared:
+    """An entry ready to be chained (see Prepared); one prepared already is given back."""
+    if isinstance(entry, Prepared):
+        return entry
+    columns = tuple(str(entry[c]) for c in COLUMNS)
+    text = canonical({**entry, "seq": _MARK})
+    mark = f'"seq":{_MARK}'
+    if text.count(mark) != 1:  # the number is in the entry itself: not cut
+        return Prepared(columns, "", "", entry)
+    before, after = text.split(mark)
+    return Prepared(columns, before + '"seq":', after)
 
 
 def row_hash(seq: int, previous: str, text: str) -> str:

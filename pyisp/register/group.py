@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
+from .chain import Prepared
 from .store import Register
 
 MOST = 256  # appends written in one transaction at most
@@ -27,13 +28,13 @@ class GroupCommit:
 
     def __init__(self, register: Register, most: int = MOST) -> None:
         self.register, self.most = register, most
-        self._waiting: queue.SimpleQueue[tuple[list[dict[str, Any]], Future[list[int]]] | None] = queue.SimpleQueue()
+        self._waiting: queue.SimpleQueue[tuple[list[dict[str, Any] | Prepared], Future[list[int]]] | None] = queue.SimpleQueue()
         self._closed = False
         self._gate = threading.Lock()  # nothing is queued after the writer is told to stop
         self._writer = threading.Thread(target=self._write, name="pyisp-register", daemon=True)
         self._writer.start()
 
-    def submit(self, entries: list[dict[str, Any]]) -> "Future[list[int]]":
+    def submit(self, entries: list[dict[str, Any] | Prepared]) -> "Future[list[int]]":
         """Append one case's entries; the future holds their row numbers once they are durable
         (or the RegisterError that kept them out)."""
         future: Future[list[int]] = Future()

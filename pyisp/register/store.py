@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import PyispError
-from .chain import COLUMNS, GENESIS, canonical, row_hash
+from .chain import GENESIS, Prepared, prepare, row_hash
 
 DEFAULT_REGISTER = "pyisp-register.sqlite3"
 LOCK_WAIT = 60.0     # seconds an append waits for another process's (SQLite)
@@ -69,19 +69,21 @@ class Register:
     def _begin_locked(self, cursor: Any) -> tuple[int, str]:
         raise NotImplementedError
 
-    def append(self, entries: list[dict[str, Any]]) -> list[int]:
+    def append(self, entries: list[dict[str, Any] | Prepared]) -> list[int]:
         """Append entries as consecutive rows in one transaction; their row numbers."""
         return self.append_groups([entries])[0]
 
-    def append_groups(self, groups: list[list[dict[str, Any]]]) -> list[list[int]]:
+    def append_groups(self, groups: list[list[dict[str, Any] | Prepared]]) -> list[list[int]]:
         """Append several cases' entries in one transaction (one commit, one fsync: the
         group commit of pyisp/register/group.py), each case's rows consecutive; the row
-        numbers of each. All or nothing: a failure leaves none of them written."""
+        numbers of each. All or nothing: a failure leaves none of them written. An entry is
+        a dict (entry.py) or one prepared where it was made (chain.Prepared)."""
         if not any(groups):
             return [[] for _ in groups]
         with self._lock:
             conn = self._connection()
             cursor = conn.cursor()
+            insert = f"INSERT INTO {TABLE} ({_ROW}) VALUES ({', '.join([self.mark] * 9)})"
             try:
                 seq, previous = self._begin_locked(cursor)
                 numbers: list[list[int]] = []
@@ -89,10 +91,10 @@ class Register:
                     numbers.append([])
                     for entry in entries:
                         seq += 1
-                        text = canonical({**entry, "seq": seq})
+                        ready = prepare(entry)
+                        text = ready.text(seq)
                         digest = row_hash(seq, previous, text)
-                        cursor.execute(f"INSERT INTO {TABLE} ({_ROW}) VALUES ({', '.join([self.mark] * 9)})",
-                                       (seq, *(str(entry[c]) for c in COLUMNS), text, previous, digest))
+                        cursor.execute(insert, (seq, *ready.columns, text, previous, digest))
                         previous = digest
                         numbers[-1].append(seq)
                 cursor.execute(f"UPDATE {HEAD} SET seq = {self.mark}, hash = {self.mark} WHERE id = 1", (seq, previous))

@@ -42,6 +42,7 @@ from ..core.result_schema import result_schema
 from ..core.schema import json_schema
 from ..errors import CaseError, CaseProblem, PyispError
 from ..register import GroupCommit, Register, open_register
+from ..register.chain import Prepared
 from ..register.store import RegisterError
 from .access import Token, identify, load_tokens
 from .config import ServeConfig
@@ -108,7 +109,7 @@ class Service:
             raise outcome
         return outcome
 
-    async def record(self, made: list[dict[str, Any]]) -> None:
+    async def record(self, made: list[Prepared]) -> None:
         """Append a case's register entries; returns once they are durable (a RegisterError if
         they could not be written)."""
         if made:

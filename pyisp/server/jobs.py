@@ -5,7 +5,8 @@ A job is a tuple `(kind, text, options, who)`: kind `query`, `record`, `explain`
 the acceptor read them from the query string (for a batch line, also its number); the
 caller's token name, which the register records as who asked. The reply is a tuple
 `(status, payload, entries)`: 200 with the response's text and the register entries of
-its decisions (dicts, none for explain and readings), or an error status with the JSON
+its decisions (prepared for the chain here, pyisp/register/chain.py, so that the
+acceptor's writer only numbers, hashes and inserts them; none for explain and readings), or an error status with the JSON
 body of the refusal (400 with every problem's field path, 500 when the rules cannot
 answer), as the endpoint answered it when it solved in a thread. A batch line's problems
 are its answer (status 200, no entries), as the stream writes them.
@@ -21,10 +22,11 @@ from ..core.batch import compact_json
 from ..core.case import Case, dumps_json
 from ..errors import CaseError, CaseProblem, PolicyError, PyispError
 from ..register import entries
+from ..register.chain import Prepared, prepare
 from .body import parse_body
 
 Job = tuple[str, str, dict[str, Any], str]
-Reply = tuple[int, Any, list[dict[str, Any]]]
+Reply = tuple[int, Any, list[Prepared]]
 
 WARM_CASE = {"format": 2, "id": "warm-up", "child": {"id": "c", "age": 7},
              "information": [{"id": "i", "about": ["c"], "identifiable": False, "relationship": "public_body"}],
@@ -66,7 +68,11 @@ def _batch_line(text: str, policy: str, options: dict[str, Any], who: str) -> Re
     except PyispError as exc:
         return 200, compact_json({"line": number, **problems(exc)}) + "\n", []
     answer = result.to_dict()
-    return 200, compact_json({"line": number, "id": result.case_id, **answer}) + "\n", entries(result, who, answer=answer)
+    return 200, compact_json({"line": number, "id": result.case_id, **answer}) + "\n", _prepared(result, who, answer)
+
+
+def _prepared(result: Any, who: str, answer: dict[str, Any] | None = None) -> list[Prepared]:
+    return [prepare(entry) for entry in entries(result, who, answer=answer)]
 
 
 def run(job: Job, policy: str) -> Reply:
@@ -77,10 +83,10 @@ def run(job: Job, policy: str) -> Reply:
         if kind == "query":
             result = _answer(text, "body", policy, options)
             answer = result.to_dict()
-            return 200, dumps_json(answer) + "\n", entries(result, who, answer=answer)
+            return 200, dumps_json(answer) + "\n", _prepared(result, who, answer)
         if kind == "record":
             result = _answer(text, "body", policy, {**options, "depends_on": False})
-            return 200, dumps_json(result.record.to_dict()) + "\n", entries(result, who)
+            return 200, dumps_json(result.record.to_dict()) + "\n", _prepared(result, who)
         if kind == "explain":
             return 200, _explain(text, policy, options), []
         if kind == "batch-line":
