@@ -110,14 +110,15 @@ def _alternatives(spec: dict[str, Any]) -> dict[str, str]:
 
 
 _SKIP, _OBJECT, _ENTRIES, _LEAF = range(4)
-_STEPS: dict[int, tuple[dict[str, Any], list[tuple[str, dict[str, Any], Any, Any, Any, int, bool]]]] = {}
+_Step = tuple[str, dict[str, Any], Any, Any, Any, int, bool, Any]
+_STEPS: dict[int, tuple[dict[str, Any], list[_Step]]] = {}
 
 
-def _steps(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, Any, Any, int, bool]]:
-    """For an object spec, what walk() reads of each field, read once per spec (kept as
-    _alternatives): its key and spec, the field it is an alternative to (x-instead), the
-    field that replaces it, its gate (x-when), how it is walked, and whether a part left
-    out states nothing (x-unstated none, or an entity)."""
+def _steps(spec: dict[str, Any]) -> list[_Step]:
+    """For an object spec, what walk() reads of each field that states atoms, read once per
+    spec (kept as _alternatives): its key and spec, the field it is an alternative to
+    (x-instead), the field that replaces it, its gate (x-when), how it is walked, whether a
+    part left out states nothing (x-unstated none, or an entity), and for a leaf its plan."""
     cached = _STEPS.get(id(spec))
     if cached is None or cached[0] is not spec:
         replaced_by = _alternatives(spec)
@@ -127,9 +128,12 @@ def _steps(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, Any, An
             how = (_OBJECT if kind == "object" else
                    _ENTRIES if kind == "array" and sub["items"].get("type") == "object" else
                    _LEAF if "x-atom" in sub else _SKIP)
+            if how == _SKIP:
+                continue  # a field that states no atom
             steps.append((key, sub, sub.get("x-instead"), replaced_by.get(key),
                           sub["x-when"] if "x-when" in sub else None, how,
-                          bool(sub.get("x-unstated") == "none" or sub.get("x-entity"))))
+                          bool(sub.get("x-unstated") == "none" or sub.get("x-entity")),
+                          _leaf_plan(sub) if how == _LEAF else None))
         if len(_STEPS) >= ALTERNATIVES_KEPT:
             _STEPS.clear()
         cached = (spec, steps)
@@ -155,9 +159,7 @@ class _Collector:
             self.facts.append(make(spec["x-atom"], ctx, None, None))
         if "x-marker" in spec:
             self.facts.append(make(spec["x-marker"], ctx, None, None))
-        for key, sub, instead, replacing, when, how, unstated_none in _steps(spec):
-            if how == _SKIP:
-                continue  # a field that states no atom
+        for key, sub, instead, replacing, when, how, unstated_none, plan in _steps(spec):
             item = value.get(key)
             if instead is not None and item is None:
                 continue  # an alternative form the case did not use
@@ -176,34 +178,32 @@ class _Collector:
                 for i in (self.only[here] if here in self.only else range(len(entries))):
                     self.walk(entries[i], sub["items"], f"{here}[{i}]", here_ctx)
             else:
-                self.leaf(item, sub, here, here_ctx)
+                self.leaf(item, sub, plan, here, here_ctx)
 
-    def leaf(self, value: Any, spec: dict[str, Any], path: str, ctx: dict[str, Any]) -> None:
-        template = spec["x-atom"]
+    def leaf(self, value: Any, spec: dict[str, Any], plan: tuple[Any, ...], path: str, ctx: dict[str, Any]) -> None:
+        template, kind, description, unstated_none, about_child, yesno, question = plan
         make = self.make
-        kind = spec.get("type")
-        description = spec.get("description", "")
-        if value is None and (spec.get("x-unstated") == "none" or ctx.get("closed")):
+        if value is None and (unstated_none or ctx.get("closed")):
             return
-        if "$child" in template and ctx.get("child") is None:
-            return  # a field about the one child, in a case with several (stated per child instead)  # a proposal not made (no channel named), or a part that does not apply: nothing to choose
+        if about_child and ctx.get("child") is None:
+            return  # a field about the one child, in a case with several (stated per child instead)
         if kind == "array":
             items = spec["items"]
             if value is not None:
                 self.facts.extend(make(template, ctx, v, items) for v in value)
                 return
-            question = _question(spec, ctx)  # asked only of what the case leaves out
+            asked = _question(question, ctx)  # asked only of what the case leaves out
             for option in items.get("enum") or self._refs(items):
                 sym = make(template, ctx, option, items)
-                self.unknowns.append(Unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
-                                            description, question.replace("this purpose", str(option))
-                                            .replace("this recipient", str(option)).replace("{item}", str(option))))
+                self.unknowns.append(_unknown(f"{path}[{option}]", ((True, ((sym, True),)), (False, ((sym, False),))),
+                                              description, asked.replace("this purpose", str(option))
+                                              .replace("this recipient", str(option)).replace("{item}", str(option))))
             return
-        if kind == "boolean" and "$yesno" not in template:
+        if kind == "boolean" and not yesno:
             sym = make(template, ctx, None, None)
             if value is None:
-                self.unknowns.append(Unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description,
-                                             _question(spec, ctx)))
+                self.unknowns.append(_unknown(path, ((True, ((sym, True),)), (False, ((sym, False),))), description,
+                                              _question(question, ctx)))
             elif value:
                 self.facts.append(sym)
             return
@@ -224,21 +224,50 @@ class _Collector:
         options = [(v, tuple((atoms[w], w == v) for w in values)) for v in values]
         for extra in spec.get("x-ref-extra", ()):
             options.append((extra, tuple((atoms[w], False) for w in values)))
-        self.unknowns.append(Unknown(path, tuple(options), description, _question(spec, ctx)))
+        self.unknowns.append(_unknown(path, tuple(options), description, _question(question, ctx)))
 
     def _refs(self, spec: dict[str, Any]) -> list[str]:
         return [ident for coll in spec["x-ref"] for ident in self.ids[coll]]
 
 
-def _question(spec: dict[str, Any], ctx: dict[str, Any]) -> str:
-    """The question a professional is asked for this field, with the case's names."""
-    text = spec.get("x-question")
+def _question(text: str, ctx: dict[str, Any]) -> str:
+    """The question a professional is asked for a field (its ``x-question``), with the case's names."""
     if not text:
         return ""
     entity = ctx.get("entity") or {}
-    names = {"id": entity.get("id", ""), "person": entity.get("person", "the person"),
-             "item": "{item}"}  # each value of a list, filled in by leaf()
-    return text.format_map(names)
+    key = (text, entity.get("id", ""), entity.get("person", "the person"))
+    asked = _QUESTIONS.get(key)
+    if asked is None:
+        if len(_QUESTIONS) >= QUESTIONS_KEPT:
+            _QUESTIONS.clear()
+        asked = _QUESTIONS[key] = text.format_map({"id": key[1], "person": key[2],
+                                                   "item": "{item}"})  # each value of a list, filled in by leaf()
+    return asked
+
+
+_QUESTIONS: dict[tuple[str, Any, Any], str] = {}
+QUESTIONS_KEPT = 4096  # questions with the names of the cases asked lately (emptied when full)
+
+
+def _unknown(path: str, options: tuple[tuple[Any, tuple[Literal, ...]], ...], description: str,
+             question: str) -> Unknown:
+    """`Unknown(path, options, description, question)`, made without the frozen dataclass's
+    __init__ (one object.__setattr__ a field: a case makes dozens of Unknowns)."""
+    made = object.__new__(Unknown)
+    made.__dict__.update(path=path, options=options, description=description, question=question)
+    return made
+
+
+
+
+def _leaf_plan(spec: dict[str, Any]) -> tuple[list[str], Any, str, bool, bool, bool, str]:
+    """For a leaf spec, what leaf() reads of it (read once per spec, with its object's steps):
+    its atom template, type, description, whether it states nothing when left out
+    (x-unstated none), whether it is about the one child, whether it is a yes/no atom, and
+    its question."""
+    template = spec["x-atom"]
+    return (template, spec.get("type"), spec.get("description", ""), spec.get("x-unstated") == "none",
+            "$child" in template, "$yesno" in template, spec.get("x-question") or "")
 
 
 def applies(gates: list[dict[str, Any]], entity: dict[str, Any]) -> bool:
