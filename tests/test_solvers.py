@@ -6,6 +6,7 @@ run, a job waits for the first free solver, and closing answers the jobs waiting
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from typing import Any
 
@@ -110,8 +111,6 @@ def test_success_closing_answers_the_jobs_waiting_then_refuses_new_ones() -> Non
 
 
 def test_fail_a_policy_that_does_not_load_stops_the_solvers_with_its_error(tmp_path: Any) -> None:
-    import shutil
-
     broken = tmp_path / "policy"
     shutil.copytree(resolve_policy_dir(None), broken)
     with (broken / "verdict.lp").open("a") as handle:
@@ -129,6 +128,23 @@ def test_fail_a_fault_of_the_server_in_a_job_is_a_500_without_detail_and_the_sol
     assert answers.wait("fault") == (500, FAILED, [])
     assert "no-such-job" not in json.dumps(FAILED)
     assert answers.wait("next")[0] == 200
+
+
+def test_fail_rules_that_cannot_answer_a_case_are_a_500_that_says_why_but_not_where_the_rules_are(tmp_path: Any) -> None:
+    """A policy whose constraint rules out every answer for a disclosure (a case without one
+    still loads): the job is a 500 saying the rules cannot answer, with their message, and
+    without the server's path to them."""
+    from pyisp.server import jobs
+
+    broken = tmp_path / "secret-place" / "policy"
+    shutil.copytree(resolve_policy_dir(None), broken)
+    with (broken / "verdict.lp").open("a") as handle:
+        handle.write("\n:- disclosure(D).\n")
+    status, body, made = jobs.run(("query", TEACHER.read_text(encoding="utf-8"), {"depends_on": False}, "erin"),
+                                  str(broken))
+    assert (status, made) == (500, []) and body["error"] == "the rules cannot answer this case"
+    assert "constraint" in body["problems"][0]["message"] and body["problems"][0]["path"] == "(rules)"
+    assert "secret-place" not in json.dumps(body)
 
 
 def test_success_the_tokens_of_the_environment_never_reach_a_solver(monkeypatch: Any) -> None:

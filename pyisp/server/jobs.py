@@ -94,8 +94,11 @@ def run(job: Job, policy: str) -> Reply:
         if kind == "readings":
             return 200, dumps_json([r.to_dict() for r in _readings(policy)]) + "\n", []
         raise ValueError(f"no such job: {kind!r}")
-    except PolicyError as exc:  # the rules could not answer this case (a budget, a broken rule)
-        return 500, {**problems(exc), "error": "the rules cannot answer this case"}, []
+    except PolicyError as exc:  # the rules could not answer this case (a budget, a broken rule): what went
+        # wrong is said, not where the server keeps its rules (that is logged)
+        logging.getLogger("uvicorn.error").error("pyisp serve: the rules cannot answer a %s job: %s", kind, exc)
+        return 500, {"error": "the rules cannot answer this case",
+                     "problems": [CaseProblem("(rules)", exc.message).to_dict()]}, []
     except PyispError as exc:  # a malformed case, a reading the policy lacks, a presumption unknown, ...
         return 400, problems(exc), []
     except Exception:  # noqa: BLE001 - a fault of the server: logged here, answered without detail
