@@ -133,6 +133,9 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
           restart: bool = typer.Option(False, "--restart", help="Answer the whole input again, replacing the "
                                        "output and errors files."),
           no_depends: bool = typer.Option(False, "--no-depends", help="Skip the search for deciding unknowns."),
+          only: Optional[str] = typer.Option(None, "--only", metavar="verdicts",
+                                             help="Keep only each disclosure's verdict in the output lines (an audit "
+                                                  "that counts verdicts; the search for deciding unknowns is skipped)."),
           policy: Optional[Path] = PolicyOption) -> None:
     """Answer many cases: one JSON result a line."""
     if resume and restart:
@@ -142,7 +145,7 @@ def batch(source: Path = typer.Argument(..., help="A JSON Lines file (one case a
     from .core.batch import run_batch
 
     summary = _run(lambda: run_batch(source, output, errors=errors, jobs=jobs, strict=strict, resume=resume,
-                                     depends_on=not no_depends, policy=policy))
+                                     depends_on=not no_depends, policy=policy, only=only))
     typer.echo(summary.table())
     if summary.errors:
         typer.echo(f"{summary.errors} malformed case(s): see {errors or str(output) + '.errors.jsonl'}", err=True)

@@ -127,3 +127,37 @@ def test_query_many_yields_results_in_order_and_errors_when_not_strict(cases_fil
             assert all(entry.terms == () for record in item.record.disclosures for entry in record.items)
     with pytest.raises(pyisp.PyispError):
         list(pyisp.query_many([{"child": {"id": "x"}}]))
+
+
+def test_only_verdicts_gives_each_disclosure_the_verdict_of_the_whole_answer(cases_file: Path, tmp_path: Path) -> None:
+    """`pyisp batch --only verdicts` (an audit that counts verdicts): each line keeps the case's
+    id, its input record and each disclosure's id and verdict, those of `pyisp query` for
+    that case (facts/ as a register with new ids, and generated cases, 2 jobs too); the
+    malformed lines go to the errors file as before; a resume in the other mode is refused
+    naming the line; an unknown value of --only is a usage error."""
+    register = tmp_path / "register.jsonl"
+    seeds = casegen.seed_cases(scenarios=False)  # facts/ (those that validate)
+    register.write_text("".join(json.dumps({**seed, "id": f"referral-{n}"}) + "\n" for n, seed in enumerate(seeds)),
+                        encoding="utf-8")
+    for source, jobs in ((register, "1"), (cases_file, "1"), (cases_file, "2")):
+        out = tmp_path / f"verdicts-{source.stem}-{jobs}.jsonl"
+        done = runner.invoke(app, ["batch", str(source), "-o", str(out), "--only", "verdicts", "--jobs", jobs])
+        assert done.exit_code in (0, 2) and "decisions/s" in done.output, done.output
+        lines = _lines(out)
+        assert lines and all(set(line) == {"id", "only", "input", "disclosures"} and line["only"] == "verdicts"
+                             for line in lines)
+        for line in lines:
+            number = int(line["input"]["where"].split()[-1])
+            case = json.loads(source.read_text(encoding="utf-8").splitlines()[number - 1])
+            whole = pyisp.query(case, depends_on=False)
+            assert line["id"] == case["id"]
+            assert line["disclosures"] == [{"id": d.id, "verdict": d.verdict} for d in whole.disclosures]
+        if source == cases_file:
+            assert len(lines) + len(_lines(Path(str(out) + ".errors.jsonl"))) == len(
+                source.read_text(encoding="utf-8").splitlines())
+    resumed = runner.invoke(app, ["batch", str(register), "-o", str(tmp_path / f"verdicts-{register.stem}-1.jsonl"),
+                                  "--resume"])
+    assert resumed.exit_code == 2 and "written with --only verdicts" in resumed.output and ":1" in resumed.output
+    wrong = runner.invoke(app, ["batch", str(register), "-o", str(tmp_path / "x.jsonl"), "--only", "verdict"])
+    assert wrong.exit_code == 2 and "--only verdict: must be one of: verdicts" in wrong.output
+    assert "Traceback" not in resumed.output + wrong.output

@@ -18,6 +18,7 @@ import sys
 import time
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
 
@@ -354,16 +355,34 @@ def _reasons(result: Result) -> tuple[str, ...]:
             continue
         sets = [d for d in disclosure.depends_on if d.conclusion == "permitted"]
         if not sets:
-            found.append("(not searched: --no-depends)")
+            found.append("(not searched: --no-depends or --only verdicts)")
             continue
         found.append(" and ".join(_INDEX.sub("[]", c.path) for c in sets[0].conditions))
     return tuple(found)
 
 
-def _answer_item(item: Item, depends_on: bool, policy: str | None, repeats: "Repeats | None" = None) -> Answered:
+ONLY = ("verdicts",)  # what `pyisp batch --only` can keep of each answer
+
+
+def _verdicts_line(item: Item, case: Case, policy: str | None) -> Answered:
+    """`--only verdicts`: each disclosure's id and verdict alone (the line marked so, so that
+    --resume does not mix it with whole answers)."""
+    from .service import answer_verdicts
+
+    ident, verdicts = answer_verdicts(case, policy=policy)
+    ids = [d["id"] for d in case.data["disclosures"]]
+    line = compact_json({"id": ident, "only": "verdicts", "input": item.source,
+                         "disclosures": [{"id": d, "verdict": v} for d, v in zip(ids, verdicts)]})
+    return Answered(item.where, ident, line, verdicts,
+                    tuple("(not searched: --no-depends or --only verdicts)" for v in verdicts if v == "undetermined"),
+                    source=item.source)
+
+
+def _answer_item(item: Item, depends_on: bool, policy: str | None, repeats: "Repeats | None" = None,
+                 only: str | None = None) -> Answered:
     """One case answered; whatever goes wrong with it becomes its error entry. With
     `repeats`, a JSON Lines case seen before under another id is answered from its
-    remembered output line (Repeats)."""
+    remembered output line (Repeats). `only="verdicts"`: see `_verdicts_line`."""
     from .service import answer_case
 
     ident: str | None = None
@@ -386,10 +405,13 @@ def _answer_item(item: Item, depends_on: bool, policy: str | None, repeats: "Rep
         else:
             case = Case.from_dict(parse_document(item.text, item.path), item.path)
         ident = case.id
-        result = answer_case(case, policy=policy, depends_on=depends_on)
-        record = {"id": ident, **result.to_dict(), "input": item.source}
-        answered = Answered(item.where, ident, compact_json(record), tuple(d.verdict for d in result.disclosures),
-                            _reasons(result), source=item.source)
+        if only == "verdicts":
+            answered = _verdicts_line(item, case, policy)
+        else:
+            result = answer_case(case, policy=policy, depends_on=depends_on)
+            record = {"id": ident, **result.to_dict(), "input": item.source}
+            answered = Answered(item.where, ident, compact_json(record), tuple(d.verdict for d in result.disclosures),
+                                _reasons(result), source=item.source)
         if key is not None and repeats is not None:
             repeats.learn(key, answered)
         return answered
@@ -510,9 +532,9 @@ class Repeats:
             self.lines.popitem(last=False)
 
 
-def _batch_worker(item: Item) -> Answered:
+def _batch_worker(item: Item, only: str | None = None) -> Answered:
     repeats = _WORKER.setdefault("repeats", Repeats())
-    return _answer_item(item, _WORKER.get("depends_on", True), _WORKER.get("policy"), repeats)
+    return _answer_item(item, _WORKER.get("depends_on", True), _WORKER.get("policy"), repeats, only)
 
 
 def _decode(raw: bytes, where: str) -> tuple[str | None, str | None]:
@@ -594,9 +616,10 @@ def _check_paths(source: Path, output: Path, errors: Path) -> None:
                          where=f"--errors {errors}")
 
 
-def _recorded(path: Path) -> list[tuple[str, str, str]]:
-    """The (where, sha256, line) of each record of an output or errors file written by an
-    earlier run; a last line cut short by a killed run is removed first."""
+def _recorded(path: Path) -> list[tuple[str, str, str, str | None]]:
+    """The (where, sha256, line, only) of each record of an output or errors file written by
+    an earlier run (`only`: what an output line kept, None for the whole answer); a last
+    line cut short by a killed run is removed first."""
     if not path.exists():
         return []
     try:
@@ -610,8 +633,9 @@ def _recorded(path: Path) -> list[tuple[str, str, str]]:
     found = []
     for number, line in enumerate(data[:end].decode("utf-8", errors="replace").splitlines(), start=1):
         try:
-            source = json.loads(line)["input"]
-            found.append((str(source["where"]), str(source["sha256"]), line))
+            record = json.loads(line)
+            source = record["input"]
+            found.append((str(source["where"]), str(source["sha256"]), line, record.get("only")))
         except (ValueError, KeyError, TypeError):
             raise UsageError("this line does not say which input it answers (written by another program or an "
                              "older pyisp): resume is not possible; answer the input whole with --restart",
@@ -619,16 +643,21 @@ def _recorded(path: Path) -> list[tuple[str, str, str]]:
     return found
 
 
-def _prepare_resume(source: Path, output: Path, errors: Path, summary: Summary) -> set[str]:
+def _prepare_resume(source: Path, output: Path, errors: Path, summary: Summary, only: str | None = None) -> set[str]:
     """The places of the input already answered, still as they were. Records of lines that
     have changed since are dropped (both files rewritten atomically) so those lines are
-    answered again; a record of a line the input no longer has refuses the resume."""
+    answered again; a record of a line the input no longer has, or an output line that
+    keeps another part of the answer (`--only`), refuses the resume."""
     inputs = {item.where: item.digest for item in read_items(source)}
     done: set[str] = set()
     for path in (output, errors):
         records = _recorded(path)
         kept = []
-        for where, digest, line in records:
+        for number, (where, digest, line, kept_only) in enumerate(records, start=1):
+            if path == output and kept_only != only:
+                said = f"--only {kept_only}" if kept_only else "the whole answer (no --only)"
+                raise UsageError(f"this line was written with {said}: resume with the same option, or answer the "
+                                 "input whole with --restart", where=f"{path}:{number}")
             if where not in inputs:
                 raise UsageError(f"the input no longer matches the output: {where} was answered by an earlier run "
                                  f"but the input has no {where} now; answer the input whole with --restart",
@@ -697,17 +726,23 @@ def _open(path: Path, mode: str) -> TextIO:
 
 def run_batch(source: Path, output: Path, *, errors: Path | None = None, jobs: int = 1, strict: bool = False,
               resume: bool = False, depends_on: bool = True, policy: str | Path | None = None,
-              progress: Callable[[int | None], Progress] = Progress) -> Summary:
+              progress: Callable[[int | None], Progress] = Progress, only: str | None = None) -> Summary:
     """Answer every case of `source` into `output` (JSON Lines); cases that cannot be answered
     go to `errors` (default: OUTPUT.errors.jsonl). Every output and error line records the
     input place and the sha256 of its bytes: `resume` answers only the places not yet
-    answered as they are now. Raises CaseError at the first malformed case when `strict`."""
+    answered as they are now. Raises CaseError at the first malformed case when `strict`.
+    `only="verdicts"`: each output line keeps the verdicts alone (for an audit that counts
+    them), and the search for deciding unknowns, which it would not keep, is skipped."""
+    if only is not None and only not in ONLY:
+        raise UsageError(f"must be one of: {', '.join(ONLY)}", where=f"--only {only}")
+    if only is not None:
+        depends_on = False
     if not source.exists():
         raise CaseError("no such file or directory", where=str(source))
     errors = errors or output.with_name(output.name + ".errors.jsonl")
     _check_paths(source, output, errors)
     summary = Summary()
-    done = _prepare_resume(source, output, errors, summary) if resume else set()
+    done = _prepare_resume(source, output, errors, summary, only) if resume else set()
     items: Iterable[Item] = read_items(source)
     if resume:
         items = _skipping(items, done, summary)
@@ -724,7 +759,7 @@ def run_batch(source: Path, output: Path, *, errors: Path | None = None, jobs: i
     workers: list[Workers] = []
     try:
         written = 0
-        for answered in _answered(iter(items), jobs, depends_on, policy, repeats, workers):
+        for answered in _answered(iter(items), jobs, depends_on, policy, repeats, workers, only):
             try:
                 if answered.error is not None:
                     if strict:
@@ -766,7 +801,7 @@ def run_batch(source: Path, output: Path, *, errors: Path | None = None, jobs: i
 
 
 def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | Path | None, repeats: Repeats,
-              started: list["Workers"]) -> Iterator[Answered]:
+              started: list["Workers"], only: str | None = None) -> Iterator[Answered]:
     """Each item's answer, in order: here, or with `jobs` > 1 by worker processes, each
     given the next case the moment it is free (the workers started are put in `started`,
     closed by the caller). (Answering the first cases here, before the workers are forked
@@ -774,7 +809,7 @@ def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | 
     policy_dir = str(policy) if policy else None
     if jobs <= 1:
         for item in items:
-            yield _answer_item(item, depends_on, policy_dir, repeats)
+            yield _answer_item(item, depends_on, policy_dir, repeats, only)
         return
     sent: deque[Item] = deque()
 
@@ -783,7 +818,7 @@ def _answered(items: Iterator[Item], jobs: int, depends_on: bool, policy: str | 
             sent.append(item)
             yield item
 
-    workers = Workers(jobs, _batch_worker, policy, depends_on)
+    workers = Workers(jobs, partial(_batch_worker, only=only), policy, depends_on)
     started.append(workers)
     for answer in workers.stream(reading()):
         item = sent.popleft()

@@ -472,6 +472,19 @@ def _verdicts(symbols: Any, key: clingo.Symbol) -> tuple[str, ...]:
     return tuple(v for v in VERDICTS if v in found)
 
 
+def _settled(possible: tuple[str, ...]) -> str:
+    """A disclosure's verdict: the one verdict some completion gives, else undetermined."""
+    return possible[0] if len(possible) == 1 else Verdict.UNDETERMINED
+
+
+def read_verdicts(disclosure_ids: list[str], answer: Answer, names: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The verdict of each disclosure, as build_result reads it, without the rest of a Result
+    (`pyisp batch --only verdicts`)."""
+    slots = {v: k for k, v in names.items()} if names else {}
+    verdicts = _named(answer, "verdict")
+    return tuple(_settled(_verdicts(verdicts, clingo.String(slots.get(i, i)))) for i in disclosure_ids)
+
+
 def _named(answer: Answer, name: str) -> list[clingo.Symbol]:
     """The atoms of `answer.possible` with this predicate name, in its order (Answer.named,
     indexed once per answer; an answer of another engine without the index: filtered here)."""
@@ -648,7 +661,7 @@ def build_result(case_id: str, title: str, disclosure_ids: list[str], answer: An
         findings = _conclusions(found.get(("finding", name), []), answer, policy, names)
         obligations = _conclusions(found.get(("obligation", name), []), answer, policy, names)
         possible = _verdicts(_named(answer, "verdict"), key)
-        verdict = possible[0] if len(possible) == 1 else Verdict.UNDETERMINED
+        verdict = _settled(possible)
         depends = tuple(sorted(
             _dependencies("permitted", answer.deciding.get(permitted_atom, ()), required)
             + _dependencies("required", answer.deciding.get(required_atom, ()), permitted), key=_findable))

@@ -28,7 +28,7 @@ from .presumption import presumptions as policy_presumptions
 from .upgrade import FORMAT
 from .record import Record, build_record
 from .policy import pyisp_version
-from .result import Provenance, Result, build_result
+from .result import Provenance, Result, build_result, read_verdicts
 from .sightings import Sightings
 
 
@@ -183,6 +183,21 @@ def answer_case(case: Case | Mapping[str, Any] | str | Path, *, policy: str | Pa
     if key is not None:
         _remember(key, engine, result)
     return result
+
+
+def answer_verdicts(case: Case | Mapping[str, Any] | str | Path, *,
+                    policy: str | Path | None = None) -> tuple[str, tuple[str, ...]]:
+    """The case's id and the verdict of each of its disclosures, in order, as answer_case
+    gives them (every presumption in force, no reading chosen), without the rest of the
+    Result: no findings, obligations, paragraphs, record, nor search for deciding unknowns
+    (`pyisp batch --only verdicts`)."""
+    the_case = as_case(case)
+    engine = engine_for(policy)
+    off = switched_off(engine.policy, None, False)
+    verdicts: list[str] = []
+    for ids, answer, names in engine.answer_parts(dict(the_case.data), None, off=off):
+        verdicts += read_verdicts(ids, answer, names)
+    return the_case.id, tuple(verdicts)
 
 
 def _answer(the_case: Case, data: dict[str, Any], ids: list[str], engine: Engine, chosen: tuple[clingo.Symbol, ...],
