@@ -178,12 +178,13 @@ class _Grounding:
         result = self.ctl.solve(assumptions=list(assumptions), on_model=lambda m: last.append(m.symbols(shown=True)))
         return frozenset(last[-1]) if result.satisfiable and last else None
 
-    def holding(self, mode: str, assumptions: Sequence[int],
-                among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
+    def holding(self, mode: str, assumptions: Sequence[int], among: Sequence[tuple[clingo.Symbol, int]],
+                seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
         """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
-        when the assumptions cannot hold): no symbols read from the models but these."""
+        when the assumptions cannot hold): no symbols read from the models but these (and
+        what `seen` reads of each model)."""
         self.configure("auto", 0)
-        return _holding(self.ctl, among, assumptions, mode == "brave")
+        return _holding(self.ctl, among, assumptions, mode == "brave", seen)
 
     def atoms_of(self, name: str, arity: int) -> list[tuple[clingo.Symbol, int]]:
         """The ground atoms of a predicate with their literals, in the order of their text."""
@@ -523,11 +524,11 @@ class _Run:
     def lookup(self, symbol: clingo.Symbol) -> int | None:
         return self.literal(symbol)
 
-    def holding(self, mode: str, assumptions: Sequence[int],
-                among: Sequence[tuple[clingo.Symbol, int]]) -> frozenset[clingo.Symbol] | None:
+    def holding(self, mode: str, assumptions: Sequence[int], among: Sequence[tuple[clingo.Symbol, int]],
+                seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
         config = self.ctl.configuration.solve
         config.models = 0
-        found = _holding(self.ctl, among, assumptions, mode == "brave")
+        found = _holding(self.ctl, among, assumptions, mode == "brave", seen)
         config.enum_mode = "auto"
         config.models = 1
         return found
@@ -582,18 +583,37 @@ def _changing(model: clingo.Model, pairs: list[tuple[clingo.Symbol, int]], brave
     return kept
 
 
+def _true_of(model: clingo.Model, lits: Sequence[int]) -> frozenset[int]:
+    """The literals true in a model (as `_changing` reads them)."""
+    rep = getattr(model, "_rep", None)
+    if _IS_TRUE is None or rep is None:
+        return frozenset(lit for lit in lits if model.is_true(lit))
+    out, call = _ffi.new("bool*"), _IS_TRUE
+    found = []
+    for lit in lits:
+        if not call(rep, lit, out):
+            model.is_true(lit)  # raises clingo's error for this literal
+        if out[0]:
+            found.append(lit)
+    return frozenset(found)
+
+
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
-             assumptions: Sequence[int], brave: bool) -> frozenset[clingo.Symbol] | None:
+             assumptions: Sequence[int], brave: bool,
+             seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
     """The atoms of `among` (any literals: shown or not, negative too) true in some
     completion under the assumptions (brave), or in every one (cautious); None when there
     is none. Models are enumerated in clingo's plain mode (the Control set to enumerate
     all), each asked by a clause of this solving step to change one of the atoms still
     open, so the solve stops when they are settled, whatever else the policy shows; each
-    model reads only the atoms whose truth can still change."""
+    model reads only the atoms whose truth can still change. `seen(model)`, when given, is
+    shown each model first (to learn from it beyond this read)."""
     undecided = list(among)  # brave: not yet true; cautious: still true
     models = [0]
 
     def read(model: clingo.Model) -> bool:
+        if seen is not None:
+            seen(model)
         undecided[:] = _changing(model, undecided, brave)
         models[0] += 1
         if not undecided:
@@ -962,17 +982,33 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
                       if option is not None})
     watched = [(clingo.Number(option), option) for option in options]  # the number names the literal
     g = query.g
+    # Every model a read finds is a completion (of the query's base assumptions): the input
+    # literals true in it are reached by each open conclusion true in it too. Later reads
+    # start from what earlier models showed, and a read whose literals are all shown
+    # already needs no solve.
+    learnt: list[tuple[frozenset[int], frozenset[int]]] = []  # (conclusions true, input literals true) per model
+    lits = sorted(conclusions)
 
-    def reach(assumptions: list[int]) -> frozenset[int] | None:
-        """The input literals (of the values asked) true in some completion under the assumptions."""
-        some = g.holding("brave", assumptions, watched)
-        return None if some is None else frozenset(s.number for s in some)
+    def learn(model: clingo.Model) -> None:
+        learnt.append((_true_of(model, lits), _true_of(model, options)))
+
+    def reach(assumptions: list[int], conclusion: int | None = None) -> frozenset[int] | None:
+        """The input literals (of the values asked) true in some completion under the
+        assumptions (the base and, if given, the conclusion)."""
+        shown = [true for held, true in learnt if conclusion is None or conclusion in held]
+        known = frozenset().union(*shown) if shown else frozenset()
+        if len(known) == len(options):
+            return known
+        some = g.holding("brave", assumptions, [w for w in watched if w[1] not in known], learn)
+        if some is None:
+            return None if not shown else known  # none found now: only when none was shown before either
+        return known | frozenset(s.number for s in some)
 
     def holds(option: int, reached: frozenset[int] | None) -> bool:
         """Whether some completion of those reached has the literal true."""
         return reached is not None and option in reached
 
-    reached = {lit: reach(query.base + [lit]) for lit in sorted(conclusions)}
+    reached = {lit: reach(query.base + [lit], lit) for lit in lits}
     base: list[frozenset[int] | None] = []
     found: dict[int, set[clingo.Symbol]] = {}
     for index in asked:
