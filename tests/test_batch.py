@@ -137,8 +137,8 @@ def test_only_verdicts_gives_each_disclosure_the_verdict_of_the_whole_answer(cas
     naming the line; an unknown value of --only is a usage error."""
     register = tmp_path / "register.jsonl"
     seeds = casegen.seed_cases(scenarios=False)  # facts/ (those that validate)
-    register.write_text("".join(json.dumps({**seed, "id": f"referral-{n}"}) + "\n" for n, seed in enumerate(seeds)),
-                        encoding="utf-8")
+    register.write_text("".join(json.dumps({**seed, "id": f"referral-{n}"}) + "\n"  # each content three times:
+                                for n, seed in enumerate(seeds * 3)), encoding="utf-8")  # lines made from memory
     for source, jobs in ((register, "1"), (cases_file, "1"), (cases_file, "2")):
         out = tmp_path / f"verdicts-{source.stem}-{jobs}.jsonl"
         done = runner.invoke(app, ["batch", str(source), "-o", str(out), "--only", "verdicts", "--jobs", jobs])
@@ -158,6 +158,10 @@ def test_only_verdicts_gives_each_disclosure_the_verdict_of_the_whole_answer(cas
     resumed = runner.invoke(app, ["batch", str(register), "-o", str(tmp_path / f"verdicts-{register.stem}-1.jsonl"),
                                   "--resume"])
     assert resumed.exit_code == 2 and "written with --only verdicts" in resumed.output and ":1" in resumed.output
+    whole = tmp_path / "whole.jsonl"
+    assert runner.invoke(app, ["batch", str(cases_file), "-o", str(whole), "--no-depends"]).exit_code == 2
+    other = runner.invoke(app, ["batch", str(cases_file), "-o", str(whole), "--resume", "--only", "verdicts"])
+    assert other.exit_code == 2 and "written with the whole answer (no --only)" in other.output
     wrong = runner.invoke(app, ["batch", str(register), "-o", str(tmp_path / "x.jsonl"), "--only", "verdict"])
     assert wrong.exit_code == 2 and "--only verdict: must be one of: verdicts" in wrong.output
     assert "Traceback" not in resumed.output + wrong.output

@@ -407,9 +407,9 @@ def test_success_a_request_whose_client_hangs_up_while_it_waits_is_not_recorded(
 
 def test_success_a_batch_whose_client_hangs_up_stops_and_records_only_a_prefix(tmp_path: Path) -> None:
     """A batch of 2,000 cases whose client reads one answer and hangs up: the server stops
-    solving and withdraws the appends the writer has not taken, so the register holds far
-    fewer rows than lines, those of the first lines in order (none skipped), the chain
-    verifying; the service then answers the next request as usual."""
+    solving and withdraws the appends the writer has not taken (the last first), so the
+    register holds far fewer rows than lines, those of the first lines in order (none
+    skipped), the chain verifying; the service then answers the next request as usual."""
     from pyisp.register import verify
 
     register = str(tmp_path / "register.sqlite3")
@@ -422,7 +422,7 @@ def test_success_a_batch_whose_client_hangs_up_stops_and_records_only_a_prefix(t
                                params={"depends": "false"}) as answers:
                 first = json.loads(next(answers.iter_lines()))
         assert first["line"] == 1 and first["id"] == "line-1"
-        time.sleep(2)
+        time.sleep(4)  # a server that went on would have answered and recorded all 2,000 by now (~1.5 ms a line)
         after = httpx.post(live.url + "/v1/query", content=lines[0].replace("line-1", "after"),
                            headers=auth("asker"), params={"depends": "false"}, timeout=60)
         assert after.status_code == 200
@@ -435,9 +435,9 @@ def test_success_a_batch_whose_client_hangs_up_stops_and_records_only_a_prefix(t
     finally:
         stored.close()
     cases = [row.case_id for row in rows if row.case_id != "after"]
-    # the batch stopped: at most the answers solved ahead of the register (BATCH_WINDOW, 64) were still in hand;
-    # a server that went on would have solved hundreds of lines in those 2 s
-    assert 1 <= len(cases) < 200, len(cases)
+    # the batch stopped: beyond the line read, at most the answers that fill the socket's buffers (a few MB, ~15 KB
+    # an answer) and those solved ahead of the register (BATCH_WINDOW, 64) were made before the hang-up was seen
+    assert 1 <= len(cases) < 1000, len(cases)
     numbers = list(dict.fromkeys(int(case.split("-")[1]) for case in cases))
     assert numbers == list(range(1, len(numbers) + 1))  # a prefix of the lines, in order
     assert rows[-1].case_id == "after"

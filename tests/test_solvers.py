@@ -132,19 +132,22 @@ def test_fail_a_fault_of_the_server_in_a_job_is_a_500_without_detail_and_the_sol
 
 def test_fail_rules_that_cannot_answer_a_case_are_a_500_that_says_why_but_not_where_the_rules_are(tmp_path: Any) -> None:
     """A policy whose constraint rules out every answer for a disclosure (a case without one
-    still loads): the job is a 500 saying the rules cannot answer, with their message, and
-    without the server's path to them."""
+    still loads): a query, record or batch-line job is a 500 saying the rules cannot answer,
+    with their message, and without the server's path to them (a batch writes it as the
+    line's answer)."""
     from pyisp.server import jobs
 
     broken = tmp_path / "secret-place" / "policy"
     shutil.copytree(resolve_policy_dir(None), broken)
     with (broken / "verdict.lp").open("a") as handle:
         handle.write("\n:- disclosure(D).\n")
-    status, body, made = jobs.run(("query", TEACHER.read_text(encoding="utf-8"), {"depends_on": False}, "erin"),
-                                  str(broken))
-    assert (status, made) == (500, []) and body["error"] == "the rules cannot answer this case"
-    assert "constraint" in body["problems"][0]["message"] and body["problems"][0]["path"] == "(rules)"
-    assert "secret-place" not in json.dumps(body)
+    text = TEACHER.read_text(encoding="utf-8")
+    for job in (("query", text, {"depends_on": False}, "erin"), ("record", text, {}, "erin"),
+                ("batch-line", json.dumps(yaml.safe_load(text)), {"line": 3, "params": {}}, "erin")):
+        status, body, made = jobs.run(job, str(broken))
+        assert (status, made) == (500, []) and body["error"] == "the rules cannot answer this case", job[0]
+        assert "constraint" in body["problems"][0]["message"] and body["problems"][0]["path"] == "(rules)"
+        assert "secret-place" not in json.dumps(body)
 
 
 def test_success_the_tokens_of_the_environment_never_reach_a_solver(monkeypatch: Any) -> None:

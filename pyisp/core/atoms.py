@@ -258,8 +258,6 @@ def _unknown(path: str, options: tuple[tuple[Any, tuple[Literal, ...]], ...], de
     return made
 
 
-
-
 def _leaf_plan(spec: dict[str, Any]) -> tuple[list[str], Any, str, bool, bool, bool, str]:
     """For a leaf spec, what leaf() reads of it (read once per spec, with its object's steps):
     its atom template, type, description, whether it states nothing when left out

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import clingo
 from clingo import ast
 
-from ..errors import PolicyError
+from ..errors import PolicyError, PyispError
 from .policy import ast_lock
 
 if TYPE_CHECKING:
@@ -195,7 +195,10 @@ def _child(directory: str, megabytes: int, out: Any) -> None:
     except RuntimeError as exc:  # clingo: out of memory, or a grounding error
         out.send(("memory" if "bad_alloc" in str(exc) or "memory" in str(exc).lower() else "error", str(exc), False))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, never lost
-        out.send(("error", f"{type(exc).__name__}: {exc}", False))
+        # what went wrong, without where: the message may reach a service's client
+        said = exc.message if isinstance(exc, PyispError) else \
+            (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+        out.send(("error", f"{type(exc).__name__}: {said}", False))
     finally:
         out.close()
 

@@ -347,7 +347,7 @@ async def batch(request: Request, caller: Token) -> Response:
                 try:
                     await recorded
                 except RegisterError:
-                    for _, _, later in waiting:
+                    for _, _, later in reversed(waiting):
                         later.cancel()
                     waiting.clear()
                     yield compact_json({"line": number, "error": "the register cannot be written: the decision "
@@ -373,8 +373,9 @@ async def batch(request: Request, caller: Token) -> Response:
                 yield out
         except _Stop:
             return
-        finally:  # the client gone (the stream cancelled): the appends of lines it never got are withdrawn
-            for _, _, later in waiting:
+        finally:  # the client gone (the stream cancelled): the appends of lines it never got are withdrawn,
+            # the last first, so that the writer, taking them in order meanwhile, leaves no gap
+            for _, _, later in reversed(waiting):
                 later.cancel()
 
     return StreamingResponse(stream(), media_type="application/x-ndjson")

@@ -65,6 +65,8 @@ def _batch_line(text: str, policy: str, options: dict[str, Any], who: str) -> Re
     number = options["line"]
     try:
         result = _answer(text, f"line {number}", policy, options["params"])
+    except PolicyError:
+        raise  # the rules cannot answer it: a 500 (run), which the stream writes as this line's answer
     except PyispError as exc:
         return 200, compact_json({"line": number, **problems(exc)}) + "\n", []
     answer = result.to_dict()
