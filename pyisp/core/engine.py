@@ -988,9 +988,12 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
     # already needs no solve.
     learnt: list[tuple[frozenset[int], frozenset[int]]] = []  # (conclusions true, input literals true) per model
     lits = sorted(conclusions)
+    read_out = lits + options
+    lit_set, option_set = frozenset(lits), frozenset(options)
 
     def learn(model: clingo.Model) -> None:
-        learnt.append((_true_of(model, lits), _true_of(model, options)))
+        true = _true_of(model, read_out)
+        learnt.append((true & lit_set, true & option_set))
 
     def reach(assumptions: list[int], conclusion: int | None = None) -> frozenset[int] | None:
         """The input literals (of the values asked) true in some completion under the

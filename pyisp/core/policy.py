@@ -212,6 +212,18 @@ def _match(term: tuple[Any, ...], value: Any, binding: dict[str, Any]) -> bool:
     return True  # arithmetic: accept (over-approximates, never drops a citation)
 
 
+def _native(symbol: Symbol) -> Any:
+    """A ground atom as `_match` reads patterns: a function with arguments as (name, its
+    arguments so read), anything else (a number, a string, a constant) the symbol itself.
+    It matches the rules the symbol matches; each step of a match reads no clingo object
+    but the constants compared."""
+    if symbol.type == SymbolType.Function:
+        arguments = symbol.arguments
+        if arguments:
+            return symbol.name, [_native(a) for a in arguments]
+    return symbol
+
+
 def _same(symbol: Symbol, pattern: Any) -> bool:
     name, args = pattern
     return symbol.type == SymbolType.Function and symbol.name == name and not args
@@ -395,9 +407,17 @@ class Policy:
     def rules_concluding(self, pattern: Any) -> list[Rule]:
         """The rules whose head can match a ground atom or a partly bound pattern."""
         name = pattern.name if isinstance(pattern, Symbol) else pattern[0]
-        candidates = self._heads.get(name, []) + self._heads.get("", [])
-        return [r for r, head in sorted(candidates, key=lambda c: (c[0].file, c[0].line))
-                if _match(head, pattern, {})]
+        return [r for r, head in self._candidates(name) if _match(head, pattern, {})]
+
+    def _candidates(self, name: str) -> list[tuple[Rule, tuple[Any, ...]]]:
+        """The rules whose head may be named `name` (and those whose head the index cannot
+        name), in the order of their files and lines; sorted once per name."""
+        sorted_heads: dict[str, list[tuple[Rule, tuple[Any, ...]]]] = self.__dict__.setdefault("_sorted_heads", {})
+        found = sorted_heads.get(name)
+        if found is None:
+            found = sorted_heads[name] = sorted(self._heads.get(name, []) + self._heads.get("", []),
+                                                key=lambda c: (c[0].file, c[0].line))
+        return found
 
     def cited_by(self, pattern: Any) -> tuple[str, ...]:
         """The paragraphs cited by the rules whose head can match a pattern (cached; a
@@ -427,10 +447,11 @@ class Policy:
             self._cache[own] = known
             return known
         found: set[str] = set()
-        for inner in self._reporting(atom):
-            for source in self.rules_concluding(inner):
+        plain = _native(atom)  # matched many times: read out of clingo once
+        for inner in self._reporting(atom, plain):
+            for source in self.rules_concluding(_native(inner) if isinstance(inner, Symbol) else inner):
                 found.update(source.paragraphs)
-        for source in self.rules_concluding(atom):
+        for source in self.rules_concluding(plain):
             found.update(source.paragraphs)
         result = tuple(sorted(found, key=paragraph_key))
         self._cache[own] = result
@@ -449,17 +470,18 @@ class Policy:
         inner = next(self._reporting(atom), None)
         return inner if isinstance(inner, Symbol) else None
 
-    def _reporting(self, atom: Symbol) -> Iterator[Any]:
+    def _reporting(self, atom: Symbol, plain: Any = None) -> Iterator[Any]:
         """For each output rule (show.lp) whose head matches the atom, the conclusion it
         reports: its first body atom with the head's values put in (a symbol, or a pattern
-        where the output atom leaves a variable open)."""
+        where the output atom leaves a variable open). `plain`: the atom as `_native` reads
+        it, matched instead (a pattern may then stand for a ground atom)."""
         named, unnamed = self._output_index
         candidates = named.get((atom.name, len(atom.arguments)), [])
         if unnamed:
             candidates = sorted(candidates + unnamed, key=lambda c: c[0])
         for _, head, body in candidates:
             binding: dict[str, Any] = {}
-            if _match(head, atom, binding):
+            if _match(head, atom if plain is None else plain, binding):
                 yield _instantiate(body[0], binding)
 
     @cached_property
