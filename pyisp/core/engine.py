@@ -179,7 +179,7 @@ class _Grounding:
         return frozenset(last[-1]) if result.satisfiable and last else None
 
     def holding(self, mode: str, assumptions: Sequence[int], among: Sequence[tuple[clingo.Symbol, int]],
-                seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
+                seen: Callable[[clingo.Model, list[int]], None] | None = None) -> frozenset[clingo.Symbol] | None:
         """The atoms of `among` (symbol, literal) in the brave or cautious consequences (None
         when the assumptions cannot hold): no symbols read from the models but these (and
         what `seen` reads of each model)."""
@@ -524,7 +524,7 @@ class _Run:
         return self.literal(symbol)
 
     def holding(self, mode: str, assumptions: Sequence[int], among: Sequence[tuple[clingo.Symbol, int]],
-                seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
+                seen: Callable[[clingo.Model, list[int]], None] | None = None) -> frozenset[clingo.Symbol] | None:
         config = self.ctl.configuration.solve
         config.models = 0
         found = _holding(self.ctl, among, assumptions, mode == "brave", seen)
@@ -609,21 +609,24 @@ def _true_of(model: clingo.Model, lits: Sequence[int]) -> frozenset[int]:
 
 def _holding(ctl: clingo.Control, among: Sequence[tuple[clingo.Symbol, int]],
              assumptions: Sequence[int], brave: bool,
-             seen: Callable[[clingo.Model], None] | None = None) -> frozenset[clingo.Symbol] | None:
+             seen: Callable[[clingo.Model, list[int]], None] | None = None) -> frozenset[clingo.Symbol] | None:
     """The atoms of `among` (any literals: shown or not, negative too) true in some
     completion under the assumptions (brave), or in every one (cautious); None when there
     is none. Models are enumerated in clingo's plain mode (the Control set to enumerate
     all), each asked by a clause of this solving step to change one of the atoms still
     open, so the solve stops when they are settled, whatever else the policy shows; each
-    model reads only the atoms whose truth can still change. `seen(model)`, when given, is
-    shown each model first (to learn from it beyond this read)."""
+    model reads only the atoms whose truth can still change. `seen(model, literals)`, when
+    given, is shown each model with the literals of `among` it newly settled (brave: now
+    true; cautious: now false), to learn from it beyond this read."""
     undecided = list(among)  # brave: not yet true; cautious: still true
     models = [0]
 
     def read(model: clingo.Model) -> bool:
+        left = _changing(model, undecided, brave)
         if seen is not None:
-            seen(model)
-        undecided[:] = _changing(model, undecided, brave)
+            gone = {lit for _, lit in left}
+            seen(model, [lit for _, lit in undecided if lit not in gone])
+        undecided[:] = left
         models[0] += 1
         if not undecided:
             return False  # nothing left to change: stop (the later models would agree)
@@ -993,16 +996,14 @@ def _by_conclusion(query: _Query, among: Sequence[tuple[clingo.Symbol, int]],
     g = query.g
     # Every model a read finds is a completion (of the query's base assumptions): the input
     # literals true in it are reached by each open conclusion true in it too. Later reads
-    # start from what earlier models showed, and a read whose literals are all shown
-    # already needs no solve.
+    # start from what earlier models showed (the literals each model newly showed to its
+    # own read: reading every literal of every model cost more than it saved), and a read
+    # whose literals are all shown already needs no solve.
     learnt: list[tuple[frozenset[int], frozenset[int]]] = []  # (conclusions true, input literals true) per model
     lits = sorted(conclusions)
-    read_out = lits + options
-    lit_set, option_set = frozenset(lits), frozenset(options)
 
-    def learn(model: clingo.Model) -> None:
-        true = _true_of(model, read_out)
-        learnt.append((true & lit_set, true & option_set))
+    def learn(model: clingo.Model, changed: list[int]) -> None:
+        learnt.append((_true_of(model, lits), frozenset(changed)))
 
     def reach(assumptions: list[int], conclusion: int | None = None) -> frozenset[int] | None:
         """The input literals (of the values asked) true in some completion under the
