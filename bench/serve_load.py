@@ -231,6 +231,12 @@ def main() -> None:
               f"{row['p50_ms']:.0f} | {row['p99_ms']:.0f} | {row['cpu_ms']:.1f} | {row['client_cpu_ms']:.1f} | "
               f"{row['wait_ms']:.1f} | {row['answer_ms']:.1f} | "
               f"{row['register_ms']:.1f} |")
+    eight = next((row for row in rows if row["clients"] == 8), None)
+    if eight is not None:
+        print()
+        print(f"goal (issue 19): p99 <= 20 ms at 8 clients with 0 errors: "
+              f"{'met' if eight['p99_ms'] <= 20 and not eight['errors'] else 'not met'} "
+              f"(p99 {eight['p99_ms']:.0f} ms, {eight['errors']} errors)")
     if any(row["errors"] for row in rows):
         raise SystemExit(1)
 
