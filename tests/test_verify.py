@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -29,6 +30,7 @@ def edited_policy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_every_property_holds_on_the_shipped_policy_at_both_default_sizes():
     outcomes = verify(samples=8)
     assert outcomes, "no property was checked"
@@ -57,6 +59,7 @@ def test_a_deliberately_broken_rule_is_caught_with_a_runnable_counterexample(tmp
     assert pyisp.query(case, depends_on=False).disclosures[0].permitted == "yes"  # the shipped rules are fine
 
 
+@pytest.mark.slow
 def test_withdrawn_consent_no_longer_authorises_sharing(tmp_path):
     # The bug the properties found (3.3.22): a consent given and later withdrawn by the same
     # competent young person still authorised the disclosure. Restore the old rule: caught.
@@ -120,6 +123,7 @@ def test_diff_finds_a_dropped_consent_element(tmp_path):
     assert "new only" in " ".join(outputs["finding valid_consent"].atoms)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=10**6))
 def test_settled_answers_hold_in_every_completion_and_deciding_sets_decide(seed):
