@@ -69,6 +69,7 @@ def _errors_of(cases_file: Path, tmp_path: Path) -> Path:
     return Path(str(out) + ".errors.jsonl")
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumed_ends_with_each_case_once(tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     casegen.write_jsonl(cases, 80, seed=4, malformed=0.05)  # test_batch_hardening kills 20,000 lines 20 times
@@ -105,6 +106,7 @@ def test_a_directory_of_case_files(tmp_path: Path) -> None:
     assert [r["id"] for r in _lines(out)] == [Case.load(p).id for p in files]
 
 
+@pytest.mark.slow
 def test_query_many_yields_results_in_order_and_errors_when_not_strict(cases_file: Path) -> None:
     lines = cases_file.read_text(encoding="utf-8").splitlines()[:20]
     docs = []

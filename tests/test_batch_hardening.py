@@ -77,6 +77,7 @@ def _verdicts(record: dict) -> object:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.slow
 def test_every_kind_of_poison_line_is_one_error_entry_and_the_good_lines_are_all_answered(tmp_path, jobs,
                                                                                           monkeypatch):
     monkeypatch.setenv("PYISP_MAX_CASE_BYTES", "200000")
@@ -105,6 +106,7 @@ def _die_on_seven(item: int) -> int:
     return item * 10
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_or_overruns_its_budget_is_replaced_and_the_others_are_answered() -> None:
     with Workers(2, _die_on_seven, None, False, budget=3) as workers:
         answers = workers.map(list(range(12)))
@@ -208,6 +210,7 @@ def test_a_full_disk_is_a_clean_error(tmp_path) -> None:
         run_batch(source, Path("/dev/full"), errors=tmp_path / "errors.jsonl", depends_on=False)
 
 
+@pytest.mark.slow
 def test_a_run_killed_at_20_points_over_20000_lines_resumed_each_time_answers_each_line_once(tmp_path) -> None:
     rng = random.Random(16)
     kinds = list(POISON)

@@ -32,6 +32,7 @@ def _register(path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.slow
 def test_register_lines_answered_from_memory_equal_lines_answered_in_full(tmp_path: Path, jobs: int,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "register.jsonl"

@@ -142,6 +142,7 @@ def test_success_docs_list_the_codes_the_rules_can_report():
     ("p(0).\np(X+1) :- p(X).", "budget"),
     ("", "verdict/2"),
 ])
+@pytest.mark.slow
 def test_fail_when_the_rules_cannot_answer(rules, monkeypatch, rules_text, words):
     monkeypatch.setenv("PYISP_POLICY_SECONDS", "5")
     if rules_text:

@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_engines_agree_on_facts_scenarios_and_200_generated_cases() -> None:
     result = runner.invoke(app, ["crosscheck", "--cases", "200", "--seed", "1", "--completions", "1",
                                  "--facts", str(ROOT / "facts"), "--scenarios", str(ROOT / "scenarios")])
@@ -45,6 +47,7 @@ def _changed_policy(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_a_changed_rule_on_the_clingo_side_is_caught(tmp_path: Path) -> None:
     check = CrossCheck(Policy(_changed_policy(tmp_path)), Policy())
     # the steered draws follow the solver's search: seed 0's 120 cases held no 16-year-old once the
@@ -57,6 +60,7 @@ def test_a_changed_rule_on_the_clingo_side_is_caught(tmp_path: Path) -> None:
                for d in first.differences)
 
 
+@pytest.mark.slow
 def test_a_disagreement_prints_a_case_that_pyisp_query_runs_and_exits_1(tmp_path: Path) -> None:
     changed = _changed_policy(tmp_path)
     result = runner.invoke(app, ["crosscheck", "--cases", "120", "--seed", "1", "--facts", str(tmp_path / "none"),

@@ -87,6 +87,7 @@ def _valid(case: dict[str, Any]) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_case_larger_than_any_before_gets_a_grounding_of_its_size() -> None:
     seed = _teacher_case()
     engine = pyisp.load_policy()

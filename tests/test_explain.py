@@ -332,6 +332,7 @@ def test_success_a_rule_whose_open_conditions_never_hold_together_says_so(tmp_pa
     assert both.steps[0].note == JOINTLY
 
 
+@pytest.mark.slow
 def test_an_explanation_is_the_same_whatever_the_hash_seed() -> None:
     """The rule instances behind a conclusion are taken in a fixed order (not the order of a
     set, which follows Python's hash seed): the same explanation in every process."""

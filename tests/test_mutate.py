@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pyisp.authoring.mutate import apply, mutants, report_text, run
 from pyisp.core.policy import Policy
 
@@ -23,6 +25,7 @@ def test_mutants_cover_each_operator_and_change_the_age_threshold_both_ways():
     assert any("A >= 15" in text for text in changed) and any("A >= 17" in text for text in changed)
 
 
+@pytest.mark.slow
 def test_deleting_the_recording_duty_is_caught_by_the_properties_even_without_scenarios():
     report = run(scenario_paths=[], workers=1,
                  select=lambda m: m.operator == "delete_rule" and m.rule.text.startswith("record_decision(D)"))
@@ -30,6 +33,7 @@ def test_deleting_the_recording_duty_is_caught_by_the_properties_even_without_sc
     assert report.outcomes[0].killer == "properties"
 
 
+@pytest.mark.slow
 def test_a_fast_subset_of_mutants_is_mostly_caught_and_ends_with_the_score_line():
     # the scenario files as written (their "stated minimally" twins expect the same verdicts, and
     # test_scenarios runs them); one worker: pytest already runs on both cores; the properties
@@ -85,6 +89,7 @@ def test_fail_changed_since_an_unknown_revision_or_file_is_a_clear_error(tmp_pat
         select_rules(rules, files=["verdikt.lp"])
 
 
+@pytest.mark.slow
 def test_fail_a_property_the_real_rules_break_is_named_and_exits_1(tmp_path):
     from typer.testing import CliRunner
 
@@ -101,6 +106,7 @@ def test_fail_a_property_the_real_rules_break_is_named_and_exits_1(tmp_path):
     assert "property every_decision_recorded" in outcome.output
 
 
+@pytest.mark.slow
 def test_fail_under_exits_1_when_the_score_is_below(tmp_path):
     from typer.testing import CliRunner
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import clingo
+import pytest
 from clingo import ast
 from casekit import FACTS, guidance_file
 
@@ -46,6 +47,7 @@ def test_success_every_rule_cites_paragraphs_of_the_chapter():
             assert not numbers or number in numbers, f"{rule.where} cites {number}, not in the chapter"
 
 
+@pytest.mark.slow
 def test_success_every_input_known_gives_exactly_one_answer():
     policy = Policy()
     for path in sorted(FACTS.glob("*.yaml")):

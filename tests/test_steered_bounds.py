@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from pyisp.authoring import crosscheck
 from pyisp.authoring.crosscheck import ANSWER, CrossCheck
 from pyisp.authoring.generate import random_case, strip_inputs
@@ -68,6 +70,7 @@ def _within_bounds(check: CrossCheck, seeds: range) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_clingo_on_a_steered_case_lies_within_clingos_answer_for_it_with_inputs_unknown() -> None:
     assert _within_bounds(CrossCheck(), range(20)) == []
 

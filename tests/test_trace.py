@@ -76,6 +76,7 @@ def test_the_chapter_3_6_and_3_7_paragraphs_are_encoded_by_their_files(policy):
     assert any(w.startswith("recording.lp:") for w in rows["3.7.2"].rules)
 
 
+@pytest.mark.slow
 def test_a_map_missing_a_paragraph_or_with_a_bad_status_is_caught(tmp_path):
     broken = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), broken)

@@ -4,19 +4,53 @@ edited) copies of the shipped policy."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
+from typing import Iterable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import pyisp
 from pyisp._cli import app
-from pyisp.authoring.diff import diff
+from pyisp.authoring.diff import DiffReport, diff
 from pyisp.authoring.domain import Bounds
 from pyisp.core.policy import default_policy_dir
 from pyisp.authoring.verify import Verifier, verify
+
+
+# The semantic diffs computed so far in this process, by the text of both policies and the arguments:
+# the same comparison (the shipped rules against a copy without the consent element "implications")
+# is asserted on by the API test and by the CLI test, and each costs a minute (SHRINK_SECONDS of
+# shrinking the cases of its ~35 differing outputs). Both run in one xdist group, so the second reads
+# the first's reports; alone (-k), each computes them.
+_DIFFS: dict[tuple[object, ...], list[DiffReport]] = {}
+
+
+def _policy_text(spec: str | Path) -> str | None:
+    """A digest of a policy directory's files (None when spec is not a directory: a git revision)."""
+    path = Path(spec)
+    if not path.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def shared_diff(old: str | Path, new: str | Path, people: Iterable[int] = (1, 3), repo: Path | None = None,
+                explain: bool = True) -> list[DiffReport]:
+    """pyisp.authoring.diff.diff, its reports remembered for the same two policies and arguments."""
+    people = tuple(people)
+    key = (_policy_text(old), _policy_text(new), people, explain)
+    if repo is not None or None in key[:2]:
+        return diff(old, new, people=people, repo=repo, explain=explain)
+    if key not in _DIFFS:
+        _DIFFS[key] = diff(old, new, people=people, repo=repo, explain=explain)
+    return _DIFFS[key]
 
 
 def edited_policy(tmp_path: Path, file: str, old: str, new: str) -> Path:
@@ -29,6 +63,7 @@ def edited_policy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_every_property_holds_on_the_shipped_policy_at_both_default_sizes():
     outcomes = verify(samples=8)
     assert outcomes, "no property was checked"
@@ -57,6 +92,7 @@ def test_a_deliberately_broken_rule_is_caught_with_a_runnable_counterexample(tmp
     assert pyisp.query(case, depends_on=False).disclosures[0].permitted == "yes"  # the shipped rules are fine
 
 
+@pytest.mark.slow
 def test_withdrawn_consent_no_longer_authorises_sharing(tmp_path):
     # The bug the properties found (3.3.22): a consent given and later withdrawn by the same
     # competent young person still authorised the disclosure. Restore the old rule: caught.
@@ -108,11 +144,12 @@ def test_diff_finds_a_changed_age_threshold_with_a_15_year_old(tmp_path):
     assert len(keys) == len(set(keys))  # one case per differing output
 
 
+@pytest.mark.xdist_group("diff_consent")  # shares its diff with the CLI test (shared_diff)
 def test_diff_finds_a_dropped_consent_element(tmp_path):
     # 3.3.11: consent is informed only when the person was told the implications too.
     edited = edited_policy(tmp_path, "consent.lp", "element(why; who; purpose; implications).",
                            "element(why; who; purpose).")
-    reports = diff(default_policy_dir(), edited, people=(1,))
+    reports = shared_diff(default_policy_dir(), edited, people=(1,))
     outputs = {d.output: d for d in reports[0].differences}
     assert "finding valid_consent" in outputs
     consent = outputs["finding valid_consent"].case["consents"][0]
@@ -120,6 +157,7 @@ def test_diff_finds_a_dropped_consent_element(tmp_path):
     assert "new only" in " ".join(outputs["finding valid_consent"].atoms)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=10**6))
 def test_settled_answers_hold_in_every_completion_and_deciding_sets_decide(seed):
@@ -154,7 +192,9 @@ def test_diff_reads_git_revisions_of_policy(tmp_path):
     assert same[0].differences == []
 
 
-def test_diff_cli_says_no_case_tells_identical_rules_apart_and_exits_1_on_a_difference(tmp_path):
+@pytest.mark.xdist_group("diff_consent")  # the command reads the diff test_diff_finds_a_dropped_consent_element made
+def test_diff_cli_says_no_case_tells_identical_rules_apart_and_exits_1_on_a_difference(tmp_path, monkeypatch):
+    monkeypatch.setattr("pyisp.authoring.diff.diff", shared_diff)  # the command imports it when it runs
     runner = CliRunner()
     same = runner.invoke(app, ["diff", str(default_policy_dir()), str(default_policy_dir()), "--people", "1"])
     assert same.exit_code == 0
