@@ -131,6 +131,7 @@ def test_query_many_yields_results_in_order_and_errors_when_not_strict(cases_fil
         list(pyisp.query_many([{"child": {"id": "x"}}]))
 
 
+@pytest.mark.slow
 def test_only_verdicts_gives_each_disclosure_the_verdict_of_the_whole_answer(cases_file: Path, tmp_path: Path) -> None:
     """`pyisp batch --only verdicts` (an audit that counts verdicts): each line keeps the case's
     id, its input record and each disclosure's id and verdict, those of `pyisp query` for
