@@ -34,7 +34,7 @@ import clingo
 from .atoms import Inputs, Unknown, case_ids, case_inputs
 from ..errors import ContradictionError, PolicyError
 from .policy import Policy
-from .program import PART, Key, build, case_control, slot, symbol
+from .program import PART, SOLVING, Key, build, case_control, slot, symbol
 from .vocabulary import VOCABULARY, Vocabulary
 
 INCONSISTENT = clingo.Function("inconsistent")
@@ -105,7 +105,7 @@ class _Grounding:
     def __init__(self, policy: Policy, vocabulary: Vocabulary, counts: dict[str, int]) -> None:
         self.counts = counts
         self.counts_key = tuple(sorted(counts.items()))
-        self.ctl = clingo.Control(["--warn=none"])
+        self.ctl = clingo.Control(SOLVING)
         keys, groups = vocabulary.atoms(counts)
         build(self.ctl, policy, keys)
         observer = _Rules()
